@@ -1,0 +1,22 @@
+# Slim image: gunicorn serving the app as a non-root user, data on a volume.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    SURVEY_DATA_DIR=/data SURVEY_BIND=0.0.0.0:8000
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt \
+    && useradd --system --uid 10001 --home /app survey \
+    && mkdir /data && chown survey /data
+
+COPY wsgi.py gunicorn.conf.py ./
+COPY survey ./survey
+COPY forms ./forms
+COPY exports ./exports
+
+USER survey
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]

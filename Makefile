@@ -1,0 +1,30 @@
+# Two entry points: `make serve` (install and start on the embedded default) and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export SURVEY_DATA_DIR ?= data
+
+.PHONY: serve test install install-dev browser clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+serve: install
+	$(VENV)/bin/flask --app wsgi demo --if-empty
+	SURVEY_BIND=0.0.0.0:$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Aggregation (pandas) and the CSV / XLSX / JSON writers: plain functions over records."""

@@ -1,0 +1,143 @@
+"""Aggregation of household records into hamlet, commune, district and province figures.
+
+Each commune's records are summarised by hamlet once (and cached by the store until the
+commune's file changes); higher levels add those summaries up along the gazetteer, so
+every unit in scope gets a row, zeros included: the gaps are the point.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from survey.forms import FormDefinition
+from survey.gazetteer import Gazetteer
+from survey.text import place_key
+
+__all__ = ["LEVELS", "hamlet_summary", "rollup", "figure_columns", "column_headings"]
+
+LEVELS = ("province", "district", "commune", "hamlet")
+
+_HEADINGS = {
+    "code": {"vi": "Mã", "en": "Code"},
+    "name": {"vi": "Tên đơn vị", "en": "Name"},
+    "district_code": {"vi": "Mã huyện", "en": "District code"},
+    "district_name": {"vi": "Huyện", "en": "District"},
+    "commune_code": {"vi": "Mã xã", "en": "Commune code"},
+    "commune_name": {"vi": "Xã", "en": "Commune"},
+    "households": {"vi": "Số hộ đã đến", "en": "Households visited"},
+    "installed_total": {"vi": "Tổng số đã cài", "en": "Installed in all"},
+    "coverage_pct": {"vi": "Tỷ lệ cài / người dùng ĐTTM (%)", "en": "Coverage of smartphone users (%)"},
+}
+
+
+def reason_columns(form: FormDefinition) -> list[str]:
+    """One count column per choice of the form's reasons question."""
+    field = form.aggregate["counts"]
+    return [f"reason_{value}" for value in form.choice_labels(field, "en")]
+
+
+def figure_columns(form: FormDefinition) -> list[str]:
+    """The numeric columns of an aggregate row, in order."""
+    return ["households", *form.aggregate["sums"], "installed_total", "coverage_pct", *reason_columns(form)]
+
+
+def column_headings(form: FormDefinition, columns: Iterable[str], lang: str) -> list[str]:
+    """Human headings for aggregate columns, from the form's labels where it has them."""
+    counts = form.aggregate["counts"]
+    reasons = form.choice_labels(counts, lang)
+    prefix = {"vi": "Lý do: ", "en": "Reason: "}[lang]
+    out = []
+    for col in columns:
+        if col in _HEADINGS:
+            out.append(_HEADINGS[col][lang])
+        elif col.startswith("reason_"):
+            out.append(prefix + reasons[col[len("reason_"):]])
+        else:
+            out.append(form.label(col, lang))
+    return out
+
+
+def _empty_summary(form: FormDefinition) -> pd.DataFrame:
+    cols = ["name", "households", *form.aggregate["sums"], *reason_columns(form)]
+    return pd.DataFrame(columns=cols, index=pd.Index([], name="key")).astype(
+        {c: "int64" for c in cols if c != "name"})
+
+
+def hamlet_summary(records: list[dict], form: FormDefinition) -> pd.DataFrame:
+    """Sums per hamlet of one commune, hamlets told apart by ``place_key``.
+
+    The displayed name is the spelling most used for that hamlet.
+    """
+    if not records:
+        return _empty_summary(form)
+    agg = form.aggregate
+    place, sums, counts = agg["place"], agg["sums"], agg["counts"]
+    df = pd.DataFrame.from_records(records, columns=[place, *sums, counts])
+    df["key"] = df[place].map(place_key)
+    for col in reason_columns(form):
+        value = col[len("reason_"):]
+        df[col] = df[counts].map(lambda chosen, v=value: v in chosen).astype("int64")
+    grouped = df.groupby("key", sort=True)
+    out = grouped[[*sums, *reason_columns(form)]].sum()
+    out.insert(0, "households", grouped.size())
+    out.insert(0, "name", grouped[place].agg(lambda s: s.value_counts().index[0]))
+    return out
+
+
+def _finish(row: dict, form: FormDefinition) -> dict:
+    """Add the derived figures (installed_total, coverage_pct) and make every number an int."""
+    agg = form.aggregate
+    for col in ["households", *agg["sums"], *reason_columns(form)]:
+        row[col] = int(row.get(col, 0))
+    total = sum(row[c] for c in agg["installed"])
+    base = row[agg["base"]]
+    row["installed_total"] = total
+    row["coverage_pct"] = round(total * 100 / base, 1) if base else None
+    return row
+
+
+def rollup(summaries: Mapping[int, pd.DataFrame], gazetteer: Gazetteer, form: FormDefinition,
+           level: str, communes: Iterable[int]) -> list[dict]:
+    """Rows for ``level`` over the communes in scope (``summaries`` holds their hamlet sums)."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+    communes = list(communes)
+    numbers = ["households", *form.aggregate["sums"], *reason_columns(form)]
+    if level == "hamlet":
+        rows = []
+        for code in communes:
+            summary = summaries[code]
+            unit = gazetteer.communes[code]
+            for key, rec in summary.iterrows():
+                rows.append(_finish({"code": f"{code}:{key}", "name": rec["name"],
+                                     "commune_code": code, "commune_name": unit.name,
+                                     "district_code": unit.parent,
+                                     **{c: rec[c] for c in numbers}}, form))
+        return rows
+    per_commune = {code: summaries[code][numbers].sum() for code in communes}
+    if level == "commune":
+        return [_finish({"code": code, "name": gazetteer.communes[code].name,
+                         "district_code": gazetteer.district_of(code),
+                         **per_commune[code].to_dict()}, form) for code in communes]
+    if level == "district":
+        rows = []
+        for district, members in gazetteer.communes_of.items():
+            inside = [c for c in members if c in per_commune]
+            if not inside:
+                continue
+            totals = sum((per_commune[c] for c in inside), start=pd.Series(0, index=numbers))
+            rows.append(_finish({"code": district, "name": gazetteer.districts[district].name,
+                                 **totals.to_dict()}, form))
+        return rows
+    totals = sum(per_commune.values(), start=pd.Series(0, index=numbers))
+    return [_finish({"code": gazetteer.province.code, "name": gazetteer.province.name,
+                     **totals.to_dict()}, form)]
+
+
+def total_row(rows: list[dict], form: FormDefinition, label: str) -> dict:
+    """A totals row for a table of rows (coverage recomputed, not summed)."""
+    numbers = ["households", *form.aggregate["sums"], *reason_columns(form)]
+    row = {"code": "", "name": label, **{c: sum(r[c] for r in rows) for c in numbers}}
+    return _finish(row, form)

@@ -1,0 +1,148 @@
+"""CSV, XLSX and JSON writers for aggregates and household lists.
+
+CSV is UTF-8 with a BOM so that Excel shows Vietnamese as written. Text cells that a
+spreadsheet would run as a formula (starting with = + - @ or a control character) are
+prefixed with an apostrophe: a household's name must never become a command.
+Household lists are streamed row by row, so memory stays bounded whatever the size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from typing import IO, Any, Iterable, Iterator
+
+import orjson
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from survey.forms import FormDefinition
+from survey.gazetteer import Gazetteer
+
+__all__ = ["safe_cell", "csv_rows", "xlsx_sheets", "household_columns", "household_rows", "json_bytes"]
+
+BOM = "\ufeff"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_BOLD = Font(bold=True)
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise text a spreadsheet would take as a formula; other values pass as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _Line(io.StringIO):
+    """A buffer csv.writer writes one row into, emptied after each read."""
+
+    def take(self) -> str:
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate()
+        return text
+
+
+def csv_rows(headings: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """CSV text in chunks: BOM and heading first, then one chunk per 500 rows."""
+    buf = _Line()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(headings)
+    yield BOM + buf.take()
+    for n, row in enumerate(rows, 1):
+        writer.writerow([safe_cell(v) for v in row])
+        if n % 500 == 0:
+            yield buf.take()
+    yield buf.take()
+
+
+def xlsx_sheets(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], list[int]]],
+                out: IO[bytes]) -> None:
+    """Write sheets (title, headings, rows, column widths) to ``out`` in constant memory.
+
+    Headings are bold and frozen so they stay on screen and on every printed page.
+    """
+    wb = Workbook(write_only=True)
+    for title, headings, rows, widths in sheets:
+        ws = wb.create_sheet(title=title[:31])
+        ws.freeze_panes = "A2"
+        ws.print_title_rows = "1:1"
+        for i, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        header = []
+        for text in headings:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font = _BOLD
+            header.append(cell)
+        ws.append(header)
+        for row in rows:
+            ws.append([safe_cell(v) for v in row])
+    wb.save(out)
+
+
+def xlsx_bytes(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], list[int]]]) -> bytes:
+    """The workbook as bytes (for small ones: aggregates)."""
+    buf = io.BytesIO()
+    xlsx_sheets(sheets, buf)
+    return buf.getvalue()
+
+
+def xlsx_file(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], list[int]]]) -> IO[bytes]:
+    """The workbook in a temporary file, rewound (for large ones: household lists)."""
+    fh = tempfile.TemporaryFile()
+    xlsx_sheets(sheets, fh)
+    fh.seek(0)
+    return fh
+
+
+_SERVER_HEADINGS = {
+    "commune_name": {"vi": "Tên xã", "en": "Commune name"},
+    "district_code": {"vi": "Mã huyện", "en": "District code"},
+    "district_name": {"vi": "Tên huyện", "en": "District name"},
+    "officer": {"vi": "Cán bộ nhập", "en": "Officer"},
+    "created_at": {"vi": "Thời điểm nhập", "en": "Created at"},
+    "updated_at": {"vi": "Thời điểm sửa", "en": "Updated at"},
+}
+
+
+def household_columns(form: FormDefinition) -> list[str]:
+    """Export columns: every form field, with unit names and server fields beside them."""
+    cols: list[str] = []
+    for name in form.names:
+        cols.append(name)
+        if form.field(name)["type"] == "commune":
+            cols += ["commune_name", "district_code", "district_name"]
+    return cols + ["officer", "created_at", "updated_at"]
+
+
+def household_headings(form: FormDefinition, lang: str) -> list[str]:
+    """Headings of the household export in ``lang``."""
+    return [_SERVER_HEADINGS[c][lang] if c in _SERVER_HEADINGS else form.label(c, lang)
+            for c in household_columns(form)]
+
+
+def household_rows(records: Iterable[dict], form: FormDefinition, gazetteer: Gazetteer) -> Iterator[list]:
+    """One list of cell values per record, in ``household_columns`` order."""
+    columns = household_columns(form)
+    lists = set(form.names_of_type("choices"))
+    for rec in records:
+        commune = gazetteer.communes.get(rec["commune_code"])
+        district = gazetteer.districts.get(commune.parent) if commune else None
+        extra = {"commune_name": commune.name if commune else "",
+                 "district_code": rec.get("district_code"),
+                 "district_name": district.name if district else ""}
+        row = []
+        for col in columns:
+            value = extra[col] if col in extra else rec.get(col)
+            if col in lists:
+                value = ";".join(value or [])
+            row.append("" if value is None else value)
+        yield row
+
+
+def json_bytes(value: Any) -> bytes:
+    """JSON for downloads: UTF-8, indented, Vietnamese left readable."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2)

@@ -1,0 +1,14 @@
+"""Production server settings; every value can be overridden from the environment."""
+
+import os
+
+bind = os.environ.get("SURVEY_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("SURVEY_WORKERS", (os.cpu_count() or 1) * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("SURVEY_TIMEOUT", 60))
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
+# Paths only, never query strings or bodies: household data stays out of the logs.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+forwarded_allow_ips = os.environ.get("SURVEY_FORWARDED_ALLOW_IPS", "127.0.0.1")

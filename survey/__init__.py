@@ -1,0 +1,77 @@
+"""Field-data service for door-to-door campaigns: household form, storage, aggregates, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from flask import Flask, jsonify, request, session
+
+from . import auth, campaign, cli, errors
+from .config import Config, from_environment
+from .i18n import LANGS, current_lang, gettext
+
+__all__ = ["create_app"]
+
+_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then SURVEY_* from the environment, then ``test_config``."""
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    app.config.update(from_environment())
+    if test_config:
+        app.config.update(test_config)
+    camp = campaign.init_app(app)
+    app.secret_key = app.config.get("SECRET_KEY") or camp.secret_key()
+    app.permanent_session_lifetime = dt.timedelta(days=14)
+    app.json.sort_keys = False  # records keep the form's field order
+
+    from .api import bp as api_bp
+    from .downloads import bp as downloads_bp
+    from .pages import bp as pages_bp
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(downloads_bp)
+    errors.register(app)
+    cli.register(app)
+
+    app.before_request(_remember_lang)
+    app.before_request(auth.load_user)
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    return app
+
+
+def _remember_lang() -> None:
+    """A ?lang= choice sticks for the session."""
+    lang = request.args.get("lang")
+    if lang in LANGS and session.get("lang") != lang:
+        session["lang"] = lang
+
+
+def _healthz():
+    """Liveness and whether the data directory takes writes."""
+    camp = campaign.campaign()
+    return jsonify({"status": "ok", "province": camp.gazetteer.province.code,
+                    "data_dir_writable": _writable(camp.data_dir)})
+
+
+def _writable(path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def _security_headers(response):
+    """Headers every answer carries: no framing, no sniffing, scripts only from here."""
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith(("/api/", "/exports/")) or "Set-Cookie" in response.headers:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

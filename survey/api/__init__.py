@@ -1,0 +1,7 @@
+"""JSON API v1: units, households, aggregates, and its OpenAPI description."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from . import households, units, openapi  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,45 @@
+"""Strict JSON request bodies: one object, no duplicate keys, no NaN or Infinity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+
+__all__ = ["BadBody", "json_object"]
+
+
+class BadBody(Exception):
+    """The body is not a JSON object this API accepts; the message says why."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise BadBody(f"duplicate key {key!r} in the JSON object")
+        seen[key] = value
+    return seen
+
+
+def _no_constants(name: str) -> None:
+    raise BadBody(f"{name} is not a number in JSON")
+
+
+def json_object() -> dict:
+    """The request body as a dict, or BadBody naming what is wrong with it."""
+    if not request.mimetype == "application/json":
+        raise BadBody("send the body as application/json")
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBody(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        raise BadBody(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise BadBody("the body must be a JSON object")
+    return data

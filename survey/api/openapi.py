@@ -1,0 +1,82 @@
+"""The OpenAPI description, built with apispec from the same schemas that validate input."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import jsonify
+
+from exports.aggregate import LEVELS, figure_columns
+
+from ..campaign import campaign
+from . import bp
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
+
+
+def _filters(*extra: dict) -> list[dict]:
+    return [{"in": "query", "name": "district", "schema": {"type": "integer"}},
+            {"in": "query", "name": "commune", "schema": {"type": "integer"}}, *extra]
+
+
+def build_spec() -> dict:
+    """Paths by hand, bodies from the form's marshmallow schema."""
+    camp = campaign()
+    spec = APISpec(title="Bluezone household survey API", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("HouseholdInput", schema=camp.schemas.schema("en").__class__)
+    spec.components.schema("Error", {"type": "object", "required": ["error", "message"], "properties": {
+        "error": {"type": "string"}, "message": {"type": "string"},
+        "fields": {"type": "object"}, "id": {"type": "string"}}})
+    household = {"allOf": [{"$ref": "#/components/schemas/HouseholdInput"}, {"type": "object", "properties": {
+        "district_code": {"type": "integer"}, "officer": {"type": "string"},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}}}]}
+    spec.components.schema("Household", household)
+    row = {"type": "object", "properties": {"code": {}, "name": {"type": "string"}, **{
+        c: {"type": "number", "nullable": True} if c == "coverage_pct" else {"type": "integer"}
+        for c in figure_columns(camp.form)}}}
+    spec.components.schema("AggregateRow", row)
+    ref = lambda name: {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}  # noqa: E731
+    body = {"required": True, **ref("HouseholdInput")}
+    record_errors = {"400": _ERROR, "409": _ERROR, "413": _ERROR, "415": _ERROR, "422": _ERROR, **_AUTH_ERRORS, "503": _ERROR}
+    spec.path("/healthz", operations={"get": {"summary": "Liveness", "responses": {"200": {"description": "ok"}}}})
+    spec.path("/api/v1/units", operations={"get": {"summary": "Province, districts, communes",
+              "parameters": [{"in": "query", "name": "q", "schema": {"type": "string"}},
+                             {"in": "query", "name": "level", "schema": {"type": "string", "enum": ["commune", "district"]}}],
+              "responses": {"200": {"description": "units"}, "400": _ERROR}}})
+    spec.path("/api/v1/households", operations={
+        "post": {"summary": "Store a household (idempotent on id)", "security": [{"bearer": []}],
+                 "requestBody": body,
+                 "responses": {"201": {"description": "stored", **ref("Household")},
+                               "200": {"description": "already stored", **ref("Household")}, **record_errors}},
+        "get": {"summary": "List households in scope", "security": [{"bearer": []}],
+                "parameters": _filters({"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1}},
+                                       {"in": "query", "name": "per_page", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}),
+                "responses": {"200": {"description": "a page of households", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Household"}},
+                                                     "total": {"type": "integer"}, "page": {"type": "integer"},
+                                                     "per_page": {"type": "integer"}, "pages": {"type": "integer"}}}}}},
+                              "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
+    id_param = [{"in": "path", "name": "record_id", "required": True, "schema": {"type": "string"}}]
+    spec.path("/api/v1/households/{record_id}", operations={
+        "get": {"summary": "One household", "security": [{"bearer": []}], "parameters": id_param,
+                "responses": {"200": {"description": "the household", **ref("Household")}, "404": _ERROR, **_AUTH_ERRORS}},
+        "put": {"summary": "Correct a household", "security": [{"bearer": []}], "parameters": id_param,
+                "requestBody": body,
+                "responses": {"200": {"description": "corrected", **ref("Household")}, "404": _ERROR, **record_errors}}})
+    spec.path("/api/v1/aggregates", operations={"get": {
+        "summary": "Figures by level, every unit in scope included", "security": [{"bearer": []}],
+        "parameters": _filters({"in": "query", "name": "level", "schema": {"type": "string", "enum": list(LEVELS)}}),
+        "responses": {"200": {"description": "rows", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"level": {"type": "string"}, "generated_at": {"type": "string"},
+                                             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateRow"}}}}}}},
+                      "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's OpenAPI 3 document."""
+    return jsonify(build_spec())

@@ -1,0 +1,80 @@
+"""The campaign's services for one app: gazetteer, form, schemas, stores and clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from exports.aggregate import hamlet_summary, rollup
+
+from .forms import FormDefinition, SchemaFactory, load_form
+from .gazetteer import Gazetteer, load_gazetteer
+from .storage import HouseholdStore, write_atomically
+from .users import UserStore
+
+__all__ = ["Campaign", "campaign"]
+
+
+class Campaign:
+    """Everything a view needs that is not the request, built once per app."""
+
+    def __init__(self, config: dict):
+        self.data_dir = Path(config["SURVEY_DATA_DIR"]).resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.tz = ZoneInfo(config["SURVEY_TIMEZONE"])
+        self.gazetteer: Gazetteer = load_gazetteer(int(config["SURVEY_PROVINCE"]))
+        self.form: FormDefinition = load_form(config["SURVEY_FORM"])
+        self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
+        self.households = HouseholdStore(self.data_dir)
+        self.users = UserStore(self.data_dir, self.gazetteer)
+
+    def now(self) -> dt.datetime:
+        """The current time in the campaign's time zone."""
+        return dt.datetime.now(self.tz)
+
+    def today(self) -> dt.date:
+        """Today in the campaign's time zone, not the server's."""
+        return self.now().date()
+
+    def stamp(self) -> str:
+        """A timestamp for records: ISO 8601 with the campaign's UTC offset."""
+        return self.now().isoformat(timespec="seconds")
+
+    def secret_key(self) -> str:
+        """The session-signing key shared by all workers, created once in the data directory."""
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            tmp = self.data_dir / f".secret_key.{secrets.token_hex(4)}"
+            write_atomically(tmp, secrets.token_urlsafe(48).encode())
+            try:
+                os.link(tmp, path)  # the first worker to get here wins; the file is whole
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip()
+
+
+def campaign() -> Campaign:
+    """The current app's campaign."""
+    return current_app.extensions["survey"]
+
+
+def init_app(app: Flask) -> Campaign:
+    """Attach a campaign to ``app``."""
+    app.extensions["survey"] = Campaign(app.config)
+    return app.extensions["survey"]
+
+
+def aggregate_rows(camp: Campaign, level: str, communes: list[int]) -> list[dict]:
+    """Aggregate rows at ``level`` over ``communes``, from per-commune cached summaries."""
+    def summarise(records: list[dict]):
+        return hamlet_summary(records, camp.form)
+
+    summaries = {code: camp.households.derived(code, "hamlets", summarise) for code in communes}
+    return rollup(summaries, camp.gazetteer, camp.form, level, communes)

@@ -1,0 +1,145 @@
+"""Command line: accounts, the demo campaign, exports for scripts (``flask --app wsgi ...``)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from exports import writers
+
+from .campaign import campaign
+from .demo import households_for
+from .users import ROLES, AccountError
+
+__all__ = ["register"]
+
+users = AppGroup("users", help="Manage accounts.")
+export = AppGroup("export", help="Write aggregates or household lists to a file.")
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--unit", type=int, help="Commune code (officer) or district code (district).")
+@click.option("--full-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def add_user(username: str, role: str, unit: int | None, full_name: str, password_stdin: bool) -> None:
+    """Create an account; it can log in at once, no restart needed."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        doc = campaign().users.add(username, password, role, unit, full_name)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {username} ({doc['role']}, unit {doc['unit']})")
+
+
+@users.command("token")
+@click.argument("username")
+def new_token(username: str) -> None:
+    """Print one new API token for USERNAME, on one line."""
+    try:
+        click.echo(campaign().users.new_token(username))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _demo_accounts(camp, path: Path) -> list[tuple[str, str, str]]:
+    """Department, district and officer accounts for the demo; passwords saved beside the data."""
+    accounts = [("so-tttt", "department", None)]
+    accounts += [(f"huyen-{code}", "district", code) for code in camp.gazetteer.districts]
+    accounts += [(f"xa-{code}", "officer", code) for code in camp.gazetteer.communes]
+    made = []
+    for username, role, unit in accounts:
+        if camp.users.exists(username):
+            continue
+        password = secrets.token_urlsafe(9)
+        camp.users.add(username, password, role, unit)
+        made.append((username, role, password))
+    if made:
+        with open(path, "a", encoding="utf-8") as fh:
+            for row in made:
+                fh.write("\t".join(row) + "\n")
+        path.chmod(0o600)
+    return made
+
+
+@click.command("demo")
+@click.option("--households", "total", default=4000, show_default=True, help="About how many households.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the data directory holds households already.")
+@click.option("--seed", default=2020, show_default=True)
+def demo(total: int, if_empty: bool, seed: int) -> None:
+    """Fill the data directory with a realistic demo campaign and demo accounts."""
+    camp = campaign()
+    accounts_file = camp.data_dir / "demo-accounts.txt"
+    if if_empty and camp.households.root.exists() and any(camp.households.root.glob("*.json")):
+        click.echo(f"data in {camp.data_dir} already; demo accounts are in {accounts_file}")
+        return
+    added = 0
+    for commune, records in households_for(camp.gazetteer, total, seed):
+        added += camp.households.bulk_insert(commune, records)
+    made = _demo_accounts(camp, accounts_file)
+    click.echo(f"demo campaign: {added} households in {camp.data_dir}")
+    if made:
+        shown = [r for r in made if r[1] != "officer"][:3] + [r for r in made if r[1] == "officer"][:2]
+        click.echo("demo accounts (username, role, password); all of them are in " + str(accounts_file))
+        for username, role, password in shown:
+            click.echo(f"  {username:12} {role:11} {password}")
+
+
+@export.command("aggregates")
+@click.option("--level", type=click.Choice(["province", "district", "commune", "hamlet"]), default="commune")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv")
+@click.option("--district", type=int)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+def export_aggregates(level: str, fmt: str, district: int | None, lang: str, out: str) -> None:
+    """Aggregates of the whole province (or one district), as the Department downloads them."""
+    from .downloads.tables import aggregate_sheets, aggregate_table
+    camp = campaign()
+    communes = camp.gazetteer.communes_of[district] if district else list(camp.gazetteer.communes)
+    with open(out, "wb") as fh:
+        if fmt == "xlsx":
+            writers.xlsx_sheets(aggregate_sheets(communes, lang, "department"), fh)
+            return
+        headings, keys, rows = aggregate_table(level, communes, lang)
+        if fmt == "json":
+            fh.write(writers.json_bytes({"level": level, "rows": rows}))
+            return
+        for chunk in writers.csv_rows(headings, ([r.get(k, "") for k in keys] for r in rows)):
+            fh.write(chunk.encode("utf-8"))
+    click.echo(f"wrote {out}")
+
+
+@export.command("households")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--district", type=int)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+def export_households(fmt: str, district: int | None, lang: str, out: str) -> None:
+    """Every household of the province (or one district), one row each."""
+    camp = campaign()
+    communes = camp.gazetteer.communes_of[district] if district else list(camp.gazetteer.communes)
+    headings = writers.household_headings(camp.form, lang)
+    rows = writers.household_rows(camp.households.records(communes), camp.form, camp.gazetteer)
+    with open(out, "wb") as fh:
+        if fmt == "xlsx":
+            writers.xlsx_sheets([("Hộ gia đình", headings, rows, [16] * len(headings))], fh)
+        else:
+            for chunk in writers.csv_rows(headings, rows):
+                fh.write(chunk.encode("utf-8"))
+    click.echo(f"wrote {out}")
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to ``app``."""
+    app.cli.add_command(users)
+    app.cli.add_command(export)
+    app.cli.add_command(demo)

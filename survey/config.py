@@ -1,0 +1,39 @@
+"""Settings, read from the environment with defaults that run the embedded mode as is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["Config", "from_environment"]
+
+
+class Config:
+    """Defaults: Hòa Bình (17), TinyDB files in ./data, Vietnamese UI, Vietnam's time zone."""
+
+    SURVEY_PROVINCE = 17
+    SURVEY_DATA_DIR = "data"
+    SURVEY_TIMEZONE = "Asia/Ho_Chi_Minh"
+    SURVEY_FORM = str(Path(__file__).resolve().parent.parent / "forms" / "household.json")
+    SURVEY_DEFAULT_LANG = "vi"
+    # Request bodies above this answer 413, judged on Content-Length before reading.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "survey_session"
+    SECRET_KEY: str | None = None
+    PAGE_SIZE_MAX = 500
+
+
+def from_environment(env: dict[str, str] | None = None) -> dict:
+    """The SURVEY_* and SECRET_KEY settings present in the environment, typed."""
+    env = dict(os.environ if env is None else env)
+    settings: dict = {}
+    for name in ("SURVEY_DATA_DIR", "SURVEY_TIMEZONE", "SURVEY_FORM", "SURVEY_DEFAULT_LANG", "SECRET_KEY"):
+        if env.get(name):
+            settings[name] = env[name]
+    if env.get("SURVEY_PROVINCE"):
+        settings["SURVEY_PROVINCE"] = int(env["SURVEY_PROVINCE"])
+    if env.get("SURVEY_SECURE_COOKIES", "").lower() in ("1", "true", "yes"):
+        settings["SESSION_COOKIE_SECURE"] = True
+    return settings

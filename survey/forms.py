@@ -1,0 +1,285 @@
+"""Form definitions as data, and the marshmallow schemas built from them.
+
+A definition file in ``forms/`` lists the questions (name, type, bounds, choices, labels)
+and the cross-field rules. The same definition drives the HTML form, the validation below
+and the export columns, so adding a question is an edit of that file only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from .gazetteer import Gazetteer
+from .i18n import MESSAGES
+from .text import bad_characters, clean
+
+__all__ = ["FormDefinition", "load_form", "SchemaFactory"]
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    """A parsed form definition: fields in order, rules, and how it aggregates."""
+
+    name: str
+    version: int
+    title: dict[str, str]
+    fields: tuple[dict, ...]
+    rules: tuple[dict, ...]
+    aggregate: dict
+
+    def field(self, name: str) -> dict:
+        """The definition of one field."""
+        return self.by_name[name]
+
+    @cached_property
+    def by_name(self) -> dict[str, dict]:
+        return {f["name"]: f for f in self.fields}
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f["name"] for f in self.fields)
+
+    def names_of_type(self, *types: str) -> tuple[str, ...]:
+        """Field names of the given types, in form order."""
+        return tuple(f["name"] for f in self.fields if f["type"] in types)
+
+    def label(self, name: str, lang: str) -> str:
+        """A field's label in ``lang``."""
+        return self.field(name)["label"][lang]
+
+    def choice_labels(self, name: str, lang: str) -> dict[str, str]:
+        """Value -> label for a choices field, in definition order."""
+        return {c["value"]: c["label"][lang] for c in self.field(name).get("choices", [])}
+
+
+def load_form(path: str | Path) -> FormDefinition:
+    """Read and check a definition file; a malformed file fails at start-up, not mid-campaign."""
+    raw = orjson.loads(Path(path).read_bytes())
+    known_types = {"uuid", "commune", "text", "integer", "choices", "date"}
+    for f in raw["fields"]:
+        if f["type"] not in known_types:
+            raise ValueError(f"{path}: field {f['name']!r} has unknown type {f['type']!r}")
+        if set(f["label"]) != {"vi", "en"}:
+            raise ValueError(f"{path}: field {f['name']!r} needs labels in vi and en")
+    names = {f["name"] for f in raw["fields"]}
+    for rule in raw.get("rules", []):
+        missing = ({rule["field"]} | set(rule["sum"]) | set(rule["at_most"])) - names
+        if missing:
+            raise ValueError(f"{path}: a rule names unknown fields {sorted(missing)}")
+    return FormDefinition(raw["form"], raw["version"], raw["title"], tuple(raw["fields"]),
+                          tuple(raw.get("rules", [])), raw.get("aggregate", {}))
+
+
+class _Messages:
+    """Error texts in one language, shaped as marshmallow expects them."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __call__(self, key: str, **params: object) -> str:
+        text = MESSAGES[key][self.lang]
+        return text.format(**params) if params else text
+
+    def base(self) -> dict[str, str]:
+        return {"required": self("required"), "null": self("null"),
+                "validator_failed": self("invalid")}
+
+
+class Count(fields.Integer):
+    """A whole number given as a JSON integer: no strings, floats or booleans."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise self.make_error("invalid")
+        return int(value)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        return self._validated(value)
+
+
+class Text(fields.String):
+    """Text stored as NFC, trimmed; control, bidi and invisible characters refused."""
+
+    def __init__(self, *, multiline: bool = False, bad_chars_message: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.bad_chars_message = bad_chars_message
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        bad = bad_characters(text)
+        if bad:
+            raise ValidationError(self.bad_chars_message.format(chars=", ".join(bad)))
+        return clean(text, multiline=self.multiline)
+
+
+class UUIDText(fields.UUID):
+    """A UUID, kept as its canonical lower-case string."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return str(super()._deserialize(value, attr, data, **kwargs))
+
+
+class StrictDate(fields.Date):
+    """An ISO date given as a string (YYYY-MM-DD)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class _FormSchema(Schema):
+    """Base of every generated schema: applies the definition's cross-field rules."""
+
+    form: FormDefinition
+    msg: _Messages
+    today: Callable[[], dt.date]
+
+    class Meta:
+        unknown = RAISE
+
+    @validates_schema
+    def _check_rules(self, data: dict, **kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        for rule in self.form.rules:
+            terms = rule["sum"] + rule["at_most"]
+            if not all(isinstance(data.get(n), int) for n in terms):
+                continue  # a missing or bad term is already reported on its own field
+            if sum(data[n] for n in rule["sum"]) > sum(data[n] for n in rule["at_most"]):
+                errors.setdefault(rule["field"], []).append(rule["message"][self.msg.lang])
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _finish(self, data: dict, **kwargs: Any) -> dict:
+        for name in self.form.names_of_type("date"):
+            if isinstance(data.get(name), dt.date):
+                data[name] = data[name].isoformat()
+        for name in self.form.names_of_type("choices"):
+            if name in data:
+                order = list(self.form.choice_labels(name, "en"))
+                data[name] = sorted(set(data[name]), key=order.index)
+        return data
+
+
+class SchemaFactory:
+    """Builds (and keeps) one schema class per language for a form definition."""
+
+    def __init__(self, form: FormDefinition, gazetteer: Gazetteer, today: Callable[[], dt.date]):
+        self.form = form
+        self.gazetteer = gazetteer
+        self.today = today
+        self._classes: dict[str, type[Schema]] = {}
+
+    def schema(self, lang: str = "vi", **kwargs: Any) -> Schema:
+        """A schema instance that reports errors in ``lang``."""
+        if lang not in self._classes:
+            self._classes[lang] = self._build(lang)
+        return self._classes[lang](**kwargs)
+
+    def _build(self, lang: str) -> type[Schema]:
+        msg = _Messages(lang)
+        attrs: dict[str, Any] = {"form": self.form, "msg": msg, "today": staticmethod(self.today)}
+        for spec in self.form.fields:
+            attrs[spec["name"]] = self._field(spec, msg)
+        attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
+        cls = type(f"{self.form.name.title()}Schema_{lang}", (_FormSchema,), attrs)
+        cls.error_messages = {**Schema.error_messages, "unknown": msg("unknown_field")}
+        return cls
+
+    def _field(self, spec: dict, msg: _Messages) -> fields.Field:
+        """One marshmallow field for one question of the definition."""
+        kind = spec["type"]
+        common: dict[str, Any] = {"required": spec.get("required", False)}
+        errors = msg.base()
+        checks: list = []
+        if kind == "integer" or kind == "commune":
+            errors["invalid"] = msg("not_integer")
+            if kind == "integer":
+                checks.append(validate.Range(spec["min"], spec["max"],
+                                             error=msg("range", min=spec["min"], max=spec["max"])))
+            else:
+                checks.append(self._commune_check(msg))
+            return Count(strict=True, validate=checks, error_messages=errors, **common)
+        if kind == "text":
+            errors["invalid"] = msg("not_text")
+            low, high = spec.get("min_length", 0), spec["max_length"]
+            error = msg("length", min=low, max=high) if low else msg("too_long", max=high)
+            if low:
+                checks.append(validate.Length(min=low, error=msg("blank")))
+            checks.append(validate.Length(max=high, error=error))
+            return Text(multiline=spec.get("multiline", False), bad_chars_message=msg("bad_chars"),
+                        validate=checks, error_messages=errors, **common)
+        if kind == "uuid":
+            errors["invalid_uuid"] = msg("not_uuid")
+            return UUIDText(error_messages=errors, **common)
+        if kind == "date":
+            errors["invalid"] = msg("not_date")
+            errors["format"] = msg("not_date")
+            if spec.get("not_future"):
+                checks.append(self._not_future(msg))
+            if spec.get("default") == "today" and not common["required"]:
+                common["load_default"] = self.today
+            return StrictDate(validate=checks, error_messages=errors, **common)
+        if kind == "choices":
+            values = [c["value"] for c in spec["choices"]]
+            inner = fields.String(validate=validate.OneOf(values, error=msg("choice", input="{input}")),
+                                  error_messages={"invalid": msg("not_text")})
+            errors["invalid"] = msg("not_list")
+            return fields.List(inner, load_default=list, error_messages=errors,
+                               required=False)
+        raise ValueError(kind)
+
+    def _commune_check(self, msg: _Messages) -> Callable[[int], None]:
+        communes, province = self.gazetteer.communes, self.gazetteer.province.name
+
+        def check(value: int) -> None:
+            if value not in communes:
+                raise ValidationError(msg("not_commune", province=province))
+        return check
+
+    def _not_future(self, msg: _Messages) -> Callable[[dt.date], None]:
+        def check(value: dt.date) -> None:
+            if value > self.today():
+                raise ValidationError(msg("future"))
+        return check
+
+
+def new_id() -> str:
+    """A fresh record id, as clients are asked to make them."""
+    return str(uuid.uuid4())
+
+
+def from_form_post(form: FormDefinition, post: Any) -> dict:
+    """Turn an HTML form post (all strings) into the JSON shape the schema validates.
+
+    Empty optional inputs are left out; numbers that do not parse are passed on as text so
+    that the schema reports them on their field.
+    """
+    data: dict[str, Any] = {}
+    for spec in form.fields:
+        name = spec["name"]
+        if spec["type"] == "choices":
+            data[name] = post.getlist(name)
+            continue
+        value = post.get(name)
+        if value is None or value.strip() == "":
+            if spec["type"] == "text" and spec.get("required") and value is not None:
+                data[name] = value
+            continue
+        if spec["type"] in ("integer", "commune"):
+            stripped = value.strip()
+            data[name] = int(stripped) if stripped.lstrip("-").isdigit() and stripped.isascii() else value
+        else:
+            data[name] = value
+    return data

@@ -1,0 +1,37 @@
+"""Submitting and correcting households: the rules shared by the API and the form page."""
+
+from __future__ import annotations
+
+from .campaign import Campaign
+from .forms import new_id
+from .users import User
+
+__all__ = ["OutsideArea", "submit", "correct"]
+
+
+class OutsideArea(Exception):
+    """The user may not write households of this commune."""
+
+
+def _server_fields(camp: Campaign, user: User, record: dict) -> dict:
+    """What the server sets: the id if the client gave none, the district and the officer."""
+    if not user.can_write(record["commune_code"]):
+        raise OutsideArea(record["commune_code"])
+    record.setdefault("id", new_id())
+    record["district_code"] = camp.gazetteer.district_of(record["commune_code"])
+    record["officer"] = user.username
+    return record
+
+
+def submit(camp: Campaign, user: User, record: dict) -> tuple[dict, bool]:
+    """Store a validated household; (stored, created). Raises OutsideArea or storage.Conflict."""
+    return camp.households.create(_server_fields(camp, user, record), camp.stamp)
+
+
+def correct(camp: Campaign, user: User, current: dict, record: dict) -> dict:
+    """Replace ``current`` by a validated correction; the first officer stays on record."""
+    if not user.can_write(current["commune_code"]):
+        raise OutsideArea(current["commune_code"])
+    record = _server_fields(camp, user, record)
+    record["officer"] = current["officer"]
+    return camp.households.replace(current, record, camp.stamp)

@@ -1,0 +1,42 @@
+"""The aggregates page: a table per level for the user's area, with downloads."""
+
+from __future__ import annotations
+
+from flask import abort, g, render_template, request
+
+from exports.aggregate import column_headings, figure_columns, total_row
+
+from ..auth import login_required
+from ..campaign import aggregate_rows, campaign
+from ..i18n import current_lang, gettext
+from ..scope import ScopeError, communes_in_scope
+from . import bp
+
+
+def levels_for(role: str) -> list[str]:
+    """Levels a role may look at."""
+    return {"officer": ["commune", "hamlet"], "district": ["district", "commune", "hamlet"],
+            "department": ["province", "district", "commune", "hamlet"]}[role]
+
+
+@bp.get("/aggregates")
+@login_required
+def figures():
+    """Figures at one level; every unit in scope is listed, the empty ones too."""
+    camp, lang = campaign(), current_lang()
+    levels = levels_for(g.user.role)
+    level = request.args.get("level", levels[1] if len(levels) > 1 else levels[0])
+    if level not in levels:
+        abort(400, description=f"level must be one of {', '.join(levels)}")
+    try:
+        communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
+                                     request.args.get("commune"))
+    except ScopeError as exc:
+        abort(exc.status, description=exc.message)
+    rows = aggregate_rows(camp, level, communes)
+    columns = ["households", *camp.form.aggregate["sums"], "installed_total", "coverage_pct"]
+    headings = column_headings(camp.form, ["code", "name", *columns], lang)
+    total = total_row(rows, camp.form, gettext("total")) if len(rows) > 1 and level != "hamlet" else None
+    return render_template("figures.html", rows=rows, columns=columns, headings=headings, total=total,
+                           level=level, levels=levels, districts=camp.gazetteer.districts,
+                           args=request.args, all_columns=figure_columns(camp.form))

@@ -1,0 +1,63 @@
+"""The household form page: one household per door, commune and hamlet kept between them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from marshmallow import ValidationError
+
+from ..auth import check_csrf, login_required
+from ..campaign import aggregate_rows, campaign
+from ..forms import from_form_post, new_id
+from ..households import OutsideArea, submit
+from ..i18n import current_lang, gettext
+from ..storage import Conflict
+from . import bp
+
+
+def _render(values: dict, errors: dict, status: int = 200):
+    camp = campaign()
+    communes = [camp.gazetteer.communes[c] for c in sorted(g.user.writable)]
+    commune = values.get("commune_code")
+    hamlets = []
+    if isinstance(commune, int) and g.user.can_write(commune):
+        hamlets = [row["name"] for row in aggregate_rows(camp, "hamlet", [commune])]
+    return render_template("form.html", form=camp.form, values=values, errors=errors,
+                           communes=communes, hamlets=hamlets, today=camp.today().isoformat()), status
+
+
+@bp.get("/form")
+@login_required
+def household_form():
+    """A fresh form with a new record id, so a resubmitted page cannot store a household twice."""
+    if not g.user.writable:
+        abort(403)
+    values = {"id": new_id(), "commune_code": session.get("last_commune"),
+              "hamlet": session.get("last_hamlet", "")}
+    if values["commune_code"] not in g.user.writable:
+        values["commune_code"] = min(g.user.writable) if len(g.user.writable) == 1 else None
+    return _render(values, {})
+
+
+@bp.post("/form")
+@login_required
+def submit_household():
+    """Validate with the form's schema; on success confirm and hand out a fresh form."""
+    check_csrf()
+    camp = campaign()
+    data = from_form_post(camp.form, request.form)
+    try:
+        record = camp.schemas.schema(current_lang()).load(data)
+    except ValidationError as exc:
+        flash(gettext("fix_errors"), "error")
+        return _render(data, exc.messages, 422)
+    try:
+        stored, _ = submit(camp, g.user, record)
+    except OutsideArea:
+        abort(403)
+    except Conflict:
+        stored = None  # the page was sent twice with edits: keep the first, show a new form
+    session["last_commune"], session["last_hamlet"] = record["commune_code"], record["hamlet"]
+    count = camp.households.count([record["commune_code"]])
+    name = stored["head_name"] if stored else record["head_name"]
+    flash(gettext("saved", name=name, hamlet=record["hamlet"], count=count), "ok")
+    return redirect(url_for("pages.household_form"))

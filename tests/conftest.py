@@ -1,0 +1,125 @@
+"""Shared fixtures: an app on a temporary data directory with one account per role."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from survey import create_app
+
+PASSWORD = "correct horse 2020"
+# Communes of Hòa Bình (17): 4789 and 4792 are in the city (148); 4831 is in Đà Bắc (150).
+ACCOUNTS = {
+    "officer": ("officer", 4789),
+    "officer2": ("officer", 4831),
+    "district": ("district", 148),
+    "district2": ("district", 150),
+    "department": ("department", None),
+}
+
+
+@pytest.fixture(scope="session")
+def accounts_dir(tmp_path_factory) -> Path:
+    """A data directory holding the test accounts, hashed once for the whole run."""
+    path = tmp_path_factory.mktemp("accounts")
+    app = create_app({"SURVEY_DATA_DIR": str(path), "SECRET_KEY": "test"})
+    with app.app_context():
+        users = app.extensions["survey"].users
+        for name, (role, unit) in ACCOUNTS.items():
+            users.add(name, PASSWORD, role, unit)
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path, accounts_dir) -> Path:
+    """A fresh data directory for one test, with the accounts already in it."""
+    path = tmp_path / "data"
+    shutil.copytree(accounts_dir, path)
+    return path
+
+
+@pytest.fixture
+def app(data_dir):
+    return create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True})
+
+
+@pytest.fixture
+def camp(app):
+    return app.extensions["survey"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Api:
+    """Calls the JSON API as a given user, with a bearer token made on first use."""
+
+    def __init__(self, app, client):
+        self.app, self.client, self.tokens = app, client, {}
+
+    def headers(self, user: str | None) -> dict:
+        if user is None:
+            return {}
+        if user not in self.tokens:
+            self.tokens[user] = self.app.extensions["survey"].users.new_token(user)
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def get(self, url: str, user: str | None = "department", **kw):
+        return self.client.get(url, headers=self.headers(user), **kw)
+
+    def post(self, url: str, body, user: str | None = "officer", **kw):
+        return self.client.post(url, json=body, headers=self.headers(user), **kw)
+
+    def put(self, url: str, body, user: str | None = "officer", **kw):
+        return self.client.put(url, json=body, headers=self.headers(user), **kw)
+
+
+@pytest.fixture
+def api(app, client) -> Api:
+    return Api(app, client)
+
+
+def household(**changes) -> dict:
+    """A valid household of commune 4789, with a fresh id."""
+    record = {"id": str(uuid.uuid4()), "commune_code": 4789, "hamlet": "Xóm Mới",
+              "head_name": "Bùi Văn An", "members": 4, "smartphone_users": 2,
+              "installed_before": 1, "installed_during_visit": 1,
+              "reasons_not_installed": ["no_smartphone"], "visited_on": "2020-08-15"}
+    record.update(changes)
+    return {k: v for k, v in record.items() if v is not ...}
+
+
+@pytest.fixture
+def make_household():
+    return household
+
+
+class Browser:
+    """Logs a test client in through the real login form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        import re
+        page = self.client.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": self.csrf()})
+
+
+@pytest.fixture
+def browser(client) -> Browser:
+    return Browser(client)

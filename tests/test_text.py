@@ -1,0 +1,44 @@
+"""Unicode rules: what is stored, what counts as one place, what a search matches."""
+
+import unicodedata
+
+import pytest
+
+from survey.text import bad_characters, clean, fold, place_key
+
+
+def nfd(s: str) -> str:
+    return unicodedata.normalize("NFD", s)
+
+
+def test_clean_gives_nfc_trimmed_single_spaced():
+    assert clean(nfd("  Xóm   Mới ")) == unicodedata.normalize("NFC", "Xóm Mới")
+    assert unicodedata.is_normalized("NFC", clean(nfd("Hoà Bình")))
+
+
+def test_clean_multiline_keeps_line_breaks():
+    assert clean(" a  b \n  c ", multiline=True) == "a b\nc"
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Hòa Bình", "Hoà Bình"), ("Thủy", "Thuỷ"), ("Xóm  Mới", "xóm mới"),
+    ("Hòa Bình", nfd("Hoà Bình")), ("BẢN LÁC", "bản lác"),
+])
+def test_same_place_whatever_case_spacing_form_or_tone_placement(a, b):
+    assert place_key(a) == place_key(b)
+
+
+@pytest.mark.parametrize("a, b", [("Bản Lác", "Bản Lạc"), ("Xóm Mới", "Xóm Moi"), ("Hòa", "Hỏa")])
+def test_different_accents_stay_different_places(a, b):
+    assert place_key(a) != place_key(b)
+
+
+def test_fold_ignores_accents_and_d_stroke():
+    assert fold("Thị trấn Đà Bắc") == "thi tran da bac"
+    assert fold(nfd("Hoà Bình")) == fold("Hòa Bình") == "hoa binh"
+
+
+def test_bad_characters_are_named():
+    assert bad_characters("ab\u202ec") == ["U+202E"]
+    assert bad_characters("a\u200bb\x00") == ["U+0000", "U+200B"]
+    assert bad_characters("Nguyễn Văn A\nline two\t") == []
