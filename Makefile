@@ -23,7 +23,13 @@ serve: install
 	$(VENV)/bin/flask --app wsgi demo --if-empty
 	SURVEY_BIND=0.0.0.0:$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: install-dev
+# Browser tests drive Debian's chromium; install it when missing (root: directly, else sudo).
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+test: install-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -123,3 +123,65 @@ class Browser:
 @pytest.fixture
 def browser(client) -> Browser:
     return Browser(client)
+
+
+# --- a real gunicorn, for tests that need several processes --------------------------------
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """gunicorn with the production config on loopback, over a given data directory."""
+
+    def __init__(self, data_dir: Path, workers: int = 3):
+        self.data_dir, self.workers = data_dir, workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self) -> "LiveServer":
+        import os
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+        env = {**os.environ, "SURVEY_DATA_DIR": str(self.data_dir), "SURVEY_BIND": f"127.0.0.1:{self.port}",
+               "SURVEY_WORKERS": str(self.workers), "SECRET_KEY": "test"}
+        root = Path(__file__).resolve().parent.parent
+        self.log = open(self.data_dir.parent / f"gunicorn-{self.port}.log", "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                     cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1)
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start; see {self.log.name}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@pytest.fixture
+def live_server(data_dir):
+    """A running gunicorn (3 workers) over this test's data directory."""
+    server = LiveServer(data_dir).start()
+    yield server
+    server.stop()
