@@ -58,11 +58,11 @@ def _is_api() -> bool:
 
 
 def login_required(view: Callable) -> Callable:
-    """401 on the API (and JSON exports asked for by scripts), a redirect to login on pages."""
+    """401 for the API and scripts, a redirect to the login page for browsers."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("user") is None:
-            if _is_api() or request.authorization is not None or g.get("via_token"):
+            if _is_api() or g.get("via_token") or not request.accept_mimetypes.accept_html:
                 abort(401)
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)

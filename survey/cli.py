@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from exports import writers
 
@@ -75,6 +75,7 @@ def _demo_accounts(camp, path: Path) -> list[tuple[str, str, str]]:
 @click.option("--households", "total", default=4000, show_default=True, help="About how many households.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the data directory holds households already.")
 @click.option("--seed", default=2020, show_default=True)
+@with_appcontext
 def demo(total: int, if_empty: bool, seed: int) -> None:
     """Fill the data directory with a realistic demo campaign and demo accounts."""
     camp = campaign()

@@ -74,14 +74,17 @@ class Api:
             self.tokens[user] = self.app.extensions["survey"].users.new_token(user)
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
+    def _headers(self, user: str | None, kw: dict) -> dict:
+        return {**self.headers(user), **kw.pop("headers", {})}
+
     def get(self, url: str, user: str | None = "department", **kw):
-        return self.client.get(url, headers=self.headers(user), **kw)
+        return self.client.get(url, headers=self._headers(user, kw), **kw)
 
     def post(self, url: str, body, user: str | None = "officer", **kw):
-        return self.client.post(url, json=body, headers=self.headers(user), **kw)
+        return self.client.post(url, json=body, headers=self._headers(user, kw), **kw)
 
     def put(self, url: str, body, user: str | None = "officer", **kw):
-        return self.client.put(url, json=body, headers=self.headers(user), **kw)
+        return self.client.put(url, json=body, headers=self._headers(user, kw), **kw)
 
 
 @pytest.fixture

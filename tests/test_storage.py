@@ -1,0 +1,119 @@
+"""Storage: atomic files, revisions for cached reads, locks across processes, idempotent create."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+
+import pytest
+
+from survey.storage import (AtomicJSONStorage, Collection, Conflict, HouseholdStore, StorageUnavailable,
+                            read_revision)
+
+from .conftest import household
+
+
+def stamp() -> str:
+    return "2020-08-15T09:00:00+07:00"
+
+
+def test_write_replaces_the_file_and_stamps_a_revision(tmp_path):
+    path = tmp_path / "c.json"
+    storage = AtomicJSONStorage(path)
+    storage.write({"t": {"a": {"x": 1}}})
+    first = read_revision(path)
+    assert json.loads(path.read_text())["t"] == {"a": {"x": 1}}
+    storage.write({"t": {"a": {"x": 2}}})
+    assert read_revision(path) != first
+    assert AtomicJSONStorage(path).read()["t"]["a"]["x"] == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["c.json"]  # no temp file left behind
+
+
+def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "c.json"
+    AtomicJSONStorage(path).write({"t": {"a": {"x": 1}}})
+    before = path.read_bytes()
+
+    def crash(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(StorageUnavailable, match="disk is full"):
+        AtomicJSONStorage(path).write({"t": {"a": {"x": 2}}})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.json"]
+
+
+def test_cached_reads_see_writes_from_other_processes(tmp_path):
+    coll = Collection(tmp_path / "c.json", "t")
+    coll.put("a", {"n": 1})
+    assert coll.get("a") == {"n": 1}
+    # another process rewrites the file behind this one's cache, with the same size
+    proc = multiprocessing.get_context("spawn").Process(target=_put, args=(tmp_path / "c.json", "a", {"n": 2}))
+    proc.start()
+    proc.join()
+    assert coll.get("a") == {"n": 2}
+
+
+def _put(path, key, doc):
+    Collection(path, "t").put(key, doc)
+
+
+def _add_many(path, prefix, n):
+    coll = Collection(path, "t")
+    for i in range(n):
+        coll.put(f"{prefix}{i}", {"i": i})
+
+
+def test_writers_in_several_processes_lose_nothing(tmp_path):
+    path = tmp_path / "c.json"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_add_many, args=(path, p, 25)) for p in "abcd"]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    assert len(Collection(path, "t").documents()) == 100
+
+
+def test_create_is_idempotent_on_id(tmp_path):
+    store = HouseholdStore(tmp_path)
+    record = {**household(), "district_code": 148, "officer": "officer"}
+    stored, created = store.create(dict(record), stamp)
+    assert created and stored["created_at"] == stamp()
+    again, created = store.create({**record, "officer": "someone-else"}, stamp)
+    assert not created and again == stored
+    with pytest.raises(Conflict):
+        store.create({**record, "members": 5}, stamp)
+    assert store.count([4789]) == 1
+
+
+def test_replace_moves_a_record_between_communes(tmp_path):
+    store = HouseholdStore(tmp_path)
+    record = {**household(), "district_code": 148, "officer": "officer"}
+    stored, _ = store.create(dict(record), stamp)
+    moved = store.replace(stored, {**record, "commune_code": 4792}, lambda: "2020-08-16T10:00:00+07:00")
+    assert moved["created_at"] == stored["created_at"] and moved["updated_at"].startswith("2020-08-16")
+    assert store.count([4789]) == 0 and store.get(record["id"], [4789, 4792])["commune_code"] == 4792
+
+
+def test_derived_values_follow_the_file(tmp_path):
+    store = HouseholdStore(tmp_path)
+    calls = []
+
+    def count(records):
+        calls.append(1)
+        return len(records)
+    assert store.derived(4789, "n", count) == 0
+    store.create({**household(), "district_code": 148, "officer": "o"}, stamp)
+    assert store.derived(4789, "n", count) == 1
+    assert store.derived(4789, "n", count) == 1
+    assert len(calls) == 2  # recomputed once after the write, not on every call
+
+
+def test_bulk_insert_skips_ids_already_stored(tmp_path):
+    store = HouseholdStore(tmp_path)
+    records = [{**household(), "district_code": 148, "officer": "o"} for _ in range(3)]
+    assert store.bulk_insert(4789, records) == 3
+    assert store.bulk_insert(4789, records) == 0
+    assert store.count([4789]) == 3
