@@ -12,3 +12,6 @@ errorlog = "-"
 # Paths only, never query strings or bodies: household data stays out of the logs.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = os.environ.get("SURVEY_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No runtime control socket: it lives at one fixed path per user, which several instances
+# (tests, benchmarks, a second campaign) would fight over, and nothing here uses it.
+control_socket_disable = True
