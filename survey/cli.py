@@ -139,8 +139,47 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
     click.echo(f"wrote {out}")
 
 
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", default=None, help="Account the rows are stored under (default: a department account).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
+@with_appcontext
+def import_command(file: str, username: str | None, lang: str) -> None:
+    """Import households from a CSV or XLSX file in the columns of the household export."""
+    from .imports import ImportFileError, import_rows, read_rows
+    camp = campaign()
+    user = _import_user(camp, username)
+    try:
+        with open(file, "rb") as fh:
+            rows = list(read_rows(camp, file, fh))
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    with click.progressbar(length=len(rows), label="rows", file=sys.stderr) as bar:
+        report = import_rows(camp, user, iter(rows), lang, progress=bar.update)
+    for number, errors in report.errors:
+        click.echo(f"row {number}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+    click.echo(f"{report.total} rows: {report.created} stored, {report.unchanged} already there, "
+               f"{len(report.errors)} with errors")
+    if report.errors:
+        sys.exit(1)
+
+
+def _import_user(camp, username: str | None):
+    """The account an import writes as: the one named, else the first department account."""
+    if username is None:
+        docs = camp.users.users.documents().values()
+        username = next((d["username"] for d in docs if d["role"] == "department" and d.get("active", True)), None)
+        if username is None:
+            raise click.ClickException("no department account: create one or pass --as USERNAME")
+    user = camp.users.load(username)
+    if user is None or not user.writable:
+        raise click.ClickException(f"{username!r} is not an active account that may enter households")
+    return user
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(users)
     app.cli.add_command(export)
     app.cli.add_command(demo)
+    app.cli.add_command(import_command)

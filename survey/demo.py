@@ -56,10 +56,10 @@ def household(commune: int, district: int, hamlet: str, rng: random.Random, offi
                                 dt.timezone(dt.timedelta(hours=7))).isoformat()
     name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
     return {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "commune_code": commune,
-            "hamlet": _variant(hamlet, rng), "head_name": name, "address": "",
+            "hamlet": _variant(hamlet, rng), "head_name": name,
             "members": members, "smartphone_users": smart, "installed_before": before,
             "installed_during_visit": during, "reasons_not_installed": sorted(set(reasons), key=REASONS.index),
-            "visited_on": visited.isoformat(), "note": "", "district_code": district,
+            "visited_on": visited.isoformat(), "district_code": district,
             "officer": officer, "created_at": stamp, "updated_at": stamp}
 
 

@@ -60,6 +60,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "name": {"vi": "Đơn vị", "en": "Unit"},
     "code": {"vi": "Mã", "en": "Code"},
     "total": {"vi": "Tổng cộng", "en": "Total"},
+    "import": {"vi": "Nhập tệp", "en": "Import"},
     "household_list": {"vi": "Danh sách hộ", "en": "Household list"},
     "forbidden": {"vi": "Bạn không có quyền xem trang này.", "en": "You may not see this page."},
     "not_found": {"vi": "Không tìm thấy trang.", "en": "Page not found."},
