@@ -14,6 +14,7 @@ from exports.aggregate import hamlet_summary, rollup
 
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
+from .review import Flags, History
 from .storage import HouseholdStore, write_atomically
 from .users import UserStore
 
@@ -32,6 +33,8 @@ class Campaign:
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
         self.households = HouseholdStore(self.data_dir)
         self.users = UserStore(self.data_dir, self.gazetteer)
+        self.history = History(self.data_dir)
+        self.flags = Flags(self.data_dir)
 
     def now(self) -> dt.datetime:
         """The current time in the campaign's time zone."""

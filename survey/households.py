@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from .campaign import Campaign
 from .forms import new_id
+from .review import changes_between
 from .users import User
 
-__all__ = ["OutsideArea", "submit", "correct"]
+__all__ = ["OutsideArea", "submit", "correct", "remove_duplicate"]
 
 
 class OutsideArea(Exception):
@@ -34,4 +35,17 @@ def correct(camp: Campaign, user: User, current: dict, record: dict) -> dict:
         raise OutsideArea(current["commune_code"])
     record = _server_fields(camp, user, record)
     record["officer"] = current["officer"]
-    return camp.households.replace(current, record, camp.stamp)
+    stored = camp.households.replace(current, record, camp.stamp)
+    if changes_between(current, stored):
+        camp.history.add(current, stored, user.username, stored["updated_at"])
+    camp.flags.resolve(current["id"], current["commune_code"], user.username, stored["updated_at"])
+    return stored
+
+
+def remove_duplicate(camp: Campaign, user: User, record: dict, kept: dict) -> None:
+    """Take a duplicate out of the figures; its content stays in the history."""
+    if not user.can_read(record["commune_code"]) or user.role not in ("district", "department"):
+        raise OutsideArea(record["commune_code"])
+    at = camp.stamp()
+    camp.history.add(record, None, user.username, at, reason=f"duplicate of {kept['id']}")
+    camp.households.remove(record)

@@ -295,6 +295,14 @@ class HouseholdStore:
                 table.remove(doc_ids=[record["id"]])
         return stored
 
+    def remove(self, record: dict) -> bool:
+        """Delete one record (its earlier versions are kept by the caller); False if absent."""
+        with self.shard(record["commune_code"]).write() as table:
+            if not table.contains(doc_id=record["id"]):
+                return False
+            table.remove(doc_ids=[record["id"]])
+        return True
+
     def records(self, communes: Iterable[int]) -> Iterator[dict]:
         """Every record of ``communes``, commune by commune, in insertion order (shared dicts)."""
         for code in communes:

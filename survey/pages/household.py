@@ -14,15 +14,18 @@ from ..storage import Conflict
 from . import bp
 
 
-def _render(values: dict, errors: dict, status: int = 200):
+def render_form(values: dict, errors: dict, status: int = 200, action: str | None = None):
+    """The form page with ``values`` filled in and ``errors`` beside their fields."""
     camp = campaign()
     communes = [camp.gazetteer.communes[c] for c in sorted(g.user.writable)]
     commune = values.get("commune_code")
     hamlets = []
     if isinstance(commune, int) and g.user.can_write(commune):
         hamlets = [row["name"] for row in aggregate_rows(camp, "hamlet", [commune])]
-    return render_template("form.html", form=camp.form, values=values, errors=errors,
-                           communes=communes, hamlets=hamlets, today=camp.today().isoformat()), status
+    to_fix = len(camp.flags.open_flags(sorted(g.user.writable))) if g.user.role == "officer" else 0
+    return render_template("form.html", form=camp.form, values=values, errors=errors, to_fix=to_fix,
+                           action=action or url_for("pages.submit_household"), communes=communes,
+                           hamlets=hamlets, today=camp.today().isoformat()), status
 
 
 @bp.get("/form")
@@ -35,7 +38,7 @@ def household_form():
               "hamlet": session.get("last_hamlet", "")}
     if values["commune_code"] not in g.user.writable:
         values["commune_code"] = min(g.user.writable) if len(g.user.writable) == 1 else None
-    return _render(values, {})
+    return render_form(values, {})
 
 
 @bp.post("/form")
@@ -49,7 +52,7 @@ def submit_household():
         record = camp.schemas.schema(current_lang()).load(data)
     except ValidationError as exc:
         flash(gettext("fix_errors"), "error")
-        return _render(data, exc.messages, 422)
+        return render_form(data, exc.messages, 422)
     try:
         stored, _ = submit(camp, g.user, record)
     except OutsideArea:

@@ -1,0 +1,111 @@
+"""Review: reviewers flag records and settle probable duplicates; officers see what to fix."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from ..auth import check_csrf, login_required, roles_required
+from ..campaign import campaign
+from ..forms import from_form_post
+from ..households import OutsideArea, correct, remove_duplicate
+from ..i18n import current_lang
+from ..review import probable_duplicates
+from ..text import clean
+from . import bp
+from .household import render_form
+
+
+def _record(record_id: str) -> dict:
+    record = campaign().households.get(record_id, sorted(g.user.communes))
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.get("/review")
+@login_required
+def review():
+    """Officers: their records that need correction. Reviewers: open flags and duplicates."""
+    camp = campaign()
+    communes = sorted(g.user.communes)
+    flags = camp.flags.open_flags(communes)
+    records = {f["record_id"]: camp.households.get(f["record_id"], [f["commune_code"]]) for f in flags}
+    duplicates = []
+    if g.user.role in ("district", "department"):
+        duplicates = probable_duplicates(camp.households, communes, camp.flags.dismissed())
+    return render_template("review.html", flags=flags, records=records, duplicates=duplicates,
+                           gazetteer=camp.gazetteer)
+
+
+@bp.get("/households/<record_id>")
+@login_required
+def household_detail(record_id: str):
+    """One record, its review flag and its earlier versions."""
+    camp = campaign()
+    record = _record(record_id)
+    return render_template("household.html", record=record, form=camp.form,
+                           flag=camp.flags.get(record_id, record["commune_code"]),
+                           versions=camp.history.versions(record_id), gazetteer=camp.gazetteer)
+
+
+@bp.post("/households/<record_id>/flag")
+@roles_required("district", "department")
+def flag_household(record_id: str):
+    """Send a record back to its officer with a reason."""
+    check_csrf()
+    camp = campaign()
+    record = _record(record_id)
+    reason = clean(request.form.get("reason", ""))[:300]
+    if not reason:
+        flash("Cần ghi lý do." if current_lang() == "vi" else "A reason is needed.", "error")
+    else:
+        camp.flags.flag(record, reason, g.user.username, camp.stamp())
+        flash("Đã gửi lại cho cán bộ nhập." if current_lang() == "vi" else "Sent back to the officer.", "ok")
+    return redirect(url_for("pages.household_detail", record_id=record_id))
+
+
+@bp.route("/households/<record_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_household(record_id: str):
+    """Correct a record on the phone form; the previous version goes to the history."""
+    camp = campaign()
+    record = _record(record_id)
+    if not g.user.can_write(record["commune_code"]):
+        abort(403)
+    action = url_for("pages.edit_household", record_id=record_id)
+    if request.method == "GET":
+        return render_form(record, {}, action=action)
+    check_csrf()
+    data = from_form_post(camp.form, request.form)
+    data["id"] = record_id
+    try:
+        fixed = camp.schemas.schema(current_lang()).load(data)
+        correct(camp, g.user, record, fixed)
+    except ValidationError as exc:
+        return render_form(data, exc.messages, 422, action=action)
+    except OutsideArea:
+        abort(403)
+    flash("Đã sửa phiếu." if current_lang() == "vi" else "Record corrected.", "ok")
+    return redirect(url_for("pages.household_detail", record_id=record_id))
+
+
+@bp.post("/review/duplicates")
+@roles_required("district", "department")
+def settle_duplicates():
+    """Keep both records (different households) or remove the later copies."""
+    check_csrf()
+    camp = campaign()
+    ids = request.form.getlist("ids")
+    records = [_record(i) for i in ids]
+    if len(records) < 2:
+        abort(400, description="choose the records of one group")
+    if request.form.get("decision") == "keep":
+        camp.flags.dismiss(ids, g.user.username, camp.stamp())
+    elif request.form.get("decision") == "remove":
+        kept, *copies = sorted(records, key=lambda r: r["created_at"])
+        for copy in copies:
+            remove_duplicate(camp, g.user, copy, kept)
+    else:
+        abort(400, description="decision must be keep or remove")
+    return redirect(url_for("pages.review"))

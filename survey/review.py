@@ -1,0 +1,116 @@
+"""Data quality: previous versions of corrected records, review flags, probable duplicates.
+
+History and flags live beside the household files, in collections of their own, so that a
+submission costs nothing more: only a correction or a review decision writes here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+from tinydb.table import Document
+
+from .storage import SERVER_FIELDS, Collection, HouseholdStore
+from .text import fold, place_key
+
+__all__ = ["History", "Flags", "probable_duplicates", "changes_between"]
+
+
+def changes_between(before: dict, after: dict | None) -> dict[str, list]:
+    """Field -> [old, new] for what a correction changed (server fields left out)."""
+    if after is None:
+        return {}
+    keys = (set(before) | set(after)) - set(SERVER_FIELDS)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+class History:
+    """Previous versions of records, found by record id (256 files keyed by the id's first byte)."""
+
+    def __init__(self, data_dir: Path):
+        self.root = Path(data_dir) / "history"
+
+    def _shard(self, record_id: str) -> Collection:
+        return Collection(self.root / f"{record_id[:2].lower()}.json", "versions")
+
+    def add(self, before: dict, after: dict | None, by: str, at: str, reason: str = "") -> None:
+        """Keep ``before`` as a version replaced by ``after`` (None: the record was removed)."""
+        entry = {"record": before, "replaced_by": by, "replaced_at": at, "reason": reason,
+                 "removed": after is None, "changes": changes_between(before, after)}
+        with self._shard(before["id"]).write() as table:
+            doc = table.get(doc_id=before["id"])
+            versions = list(doc["versions"]) if doc else []
+            versions.append(entry)
+            table.upsert(Document({"versions": versions}, doc_id=before["id"]))
+
+    def versions(self, record_id: str) -> list[dict]:
+        """Earlier versions, oldest first."""
+        doc = self._shard(record_id).get(record_id)
+        return list(doc["versions"]) if doc else []
+
+
+class Flags:
+    """Review flags ("needs correction") per commune, keyed by record id."""
+
+    def __init__(self, data_dir: Path):
+        self.root = Path(data_dir) / "reviews"
+
+    def _shard(self, commune_code: int) -> Collection:
+        return Collection(self.root / f"{int(commune_code)}.json", "flags")
+
+    def flag(self, record: dict, reason: str, by: str, at: str) -> dict:
+        """Mark a record as needing correction, with the reviewer's reason."""
+        doc = {"record_id": record["id"], "commune_code": record["commune_code"], "reason": reason,
+               "flagged_by": by, "flagged_at": at, "status": "open"}
+        self._shard(record["commune_code"]).put(record["id"], doc)
+        return doc
+
+    def resolve(self, record_id: str, commune_code: int, by: str, at: str) -> dict | None:
+        """Close an open flag when the record is corrected; None if there was none."""
+        shard = self._shard(commune_code)
+        doc = shard.get(record_id)
+        if doc is None or doc["status"] != "open":
+            return None
+        doc.update(status="corrected", resolved_by=by, resolved_at=at)
+        shard.put(record_id, doc)
+        return doc
+
+    def get(self, record_id: str, commune_code: int) -> dict | None:
+        return self._shard(commune_code).get(record_id)
+
+    def dismiss(self, ids: Iterable[str], by: str, at: str) -> None:
+        """Record a reviewer's decision that these records are different households."""
+        key = ",".join(sorted(ids))
+        Collection(self.root / "dismissed.json", "pairs").put(key, {"ids": sorted(ids), "by": by, "at": at})
+
+    def dismissed(self) -> set[frozenset[str]]:
+        """Groups of records already judged not to be duplicates."""
+        docs = Collection(self.root / "dismissed.json", "pairs").documents().values()
+        return {frozenset(d["ids"]) for d in docs}
+
+    def open_flags(self, communes: Iterable[int]) -> list[dict]:
+        """Open flags of ``communes``, oldest first."""
+        found = [dict(d) for c in communes for d in self._shard(c).documents().values() if d["status"] == "open"]
+        return sorted(found, key=lambda d: d["flagged_at"])
+
+
+def duplicate_key(record: dict) -> tuple:
+    """Same commune, same hamlet (as a place) and same head name (accents and case folded)."""
+    return record["commune_code"], place_key(record["hamlet"]), fold(record["head_name"])
+
+
+def probable_duplicates(store: HouseholdStore, communes: Iterable[int],
+                        dismissed: set[frozenset[str]] = frozenset()) -> list[list[dict]]:
+    """Groups of records that look like one household entered by different officers."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for record in store.records(communes):
+        groups[duplicate_key(record)].append(record)
+    found = []
+    for records in groups.values():
+        officers = {r["officer"] for r in records}
+        ids = frozenset(r["id"] for r in records)
+        if len(records) > 1 and len(officers) > 1 and ids not in dismissed:
+            found.append(sorted(records, key=lambda r: r["created_at"]))
+    return sorted(found, key=lambda g: (g[0]["commune_code"], g[0]["hamlet"]))

@@ -1,0 +1,117 @@
+"""Review with history: flags reach the officer, corrections keep earlier versions, duplicates."""
+
+from __future__ import annotations
+
+import re
+
+from .conftest import PASSWORD, household
+
+
+def csrf(client, path):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def as_user(app, username):
+    from .conftest import Browser
+    client = app.test_client()
+    Browser(client).login(username, PASSWORD)
+    return client
+
+
+def submit(api, user="officer", **changes):
+    return api.post("/api/v1/households", household(**changes), user=user).get_json()
+
+
+def body_of(rec):
+    return {k: v for k, v in rec.items() if k not in ("district_code", "officer", "created_at", "updated_at")}
+
+
+def test_a_correction_keeps_the_previous_version(api, camp):
+    rec = submit(api)
+    api.put(f"/api/v1/households/{rec['id']}", {**body_of(rec), "members": 6, "head_name": "Bùi Văn Ân"})
+    versions = camp.history.versions(rec["id"])
+    assert len(versions) == 1
+    assert versions[0]["record"] == rec
+    assert versions[0]["changes"] == {"head_name": ["Bùi Văn An", "Bùi Văn Ân"], "members": [4, 6]}
+    assert versions[0]["replaced_by"] == "officer"
+
+
+def test_a_correction_that_changes_nothing_adds_no_version(api, camp):
+    rec = submit(api)
+    api.put(f"/api/v1/households/{rec['id']}", body_of(rec))
+    assert camp.history.versions(rec["id"]) == []
+
+
+def test_aggregates_count_the_current_version(api):
+    rec = submit(api)
+    api.put(f"/api/v1/households/{rec['id']}", {**body_of(rec), "members": 9})
+    row = api.get("/api/v1/aggregates?level=commune&commune=4789").get_json()["rows"][0]
+    assert row["households"] == 1 and row["members"] == 9
+
+
+def test_the_review_loop_through_the_pages(app, api, camp):
+    rec = submit(api)
+    reviewer = as_user(app, "district")
+    r = reviewer.post(f"/households/{rec['id']}/flag",
+                      data={"reason": "Số nhân khẩu sai", "csrf_token": csrf(reviewer, f"/households/{rec['id']}")})
+    assert r.status_code == 302
+    officer = as_user(app, "officer")
+    assert "1 phiếu cần sửa" in officer.get("/form").get_data(as_text=True)
+    page = officer.get("/review").get_data(as_text=True)
+    assert "Số nhân khẩu sai" in page and f"/households/{rec['id']}/edit" in page
+    form = officer.get(f"/households/{rec['id']}/edit").get_data(as_text=True)
+    assert 'value="Bùi Văn An"' in form
+    data = {"csrf_token": csrf(officer, "/form"), "commune_code": "4789", "hamlet": "Xóm Mới",
+            "head_name": "Bùi Văn An", "members": "5", "smartphone_users": "2", "installed_before": "1",
+            "installed_during_visit": "1", "visited_on": "2020-08-15", "reasons_not_installed": "no_smartphone"}
+    assert officer.post(f"/households/{rec['id']}/edit", data=data).status_code == 302
+    assert camp.flags.get(rec["id"], 4789)["status"] == "corrected"
+    assert "phiếu cần sửa" not in officer.get("/form").get_data(as_text=True)
+    detail = reviewer.get(f"/households/{rec['id']}").get_data(as_text=True)
+    assert re.search(r"Số nhân khẩu</b>: 4 → 5", detail)
+
+
+def test_only_reviewers_flag_and_only_in_their_area(app, api):
+    rec = submit(api)
+    officer = as_user(app, "officer")
+    r = officer.post(f"/households/{rec['id']}/flag", data={"reason": "x", "csrf_token": csrf(officer, "/form")})
+    assert r.status_code == 403
+    other = as_user(app, "district2")
+    r = other.post(f"/households/{rec['id']}/flag", data={"reason": "x", "csrf_token": csrf(other, "/review")})
+    assert r.status_code == 404
+
+
+def test_edit_page_is_for_writers_of_the_commune(app, api):
+    rec = submit(api)
+    assert as_user(app, "district").get(f"/households/{rec['id']}/edit").status_code == 403
+    assert as_user(app, "officer2").get(f"/households/{rec['id']}/edit").status_code == 404
+
+
+def test_probable_duplicates_are_shown_and_settled(app, api, camp):
+    first = submit(api, user="officer", hamlet="Xóm Hòa Sơn", head_name="Bùi Văn An")
+    second = submit(api, user="department", hamlet="xóm hoà sơn", head_name="BUI VAN AN")
+    submit(api, user="officer", hamlet="Xóm Hòa Sơn", head_name="Bùi Văn Ba")
+    reviewer = as_user(app, "district")
+    page = reviewer.get("/review").get_data(as_text=True)
+    assert page.count('class="card dup"') == 1
+    token = csrf(reviewer, "/review")
+    r = reviewer.post("/review/duplicates", data={"ids": [first["id"], second["id"]], "decision": "remove",
+                                                  "csrf_token": token})
+    assert r.status_code == 302
+    assert camp.households.count([4789]) == 2
+    assert camp.households.get(second["id"], [4789]) is None
+    kept = camp.history.versions(second["id"])
+    assert kept[0]["removed"] and kept[0]["record"]["head_name"] == "BUI VAN AN"
+    assert 'class="card dup"' not in reviewer.get("/review").get_data(as_text=True)
+
+
+def test_same_officer_twice_is_not_a_duplicate_but_keep_both_is_remembered(app, api):
+    submit(api, user="officer", head_name="Hà Văn Cường")
+    submit(api, user="officer", head_name="Hà Văn Cường")
+    a = submit(api, user="officer", head_name="Quách Thị Mai")
+    b = submit(api, user="department", head_name="Quách Thị Mai")
+    reviewer = as_user(app, "department")
+    assert reviewer.get("/review").get_data(as_text=True).count('class="card dup"') == 1
+    reviewer.post("/review/duplicates", data={"ids": [a["id"], b["id"]], "decision": "keep",
+                                              "csrf_token": csrf(reviewer, "/review")})
+    assert 'class="card dup"' not in reviewer.get("/review").get_data(as_text=True)
