@@ -62,6 +62,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "total": {"vi": "Tổng cộng", "en": "Total"},
     "to_fix": {"vi": "{count} phiếu cần sửa: xem lý do", "en": "{count} records need correction: see why"},
     "review": {"vi": "Kiểm tra", "en": "Review"},
+    "accounts": {"vi": "Tài khoản", "en": "Accounts"},
     "import": {"vi": "Nhập tệp", "en": "Import"},
     "household_list": {"vi": "Danh sách hộ", "en": "Household list"},
     "forbidden": {"vi": "Bạn không có quyền xem trang này.", "en": "You may not see this page."},

@@ -97,6 +97,24 @@ class UserStore:
             table.insert(Document(doc, doc_id=username))
         return doc
 
+    def update(self, username: str, **changes: object) -> dict:
+        """Change stored fields of an account (password given in clear is hashed here)."""
+        if "password" in changes:
+            if len(str(changes["password"])) < 8:
+                raise AccountError("a password needs at least 8 characters")
+            changes["password"] = generate_password_hash(str(changes["password"]))
+        with self.users.write() as table:
+            doc = table.get(doc_id=username)
+            if doc is None:
+                raise AccountError(f"no user {username!r}")
+            doc = {**doc, **changes}
+            table.upsert(Document(doc, doc_id=username))
+        return doc
+
+    def all(self) -> list[dict]:
+        """Every account (password hashes included: for administration code only)."""
+        return [dict(d) for d in self.users.documents().values()]
+
     def exists(self, username: str) -> bool:
         return self.users.get(username) is not None
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import account, household, figures, imports, review  # noqa: E402,F401  (routes register on import)
+from . import account, accounts, household, figures, imports, review  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,118 @@
+"""Account administration: who may manage whom, bulk creation from a list, and a change log.
+
+The Department manages every account; district staff manage the officers of their own
+district. Every change is logged with who made it and when; passwords never are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from pathlib import Path
+from typing import IO, Iterable
+
+from openpyxl import load_workbook
+
+from .campaign import Campaign
+from .storage import Collection
+from .text import fold
+from .users import AccountError, User
+
+__all__ = ["may_manage", "AccountLog", "create", "reset_password", "set_active", "read_account_rows"]
+
+
+def may_manage(actor: User, role: str, unit: int | None, gazetteer) -> bool:
+    """The Department manages all accounts; a district manages officers of its communes."""
+    if actor.role == "department":
+        return True
+    if actor.role == "district":
+        return role == "officer" and unit in gazetteer.communes_of.get(actor.unit, ())
+    return False
+
+
+class AccountLog:
+    """Append-only log of account changes, in the data directory."""
+
+    def __init__(self, data_dir: Path):
+        self.coll = Collection(Path(data_dir) / "account-log.json", "changes")
+
+    def add(self, by: str, at: str, action: str, username: str, detail: str = "") -> None:
+        key = f"{at}-{secrets.token_hex(4)}"
+        self.coll.put(key, {"at": at, "by": by, "action": action, "username": username, "detail": detail})
+
+    def entries(self, usernames: Iterable[str] | None = None) -> list[dict]:
+        """Newest first, optionally only about ``usernames``."""
+        wanted = set(usernames) if usernames is not None else None
+        docs = [d for d in self.coll.documents().values() if wanted is None or d["username"] in wanted]
+        return sorted(docs, key=lambda d: d["at"], reverse=True)
+
+
+def _check(camp: Campaign, actor: User, role: str, unit: int | None) -> int:
+    unit = camp.users.check_unit(role, unit)
+    if not may_manage(actor, role, unit, camp.gazetteer):
+        raise PermissionError(f"{actor.username} may not manage {role} accounts of unit {unit}")
+    return unit
+
+
+def create(camp: Campaign, log: AccountLog, actor: User, username: str, full_name: str, role: str,
+           unit: int | None) -> str:
+    """Create an account with a one-time password, which is returned to hand to its owner."""
+    unit = _check(camp, actor, role, unit)
+    password = secrets.token_urlsafe(9)
+    camp.users.add(username, password, role, unit, full_name)
+    log.add(actor.username, camp.stamp(), "create", username, f"{role} {unit} {full_name}".strip())
+    return password
+
+
+def _existing(camp: Campaign, actor: User, username: str) -> dict:
+    doc = camp.users.users.get(username)
+    if doc is None:
+        raise AccountError(f"no user {username!r}")
+    _check(camp, actor, doc["role"], doc["unit"])
+    return doc
+
+
+def reset_password(camp: Campaign, log: AccountLog, actor: User, username: str) -> str:
+    """A new one-time password for an account the actor manages."""
+    _existing(camp, actor, username)
+    password = secrets.token_urlsafe(9)
+    camp.users.update(username, password=password)
+    log.add(actor.username, camp.stamp(), "reset_password", username)
+    return password
+
+
+def set_active(camp: Campaign, log: AccountLog, actor: User, username: str, active: bool) -> None:
+    """Deactivate (or reactivate) an account; a deactivated one can neither log in nor use tokens."""
+    if username == actor.username and not active:
+        raise AccountError("you cannot deactivate your own account")
+    _existing(camp, actor, username)
+    camp.users.update(username, active=active)
+    log.add(actor.username, camp.stamp(), "activate" if active else "deactivate", username)
+
+
+_COLUMNS = {"username": "username", "ten dang nhap": "username", "full_name": "full_name",
+            "ho ten": "full_name", "ho va ten": "full_name", "role": "role", "vai tro": "role",
+            "unit": "unit", "ma don vi": "unit", "don vi": "unit"}
+
+
+def read_account_rows(filename: str, stream: IO[bytes]) -> list[dict]:
+    """Rows of a CSV/XLSX list with columns username, full name, role, unit (vi or en headings)."""
+    if filename.lower().endswith(".xlsx"):
+        sheet = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True).worksheets[0]
+        table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    elif filename.lower().endswith(".csv"):
+        table = list(csv.reader(io.StringIO(stream.read().decode("utf-8-sig"))))
+    else:
+        raise AccountError("the list must be .csv or .xlsx")
+    if not table:
+        raise AccountError("the list is empty")
+    keys = [_COLUMNS.get(fold(str(h or ""))) for h in table[0]]
+    if not {"username", "role"} <= set(keys):
+        raise AccountError("the list needs columns username, full_name, role, unit")
+    rows = []
+    for values in table[1:]:
+        row = {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, values) if k}
+        if any(row.values()):
+            rows.append(row)
+    return rows

@@ -1,0 +1,105 @@
+"""Account administration pages for the Department and district staff."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from ..accounts import AccountLog, create, may_manage, read_account_rows, reset_password, set_active
+from ..auth import check_csrf, roles_required
+from ..campaign import campaign
+from ..i18n import current_lang
+from ..text import clean
+from ..users import ROLES, AccountError
+from . import bp
+
+MANAGERS = ("department", "district")
+
+
+def _log() -> AccountLog:
+    return AccountLog(campaign().data_dir)
+
+
+def _unit(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        raise AccountError(f"unit must be a numeric code, not {value!r}") from None
+
+
+def _managed() -> list[dict]:
+    camp = campaign()
+    docs = [d for d in camp.users.all() if may_manage(g.user, d["role"], d["unit"], camp.gazetteer)]
+    return sorted(docs, key=lambda d: (ROLES.index(d["role"]) if d["role"] in ROLES else 9, d["username"]))
+
+
+@bp.get("/accounts")
+@roles_required(*MANAGERS)
+def accounts(new: list[tuple[str, str]] | None = None, errors: list[str] | None = None, status: int = 200):
+    """Accounts this user manages, with forms to add, reset and deactivate, and the change log."""
+    users = _managed()
+    roles = ROLES if g.user.role == "department" else ("officer",)
+    log = _log().entries([u["username"] for u in users])[:100]
+    return render_template("accounts.html", users=users, roles=roles, log=log, new=new or [],
+                           errors=errors or [], gazetteer=campaign().gazetteer), status
+
+
+def _create_rows(rows: list[dict]) -> tuple[list[tuple[str, str]], list[str]]:
+    camp, made, errors = campaign(), [], []
+    for n, row in enumerate(rows, 1):
+        try:
+            password = create(camp, _log(), g.user, row.get("username", "").strip().lower(),
+                              clean(row.get("full_name", "")), row.get("role", "").strip(), _unit(row.get("unit")))
+            made.append((row["username"].strip().lower(), password))
+        except (AccountError, PermissionError) as exc:
+            errors.append(f"{n}. {row.get('username', '')}: {exc}")
+    return made, errors
+
+
+@bp.post("/accounts")
+@roles_required(*MANAGERS)
+def add_accounts():
+    """Create one account from the form, or many from an uploaded CSV/XLSX list."""
+    check_csrf()
+    upload = request.files.get("file")
+    try:
+        if upload is not None and upload.filename:
+            rows = read_account_rows(upload.filename, upload.stream)
+        else:
+            rows = [{k: request.form.get(k, "") for k in ("username", "full_name", "role", "unit")}]
+    except AccountError as exc:
+        return accounts(errors=[str(exc)], status=422)
+    made, errors = _create_rows(rows)
+    return accounts(new=made, errors=errors, status=422 if errors else 200)
+
+
+@bp.post("/accounts/<username>/reset")
+@roles_required(*MANAGERS)
+def reset(username: str):
+    """A new one-time password, shown once."""
+    check_csrf()
+    try:
+        password = reset_password(campaign(), _log(), g.user, username)
+    except AccountError:
+        abort(404)
+    except PermissionError:
+        abort(403)
+    return accounts(new=[(username, password)])
+
+
+@bp.post("/accounts/<username>/active")
+@roles_required(*MANAGERS)
+def activate(username: str):
+    """Deactivate or reactivate an account."""
+    check_csrf()
+    try:
+        set_active(campaign(), _log(), g.user, username, request.form.get("active") == "1")
+    except PermissionError:
+        abort(403)
+    except AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(("Đã cập nhật " if current_lang() == "vi" else "Updated ") + username, "ok")
+    return redirect(url_for("pages.accounts"))
