@@ -115,3 +115,15 @@ def test_same_officer_twice_is_not_a_duplicate_but_keep_both_is_remembered(app, 
     reviewer.post("/review/duplicates", data={"ids": [a["id"], b["id"]], "decision": "keep",
                                               "csrf_token": csrf(reviewer, "/review")})
     assert 'class="card dup"' not in reviewer.get("/review").get_data(as_text=True)
+
+
+def test_history_and_flags_through_the_api(app, api, camp):
+    rec = submit(api)
+    api.put(f"/api/v1/households/{rec['id']}", {**body_of(rec), "members": 7})
+    camp.flags.flag(rec, "Kiểm tra lại", "district", "2020-08-16T08:00:00+07:00")
+    body = api.get(f"/api/v1/households/{rec['id']}/history", user="officer").get_json()
+    assert body["current"]["members"] == 7 and body["versions"][0]["record"]["members"] == 4
+    assert body["flag"]["reason"] == "Kiểm tra lại"
+    assert [f["record_id"] for f in api.get("/api/v1/review/flags", user="officer").get_json()["items"]] == [rec["id"]]
+    assert api.get("/api/v1/review/flags", user="officer2").get_json()["items"] == []
+    assert api.get(f"/api/v1/households/{rec['id']}/history", user="officer2").status_code == 404

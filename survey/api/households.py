@@ -124,3 +124,22 @@ def list_households():
         total += len(docs)
     return jsonify({"items": items, "total": total, "page": page, "per_page": per_page,
                     "pages": (total + per_page - 1) // per_page})
+
+
+@bp.get("/v1/households/<record_id>/history")
+@login_required
+def household_history(record_id: str):
+    """A record now, its review flag, and its earlier versions (oldest first)."""
+    camp = campaign()
+    record = camp.households.get(record_id, sorted(g.user.communes))
+    if record is None:
+        return json_error(404, f"no household {record_id} in your area")
+    return jsonify({"current": record, "flag": camp.flags.get(record_id, record["commune_code"]),
+                    "versions": camp.history.versions(record_id)})
+
+
+@bp.get("/v1/review/flags")
+@login_required
+def open_flags():
+    """Records in the user's area that a reviewer sent back for correction."""
+    return jsonify({"items": campaign().flags.open_flags(sorted(g.user.communes))})

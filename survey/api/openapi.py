@@ -66,6 +66,18 @@ def build_spec() -> dict:
         "put": {"summary": "Correct a household", "security": [{"bearer": []}], "parameters": id_param,
                 "requestBody": body,
                 "responses": {"200": {"description": "corrected", **ref("Household")}, "404": _ERROR, **record_errors}}})
+    spec.path("/api/v1/households/{record_id}/history", operations={"get": {
+        "summary": "A record, its review flag and earlier versions", "security": [{"bearer": []}],
+        "parameters": id_param, "responses": {"200": {"description": "history", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"current": {"$ref": "#/components/schemas/Household"},
+                                             "flag": {"type": "object", "nullable": True},
+                                             "versions": {"type": "array", "items": {"type": "object"}}}}}}},
+                                              "404": _ERROR, **_AUTH_ERRORS}}})
+    spec.path("/api/v1/review/flags", operations={"get": {
+        "summary": "Open review flags in scope", "security": [{"bearer": []}],
+        "responses": {"200": {"description": "flags", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}},
+                      **_AUTH_ERRORS}}})
     spec.path("/api/v1/aggregates", operations={"get": {
         "summary": "Figures by level, every unit in scope included", "security": [{"bearer": []}],
         "parameters": _filters({"in": "query", "name": "level", "schema": {"type": "string", "enum": list(LEVELS)}}),
