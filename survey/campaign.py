@@ -12,9 +12,12 @@ from flask import Flask, current_app
 
 from exports.aggregate import hamlet_summary, rollup
 
+from .agencies import AgencyRegistry
+from .agency_reports import AgencyReportStore
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
 from .review import Flags, History
+from .settings import SettingsStore
 from .storage import HouseholdStore, write_atomically
 from .users import UserStore
 
@@ -32,7 +35,13 @@ class Campaign:
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
         self.households = HouseholdStore(self.data_dir)
-        self.users = UserStore(self.data_dir, self.gazetteer)
+        self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
+        self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
+        self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,
+                                            agencies=self.agencies.codes)
+        self.agency_reports = AgencyReportStore(self.data_dir)
+        self.settings = SettingsStore(self.data_dir)
+        self.users = UserStore(self.data_dir, self.gazetteer, self.agencies.all)
         self.history = History(self.data_dir)
         self.flags = Flags(self.data_dir)
 

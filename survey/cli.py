@@ -25,10 +25,10 @@ export = AppGroup("export", help="Write aggregates or household lists to a file.
 @users.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--unit", type=int, help="Commune code (officer) or district code (district).")
+@click.option("--unit", help="Commune code (officer), district code (district) or agency code (agency).")
 @click.option("--full-name", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def add_user(username: str, role: str, unit: int | None, full_name: str, password_stdin: bool) -> None:
+def add_user(username: str, role: str, unit: str | None, full_name: str, password_stdin: bool) -> None:
     """Create an account; it can log in at once, no restart needed."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -15,6 +15,8 @@ class Config:
     SURVEY_DATA_DIR = "data"
     SURVEY_TIMEZONE = "Asia/Ho_Chi_Minh"
     SURVEY_FORM = str(Path(__file__).resolve().parent.parent / "forms" / "household.json")
+    SURVEY_AGENCY_FORM = str(Path(__file__).resolve().parent.parent / "forms" / "agency_report.json")
+    SURVEY_AGENCIES = str(Path(__file__).resolve().parent.parent / "forms" / "agencies.json")
     SURVEY_DEFAULT_LANG = "vi"
     # Request bodies above this answer 413, judged on Content-Length before reading.
     MAX_CONTENT_LENGTH = 1024 * 1024

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -64,12 +64,14 @@ class FormDefinition:
 def load_form(path: str | Path) -> FormDefinition:
     """Read and check a definition file; a malformed file fails at start-up, not mid-campaign."""
     raw = orjson.loads(Path(path).read_bytes())
-    known_types = {"uuid", "commune", "text", "integer", "choices", "date"}
+    known_types = {"uuid", "commune", "agency", "text", "integer", "choices", "date"}
     for f in raw["fields"]:
         if f["type"] not in known_types:
             raise ValueError(f"{path}: field {f['name']!r} has unknown type {f['type']!r}")
         if set(f["label"]) != {"vi", "en"}:
             raise ValueError(f"{path}: field {f['name']!r} needs labels in vi and en")
+        if f.get("pattern") and set(f.get("pattern_message", {})) != {"vi", "en"}:
+            raise ValueError(f"{path}: field {f['name']!r} has a pattern but no pattern_message in vi and en")
     names = {f["name"] for f in raw["fields"]}
     for rule in raw.get("rules", []):
         missing = ({rule["field"]} | set(rule["sum"]) | set(rule["at_most"])) - names
@@ -175,10 +177,12 @@ class _FormSchema(Schema):
 class SchemaFactory:
     """Builds (and keeps) one schema class per language for a form definition."""
 
-    def __init__(self, form: FormDefinition, gazetteer: Gazetteer, today: Callable[[], dt.date]):
+    def __init__(self, form: FormDefinition, gazetteer: Gazetteer, today: Callable[[], dt.date],
+                 agencies: Callable[[], Iterable[str]] = tuple):
         self.form = form
         self.gazetteer = gazetteer
         self.today = today
+        self.agencies = agencies  # read at each validation: the Department edits the registry
         self._classes: dict[str, type[Schema]] = {}
 
     def schema(self, lang: str = "vi", **kwargs: Any) -> Schema:
@@ -218,8 +222,14 @@ class SchemaFactory:
             if low:
                 checks.append(validate.Length(min=low, error=msg("blank")))
             checks.append(validate.Length(max=high, error=error))
+            if spec.get("pattern"):
+                checks.append(validate.Regexp(spec["pattern"], error=spec["pattern_message"][msg.lang]))
             return Text(multiline=spec.get("multiline", False), bad_chars_message=msg("bad_chars"),
                         validate=checks, error_messages=errors, **common)
+        if kind == "agency":
+            errors["invalid"] = msg("not_text")
+            return Text(bad_chars_message=msg("bad_chars"), validate=[self._agency_check(msg)],
+                        error_messages=errors, **common)
         if kind == "uuid":
             errors["invalid_uuid"] = msg("not_uuid")
             return UUIDText(error_messages=errors, **common)
@@ -246,6 +256,12 @@ class SchemaFactory:
         def check(value: int) -> None:
             if value not in communes:
                 raise ValidationError(msg("not_commune", province=province))
+        return check
+
+    def _agency_check(self, msg: _Messages) -> Callable[[str], None]:
+        def check(value: str) -> None:
+            if value not in set(self.agencies()):
+                raise ValidationError(msg("not_agency"))
         return check
 
     def _not_future(self, msg: _Messages) -> Callable[[dt.date], None]:

@@ -33,6 +33,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_commune": {"vi": "Không phải mã xã/phường/thị trấn của {province}.",
                     "en": "Not a commune code of {province}."},
     "invalid": {"vi": "Giá trị không hợp lệ.", "en": "Invalid value."},
+    "not_agency": {"vi": "Không phải mã cơ quan, đơn vị trong danh sách báo cáo.",
+                   "en": "Not the code of a reporting agency."},
     # pages
     "app_name": {"vi": "Bluezone: phiếu hộ gia đình", "en": "Bluezone household survey"},
     "login": {"vi": "Đăng nhập", "en": "Log in"},

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Mapping
 
 from tinydb.table import Document
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -21,7 +22,7 @@ from .storage import Collection
 
 __all__ = ["ROLES", "User", "UserStore", "AccountError"]
 
-ROLES = ("officer", "district", "department")
+ROLES = ("officer", "district", "department", "agency")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 TOKEN_PREFIX = "bz_"
 # Checked when a username is unknown, so a wrong name costs as long as a wrong password.
@@ -38,7 +39,7 @@ class User:
 
     username: str
     role: str
-    unit: int
+    unit: int | str  # a commune or district code, the province code, or an agency's code
     communes: frozenset[int]
     full_name: str = ""
 
@@ -61,16 +62,24 @@ def _token_hash(token: str) -> str:
 class UserStore:
     """The accounts of one data directory."""
 
-    def __init__(self, data_dir: Path, gazetteer: Gazetteer):
+    def __init__(self, data_dir: Path, gazetteer: Gazetteer,
+                 agencies: Callable[[], Mapping[str, dict]] = dict):
         self.users = Collection(Path(data_dir) / "users.json", "users")
         self.tokens = Collection(Path(data_dir) / "tokens.json", "tokens")
         self.gazetteer = gazetteer
+        self.agencies = agencies
 
-    def check_unit(self, role: str, unit: int | None) -> int:
-        """The unit a role works in: a commune, a district, or the province itself."""
+    def check_unit(self, role: str, unit: int | str | None) -> int | str:
+        """The unit a role works in: a commune, a district, the province itself, or an agency."""
         g = self.gazetteer
         if role not in ROLES:
             raise AccountError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        if role == "agency":
+            if unit not in self.agencies():
+                raise AccountError("role agency needs --unit, the code of a reporting agency")
+            return unit  # type: ignore[return-value]
+        if isinstance(unit, str):
+            unit = int(unit) if unit.isdigit() else -1
         if role == "department":
             if unit not in (None, g.province.code):
                 raise AccountError(f"a department account covers the province ({g.province.code})")
@@ -81,7 +90,7 @@ class UserStore:
             raise AccountError(f"role {role} needs --unit, the code of a {what} of {g.province.name}")
         return unit
 
-    def add(self, username: str, password: str, role: str, unit: int | None,
+    def add(self, username: str, password: str, role: str, unit: int | str | None,
             full_name: str = "") -> dict:
         """Create an account; the username must be new and the password at least 8 characters."""
         if not USERNAME.match(username):
@@ -126,6 +135,8 @@ class UserStore:
             communes = frozenset([unit]) if unit in g.communes else frozenset()
         elif role == "district":
             communes = frozenset(g.communes_of.get(unit, ()))
+        elif role == "agency":
+            communes = frozenset()
         else:
             communes = frozenset(g.communes)
         return User(doc["username"], role, unit, communes, doc.get("full_name", ""))

@@ -18,6 +18,8 @@ ACCOUNTS = {
     "district": ("district", 148),
     "district2": ("district", 150),
     "department": ("department", None),
+    "agency": ("agency", "SYT"),
+    "agency_district": ("agency", "UBND-148"),
 }
 
 

@@ -1,0 +1,95 @@
+"""Campaign settings the Department sets in the app: start, deadlines, coverage target.
+
+Stored in ``<data>/settings.json`` so every worker and the CLI see the same values; the
+defaults are the directive's: agencies report by 20/8/2020, the province by 25/8/2020,
+and the Ministry's aim of half the smartphone users.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .i18n import MESSAGES
+from .storage import Collection
+
+__all__ = ["CampaignSettings", "SettingsSchema", "SettingsStore", "DEFAULTS"]
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """The values reports and the dashboard are judged against."""
+
+    start: dt.date
+    agency_deadline: dt.date
+    province_deadline: dt.date
+    target_pct: int
+    stale_days: int
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+    def as_dict(self) -> dict:
+        """JSON shape: dates as ISO strings."""
+        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+
+
+DEFAULTS = CampaignSettings(start=dt.date(2020, 8, 12), agency_deadline=dt.date(2020, 8, 20),
+                            province_deadline=dt.date(2020, 8, 25), target_pct=50, stale_days=3)
+
+
+def _text(key: str, lang: str) -> str:
+    return MESSAGES[key][lang]
+
+
+class SettingsSchema(Schema):
+    """What the settings form may send; the dates must come in campaign order."""
+
+    class Meta:
+        unknown = RAISE
+
+    start = fields.Date(required=True)
+    agency_deadline = fields.Date(required=True)
+    province_deadline = fields.Date(required=True)
+    target_pct = fields.Integer(required=True, strict=False, validate=validate.Range(1, 100))
+    stale_days = fields.Integer(required=True, strict=False, validate=validate.Range(1, 60))
+
+    def __init__(self, lang: str = "vi", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.lang = lang
+
+    @validates_schema
+    def _order(self, data: dict, **kwargs: Any) -> None:
+        start, agency, province = (data.get(k) for k in ("start", "agency_deadline", "province_deadline"))
+        errors = {}
+        if start and agency and agency < start:
+            errors["agency_deadline"] = [_text("deadline_before_start", self.lang)]
+        if agency and province and province < agency:
+            errors["province_deadline"] = [_text("province_before_agency", self.lang)]
+        if errors:
+            raise ValidationError(errors)
+
+
+class SettingsStore:
+    """The one settings document of a data directory."""
+
+    def __init__(self, data_dir: Path):
+        self.collection = Collection(Path(data_dir) / "settings.json", "settings")
+
+    def get(self) -> CampaignSettings:
+        """The stored settings, defaults where none were set."""
+        doc = self.collection.get("campaign") or {}
+        values = asdict(DEFAULTS)
+        for key, default in values.items():
+            if key in doc:
+                values[key] = dt.date.fromisoformat(doc[key]) if isinstance(default, dt.date) else doc[key]
+        return CampaignSettings(**values)
+
+    def save(self, values: dict, user: str, stamp: str) -> CampaignSettings:
+        """Store settings loaded by ``SettingsSchema``."""
+        doc = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+        self.collection.put("campaign", {**doc, "updated_at": stamp, "updated_by": user})
+        return self.get()
