@@ -20,6 +20,7 @@ __all__ = ["register"]
 
 users = AppGroup("users", help="Manage accounts.")
 export = AppGroup("export", help="Write aggregates or household lists to a file.")
+report = AppGroup("report", help="Write the reports the Department sends on.")
 
 
 @users.command("add")
@@ -177,9 +178,22 @@ def _import_user(camp, username: str | None):
     return user
 
 
+@report.command("province")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+def report_province(out: str) -> None:
+    """The province report for the Chairman (XLSX), as the Department downloads it."""
+    from exports.province_report import province_report_xlsx
+
+    from .reporting import province_report_data
+    with open(out, "wb") as fh:
+        fh.write(province_report_xlsx(province_report_data(campaign())))
+    click.echo(f"wrote {out}")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(users)
     app.cli.add_command(export)
+    app.cli.add_command(report)
     app.cli.add_command(demo)
     app.cli.add_command(import_command)

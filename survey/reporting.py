@@ -6,13 +6,16 @@ cannot disagree.
 
 from __future__ import annotations
 
+import math
+
 from .agencies import agencies_in_scope
 from .agency_reports import agency_rows, agency_totals
-from .campaign import Campaign
+from .campaign import Campaign, aggregate_rows
 from .forms import new_id
 from .users import User
 
-__all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report"]
+__all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report", "target_count",
+           "province_report_data"]
 
 
 class NotYourAgency(Exception):
@@ -42,3 +45,22 @@ def submit_agency_report(camp: Campaign, user: User, record: dict) -> tuple[dict
         raise NotYourAgency(record["agency_code"])
     record.setdefault("id", new_id())
     return camp.agency_reports.add(record, user.username, camp.stamp)
+
+
+def target_count(smartphone_users: int, target_pct: int) -> int:
+    """Installations needed for ``target_pct`` of the smartphone users (rounded up)."""
+    return math.ceil(smartphone_users * target_pct / 100)
+
+
+def province_report_data(camp: Campaign) -> dict:
+    """Everything the province report holds, from the same functions as the API."""
+    communes = list(camp.gazetteer.communes)
+    settings = camp.settings.get()
+    province = aggregate_rows(camp, "province", communes)[0]
+    agencies, agency_totals = agency_table(camp, camp.agencies.codes())
+    return {"province": province, "districts": aggregate_rows(camp, "district", communes),
+            "communes": aggregate_rows(camp, "commune", communes), "agencies": agencies,
+            "agency_totals": agency_totals, "settings": settings, "generated_at": camp.now(),
+            "target": target_count(province["smartphone_users"], settings.target_pct),
+            "district_names": {code: d.name for code, d in camp.gazetteer.districts.items()},
+            "groups": {k: v["vi"] for k, v in camp.agencies.groups.items()}}

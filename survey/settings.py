@@ -79,6 +79,11 @@ class SettingsStore:
     def __init__(self, data_dir: Path):
         self.collection = Collection(Path(data_dir) / "settings.json", "settings")
 
+    @staticmethod
+    def schema(lang: str = "vi") -> SettingsSchema:
+        """The schema the settings form is validated with, messages in ``lang``."""
+        return SettingsSchema(lang)
+
     def get(self) -> CampaignSettings:
         """The stored settings, defaults where none were set."""
         doc = self.collection.get("campaign") or {}

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("downloads", __name__, url_prefix="/exports")
 
-from . import views  # noqa: E402,F401  (routes register on import)
+from . import reports, views  # noqa: E402,F401  (routes register on import)

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import account, accounts, household, figures, imports, review  # noqa: E402,F401  (routes register on import)
+from . import (account, accounts, agency_report, dashboard, household, figures, imports,  # noqa: E402,F401
+               review, settings)  # routes register on import

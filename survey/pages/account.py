@@ -11,6 +11,8 @@ from . import bp
 
 
 def _home_for(role: str) -> str:
+    if role == "agency":
+        return url_for("pages.agency_report_form")
     return url_for("pages.household_form") if role == "officer" else url_for("pages.figures")
 
 

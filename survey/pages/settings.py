@@ -1,0 +1,76 @@
+"""Department-only pages: the campaign settings and the registry of reporting agencies."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from ..agencies import AgencySchema
+from ..auth import check_csrf, roles_required
+from ..campaign import campaign
+from ..i18n import current_lang, gettext
+from . import bp
+
+_SETTINGS = ("start", "agency_deadline", "province_deadline", "target_pct", "stale_days")
+
+
+def _render_settings(values: dict, errors: dict, status: int = 200):
+    return render_template("settings.html", values=values, errors=errors, fields=_SETTINGS), status
+
+
+@bp.get("/settings")
+@roles_required("department")
+def settings():
+    """The campaign's start, deadlines and coverage target, as stored now."""
+    return _render_settings(campaign().settings.get().as_dict(), {})
+
+
+@bp.post("/settings")
+@roles_required("department")
+def save_settings():
+    """Validate with ``SettingsSchema`` and store for every worker."""
+    check_csrf()
+    camp = campaign()
+    data = {k: request.form.get(k, "") for k in _SETTINGS}
+    try:
+        values = camp.settings.schema(current_lang()).load(data)
+    except ValidationError as exc:
+        flash(gettext("fix_errors"), "error")
+        return _render_settings(data, exc.messages, 422)
+    camp.settings.save(values, g.user.username, camp.stamp())
+    flash(gettext("settings_saved"), "ok")
+    return redirect(url_for("pages.settings"))
+
+
+def _render_agencies(values: dict, errors: dict, status: int = 200):
+    camp = campaign()
+    return render_template("agencies.html", agencies=camp.agencies.all(), groups=camp.agencies.groups,
+                           districts=camp.gazetteer.districts, values=values, errors=errors), status
+
+
+@bp.get("/agencies")
+@roles_required("department")
+def agencies():
+    """The agencies expected to report, and a form to add, rename or retire one."""
+    code = request.args.get("code")
+    return _render_agencies(campaign().agencies.all().get(code, {"active": True}), {})
+
+
+@bp.post("/agencies")
+@roles_required("department")
+def save_agency():
+    """Validate with ``AgencySchema`` and keep the change in the data directory."""
+    check_csrf()
+    camp = campaign()
+    data = {k: request.form.get(k, "").strip() for k in ("code", "name", "group")}
+    district = request.form.get("district", "")
+    data["district"] = int(district) if district.isdigit() else (None if not district else district)
+    data["active"] = "active" in request.form
+    try:
+        agency = AgencySchema(camp.agencies).load(data)
+    except ValidationError as exc:
+        flash(gettext("fix_errors"), "error")
+        return _render_agencies(data, exc.messages, 422)
+    camp.agencies.save(agency)
+    flash(gettext("agency_saved", code=agency["code"]), "ok")
+    return redirect(url_for("pages.agencies"))
