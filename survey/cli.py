@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from exports import writers
 
 from .campaign import campaign
-from .demo import households_for
+from .demo import agency_reports_for, households_for
 from .users import ROLES, AccountError
 
 __all__ = ["register"]
@@ -57,6 +57,7 @@ def _demo_accounts(camp, path: Path) -> list[tuple[str, str, str]]:
     accounts = [("so-tttt", "department", None)]
     accounts += [(f"huyen-{code}", "district", code) for code in camp.gazetteer.districts]
     accounts += [(f"xa-{code}", "officer", code) for code in camp.gazetteer.communes]
+    accounts += [(f"cq-{code.lower()}", "agency", code) for code in camp.agencies.codes()]
     made = []
     for username, role, unit in accounts:
         if camp.users.exists(username):
@@ -87,6 +88,10 @@ def demo(total: int, if_empty: bool, seed: int) -> None:
     added = 0
     for commune, records in households_for(camp.gazetteer, total, seed):
         added += camp.households.bulk_insert(commune, records)
+    if not camp.agency_reports.versions(camp.agencies.codes()):
+        for report in agency_reports_for(camp.agencies.codes(), seed):
+            stamp = report.pop("submitted_at")
+            camp.agency_reports.add(report, "so-tttt", lambda: stamp)
     made = _demo_accounts(camp, accounts_file)
     click.echo(f"demo campaign: {added} households in {camp.data_dir}")
     if made:

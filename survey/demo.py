@@ -79,3 +79,30 @@ def households_for(gazetteer: Gazetteer, total: int, seed: int = 2020, empty_sha
         yield unit.code, [household(unit.code, unit.parent, rng.choice(hamlets), rng, officer)
                           for _ in range(count)]
 
+
+
+def agency_reports_for(codes: list[str], seed: int = 2020, missing_share: float = 0.2) -> list[dict]:
+    """Staff reports of most agencies, some after the 20/8 deadline, some corrected later.
+
+    Each report carries its ``submitted_at`` (Vietnam time) as if it had come in then.
+    """
+    rng = random.Random(seed)
+    reports = []
+    for code in codes:
+        if rng.random() < missing_share:
+            continue
+        staff = rng.randint(60, 160) if code.startswith("UBND") else rng.randint(18, 420)
+        smart = round(staff * rng.uniform(0.7, 0.95))
+        versions = 2 if rng.random() < 0.25 else 1
+        day = START + dt.timedelta(days=rng.randint(3, 10))
+        for n in range(versions):
+            installed = round(smart * min(1.0, rng.uniform(0.3, 0.8) + 0.15 * n))
+            when = dt.datetime.combine(day + dt.timedelta(days=2 * n), dt.time(rng.randint(7, 22), rng.randint(0, 59)),
+                                       dt.timezone(dt.timedelta(hours=7)))
+            reports.append({"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "agency_code": code,
+                            "staff_total": staff, "smartphone_users": smart, "installed": installed,
+                            "reported_on": when.date().isoformat(),
+                            "reporter_name": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+                            "reporter_phone": f"09{rng.randint(10000000, 99999999)}", "note": "",
+                            "submitted_at": when.isoformat()})
+    return sorted(reports, key=lambda r: r["submitted_at"])
