@@ -1,0 +1,142 @@
+"""Pages and files around agency reports: the report form, settings, the agency registry."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from survey import create_app
+
+from .conftest import PASSWORD
+
+
+def csrf(client, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+REPORT = {"staff_total": "85", "smartphone_users": "70", "installed": "41", "reporter_name": " Quách  Thị Mai ",
+          "reporter_phone": "0218 385 2123"}
+
+
+def test_agency_logs_in_to_its_report_form(browser):
+    response = browser.login("agency")
+    assert response.headers["Location"] == "/agency-report"
+    html = browser.client.get("/agency-report").get_data(as_text=True)
+    assert '<option value="SYT" selected>Sở Y tế</option>' in html
+    assert 'inputmode="tel"' in html and "Tổng hợp" not in html
+
+
+def test_agency_sends_a_report_and_sees_it_listed(browser, camp):
+    browser.login("agency")
+    form = browser.client.get("/agency-report").get_data(as_text=True)
+    record_id = re.search(r'name="id" value="([^"]+)"', form).group(1)
+    data = {**REPORT, "id": record_id, "agency_code": "SYT", "csrf_token": csrf(browser.client, "/agency-report")}
+    response = browser.client.post("/agency-report", data=data, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Đã nhận báo cáo lần 1 của Sở Y tế." in html
+    stored = camp.agency_reports.versions(["SYT"])
+    assert [(r["installed"], r["reporter_name"], r["id"]) for r in stored] == [(41, "Quách Thị Mai", record_id)]
+    # the next form starts from the figures just sent, under a new id
+    assert 'value="85"' in html and record_id not in re.search(r'name="id" value="([^"]+)"', html).group(1)
+
+
+def test_report_form_errors_are_shown_on_their_field(browser, camp):
+    browser.login("agency")
+    data = {**REPORT, "installed": "80", "agency_code": "SYT", "csrf_token": csrf(browser.client, "/agency-report")}
+    response = browser.client.post("/agency-report", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Không được lớn hơn số người dùng điện thoại thông minh" in html
+    assert camp.agency_reports.versions(["SYT"]) == []
+
+
+def test_an_agency_cannot_send_for_another(browser, camp):
+    browser.login("agency")
+    data = {**REPORT, "agency_code": "STTTT", "csrf_token": csrf(browser.client, "/agency-report")}
+    assert browser.client.post("/agency-report", data=data).status_code == 403
+    assert camp.agency_reports.versions(["STTTT"]) == []
+
+
+def test_officers_have_no_agency_pages(browser):
+    browser.login("officer")
+    assert browser.client.get("/agency-report").status_code == 403
+    assert browser.client.get("/exports/agency-reports.csv").status_code == 403
+
+
+def test_department_sets_the_campaign_and_every_worker_sees_it(browser, data_dir):
+    browser.login("department")
+    token = csrf(browser.client, "/settings")
+    values = {"start": "2020-08-10", "agency_deadline": "2020-08-21", "province_deadline": "2020-08-26",
+              "target_pct": "60", "stale_days": "2", "csrf_token": token}
+    response = browser.client.post("/settings", data=values, follow_redirects=True)
+    assert "Đã lưu cài đặt." in response.get_data(as_text=True)
+    other = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test"}).extensions["survey"]
+    stored = other.settings.get()
+    assert (stored.agency_deadline.isoformat(), stored.target_pct, stored.updated_by) == ("2020-08-21", 60, "department")
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"agency_deadline": "2020-08-01"}, "agency_deadline", "Hạn báo cáo không được trước ngày bắt đầu."),
+    ({"province_deadline": "2020-08-19"}, "province_deadline", "Hạn báo cáo tỉnh không được trước hạn"),
+    ({"target_pct": "0"}, "target_pct", ""),
+    ({"start": "20/08/2020"}, "start", ""),
+])
+def test_settings_are_validated(browser, camp, changes, field, message):
+    browser.login("department")
+    values = {"start": "2020-08-12", "agency_deadline": "2020-08-20", "province_deadline": "2020-08-25",
+              "target_pct": "50", "stale_days": "3", **changes, "csrf_token": csrf(browser.client, "/settings")}
+    response = browser.client.post("/settings", data=values)
+    assert response.status_code == 422
+    block = re.search(rf'data-field="{field}">(.*?)</div>', response.get_data(as_text=True), re.S).group(1)
+    assert 'class="err"' in block and message in block
+    assert camp.settings.get().updated_at is None
+
+
+@pytest.mark.parametrize("user", ["district", "agency", "officer"])
+def test_only_the_department_changes_settings(browser, user):
+    browser.login(user)
+    assert browser.client.get("/settings").status_code == 403
+    assert browser.client.get("/agencies").status_code == 403
+
+
+def test_department_adds_renames_and_retires_agencies(browser, camp, runner):
+    browser.login("department")
+    add = {"code": "BHXH", "name": "Bảo hiểm xã hội tỉnh", "group": "department", "district": "", "active": "on",
+           "csrf_token": csrf(browser.client, "/agencies")}
+    assert browser.client.post("/agencies", data=add).status_code == 302
+    assert "BHXH" in camp.agencies.codes()
+    result = runner.invoke(args=["users", "add", "bhxh", "--role", "agency", "--unit", "BHXH", "--password-stdin"],
+                           input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    retire = {"code": "SCT", "name": "Sở Công Thương", "group": "department", "district": "",
+              "csrf_token": csrf(browser.client, "/agencies")}
+    browser.client.post("/agencies", data=retire)
+    assert "SCT" not in camp.agencies.codes() and camp.agencies.all()["SCT"]["active"] is False
+    bad = {"code": "bad code", "name": "", "group": "nope", "district": "999",
+           "csrf_token": csrf(browser.client, "/agencies")}
+    response = browser.client.post("/agencies", data=bad)
+    assert response.status_code == 422
+    assert "bad code" not in camp.agencies.all()
+
+
+def test_agency_accounts_need_a_registered_agency(runner):
+    result = runner.invoke(args=["users", "add", "cq-x", "--role", "agency", "--unit", "NOPE", "--password-stdin"],
+                           input=PASSWORD + "\n")
+    assert result.exit_code != 0 and "reporting agency" in result.output
+    result = runner.invoke(args=["users", "add", "xa-x", "--role", "officer", "--unit", "4789", "--password-stdin"],
+                           input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_agency_reports_download_as_csv(api, browser):
+    api.post("/api/v1/agency-reports", {"agency_code": "SYT", "staff_total": 10, "smartphone_users": 8, "installed": 4,
+                                        "reporter_name": "Lò Văn Sơn", "reporter_phone": "0912345678"}, user="agency")
+    browser.login("department")
+    response = browser.client.get("/exports/agency-reports.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:4] == ["Mã", "Cơ quan, đơn vị", "Nhóm", "Tình trạng"]
+    syt = next(r for r in rows if r[0] == "SYT")
+    assert syt[10:12] == ["4", "50.0"] and len(rows) == 40
