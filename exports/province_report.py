@@ -113,6 +113,14 @@ def _table(ws: Worksheet, headings: list[str], rows: list[list[Any]], formats: l
     return header_row
 
 
+def _headings() -> list[str]:
+    return [heading for _, heading, *_ in _FIGURES]
+
+
+def _with_households(communes: list[dict]) -> int:
+    return sum(1 for c in communes if c["households"])
+
+
 def _meets(pct: float | None, target: int) -> str:
     return "Đạt" if pct is not None and pct >= target else "Chưa đạt"
 
@@ -121,12 +129,12 @@ def _summary(ws: Worksheet, data: dict) -> None:
     p, a, s = data["province"], data["agency_totals"], data["settings"]
     target_pct = s.target_pct
     values = {
-        "communes_with_data": f"{sum(1 for c in data['communes'] if c['households'])} / {len(data['communes'])}",
+        "communes_with_data": f"{_with_households(data['communes'])} / {len(data['communes'])}",
         **{k: p[k] for k in ("households", "members", "smartphone_users", "installed_total",
                              "installed_during_visit", "coverage_pct")},
         "target_pct": target_pct, "target": data["target"],
         "gap": max(data["target"] - p["installed_total"], 0),
-        "districts_below": sum(1 for d in data["districts"] if _meets(d["coverage_pct"], target_pct) != "Đạt"),
+        "districts_below": sum(_meets(d["coverage_pct"], target_pct) != "Đạt" for d in data["districts"]),
         "agencies": a["agencies"], "reported": a["reported"], "on_time": a["on_time"], "late": a["late"],
         "missing": a["pending"] + a["overdue"], "staff_total": a["staff_total"],
         "agency_smartphone_users": a["smartphone_users"], "agency_installed": a["installed"],
@@ -163,8 +171,8 @@ def _figures(row: dict, target: int) -> list[Any]:
 
 def _total(rows: list[dict], label: str, target: int, lead: int) -> list[Any]:
     sums = {k: sum(r[k] for r in rows) for k, *_ in _FIGURES if k != "coverage_pct"}
-    pct = round(sums["installed_total"] * 100 / sums["smartphone_users"], 1) if sums["smartphone_users"] else None
-    sums["coverage_pct"] = pct
+    base = sums["smartphone_users"]
+    sums["coverage_pct"] = round(sums["installed_total"] * 100 / base, 1) if base else None
     return [None] * (lead - 1) + [label] + _figures(sums, target)
 
 
@@ -173,12 +181,12 @@ def _districts(ws: Worksheet, data: dict) -> None:
     communes_of: dict[int, list[dict]] = {}
     for c in data["communes"]:
         communes_of.setdefault(c["district_code"], []).append(c)
-    headings = ["Mã", "Huyện, thành phố", "Số xã", "Số xã chưa có hộ", *(h for _, h, *_ in _FIGURES), "Mục tiêu"]
+    headings = ["Mã", "Huyện, thành phố", "Số xã", "Số xã chưa có hộ", *_headings(), "Mục tiêu"]
     rows = [[d["code"], d["name"], len(communes_of.get(d["code"], [])),
              sum(1 for c in communes_of.get(d["code"], []) if not c["households"]), *_figures(d, target)]
             for d in data["districts"]]
     total = _total(data["districts"], "Tổng cộng", target, 2)
-    total[2:2] = [len(data["communes"]), sum(1 for c in data["communes"] if not c["households"])]
+    total[2:2] = [len(data["communes"]), len(data["communes"]) - _with_households(data["communes"])]
     _title(ws, "SỐ LIỆU THEO HUYỆN, THÀNH PHỐ", f"Mục tiêu: {target}% người dùng điện thoại thông minh",
            len(headings))
     formats = [None, None, INT, INT, *(f for *_, f in _FIGURES), None]
@@ -189,7 +197,7 @@ def _districts(ws: Worksheet, data: dict) -> None:
 def _communes(ws: Worksheet, data: dict) -> None:
     target = data["settings"].target_pct
     names = data["district_names"]
-    headings = ["Mã xã", "Xã, phường, thị trấn", "Huyện, thành phố", *(h for _, h, *_ in _FIGURES), "Mục tiêu"]
+    headings = ["Mã xã", "Xã, phường, thị trấn", "Huyện, thành phố", *_headings(), "Mục tiêu"]
     rows = [[c["code"], c["name"], names[c["district_code"]], *_figures(c, target)] for c in data["communes"]]
     total = _total(data["communes"], "Tổng cộng", target, 3)
     _title(ws, "SỐ LIỆU THEO XÃ, PHƯỜNG, THỊ TRẤN", f"Mục tiêu: {target}% người dùng điện thoại thông minh",
@@ -214,7 +222,8 @@ def _agencies(ws: Worksheet, data: dict) -> None:
              r["staff_total"], r["smartphone_users"], r["installed"], r["coverage_pct"],
              r["reporter_name"], r["reporter_phone"]] for r in data["agencies"]]
     total = [None, "Tổng cộng (các đơn vị đã báo cáo)", None, f"{a['reported']}/{a['agencies']} đã báo cáo",
-             None, None, None, a["staff_total"], a["smartphone_users"], a["installed"], a["coverage_pct"], None, None]
+             None, None, None, a["staff_total"], a["smartphone_users"], a["installed"], a["coverage_pct"],
+             None, None]
     _title(ws, "CƠ QUAN, ĐƠN VỊ BÁO CÁO CÁN BỘ CÀI ĐẶT BLUEZONE",
            f"Hạn báo cáo: {s.agency_deadline:%d/%m/%Y}. Số liệu tính theo lần báo cáo mới nhất; "
            "tình trạng theo lần gửi đầu tiên.", len(headings))

@@ -112,3 +112,24 @@ def test_registry_has_every_kind_of_reporting_body(camp):
     assert {"Sở Thông tin và Truyền thông", "Sở Y tế", "Tỉnh Đoàn Hòa Bình"} <= names
     districts = [a["district"] for a in agencies.values() if a["group"] == "district"]
     assert sorted(districts) == sorted(camp.gazetteer.districts)
+
+
+def test_a_pattern_needs_its_message_in_both_languages(tmp_path):
+    import json
+
+    from survey.forms import load_form
+    raw = json.loads(open("forms/agency_report.json", encoding="utf-8").read())
+    phone = next(f for f in raw["fields"] if f["name"] == "reporter_phone")
+    del phone["pattern_message"]["en"]
+    path = tmp_path / "form.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ValueError, match="pattern_message"):
+        load_form(path)
+
+
+def test_agency_codes_follow_the_registry(api, camp, at):
+    camp.agencies.save({"code": "BHXH", "name": "Bảo hiểm xã hội tỉnh", "group": "department",
+                        "district": None, "active": True})
+    assert api.post("/api/v1/agency-reports", report(agency_code="BHXH"), user="department").status_code == 201
+    camp.agencies.save({**camp.agencies.all()["BHXH"], "active": False})
+    assert api.post("/api/v1/agency-reports", report(agency_code="BHXH"), user="department").status_code == 422

@@ -140,3 +140,12 @@ def test_agency_reports_download_as_csv(api, browser):
     assert rows[0][:4] == ["Mã", "Cơ quan, đơn vị", "Nhóm", "Tình trạng"]
     syt = next(r for r in rows if r[0] == "SYT")
     assert syt[10:12] == ["4", "50.0"] and len(rows) == 40
+
+
+def test_agency_accounts_see_no_household_figures(browser, api):
+    browser.login("agency")
+    assert browser.client.get("/aggregates").status_code == 403
+    assert browser.client.get("/exports/aggregates.xlsx").status_code == 403
+    assert browser.client.get("/exports/households.csv").status_code == 403
+    assert api.get("/api/v1/aggregates?level=province", user="agency").status_code == 403
+    assert api.get("/api/v1/households", user="agency").json["total"] == 0

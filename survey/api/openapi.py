@@ -85,7 +85,26 @@ def build_spec() -> dict:
             "type": "object", "properties": {"level": {"type": "string"}, "generated_at": {"type": "string"},
                                              "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateRow"}}}}}}},
                       "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
+    _agency_paths(spec, camp, ref, record_errors)
     return spec.to_dict()
+
+
+def _agency_paths(spec: APISpec, camp, ref, record_errors: dict) -> None:
+    """Agency staff reports: submit, every version, the summary with statuses."""
+    spec.components.schema("AgencyReportInput", schema=camp.agency_schemas.schema("en").__class__)
+    agency = {"in": "query", "name": "agency", "schema": {"type": "string"}}
+    spec.path("/api/v1/agency-reports", operations={
+        "post": {"summary": "Store an agency's report as its next version (idempotent on id)",
+                 "security": [{"bearer": []}], "requestBody": {"required": True, **ref("AgencyReportInput")},
+                 "responses": {"201": {"description": "stored"}, "200": {"description": "already stored"},
+                               **record_errors}},
+        "get": {"summary": "Every version of the reports in scope, oldest first; current marks the counted one",
+                "security": [{"bearer": []}], "parameters": [agency],
+                "responses": {"200": {"description": "reports"}, "404": _ERROR, **_AUTH_ERRORS}}})
+    spec.path("/api/v1/agency-reports/summary", operations={"get": {
+        "summary": "One row per agency in scope: latest figures, on_time / late / pending / overdue, totals",
+        "security": [{"bearer": []}], "parameters": [agency],
+        "responses": {"200": {"description": "rows and totals"}, "404": _ERROR, **_AUTH_ERRORS}}})
 
 
 @bp.get("/openapi.json")

@@ -39,6 +39,8 @@ def aggregates():
                                      request.args.get("commune"))
     except ScopeError as exc:
         return json_error(exc.status, exc.message)
+    if g.user.role == "agency":
+        return json_error(403, "agency accounts see their own staff reports, not household figures")
     if level in ("province", "district") and g.user.role == "officer":
         return json_error(403, "officers see their own commune and its hamlets")
     if level == "province" and g.user.role == "district":

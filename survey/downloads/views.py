@@ -7,7 +7,7 @@ from flask import Response, abort, g, request, send_file, stream_with_context
 from exports import writers
 from exports.aggregate import LEVELS
 
-from ..auth import login_required
+from ..auth import login_required, roles_required
 from ..campaign import campaign
 from ..i18n import LANGS, current_lang
 from ..scope import ScopeError, communes_in_scope
@@ -52,7 +52,7 @@ def _level() -> str:
 
 
 @bp.get("/aggregates.<fmt>")
-@login_required
+@roles_required("officer", "district", "department")
 def aggregates(fmt: str):
     """Aggregates at ?level= as CSV or JSON; XLSX holds a sheet per level with totals."""
     communes, lang = _scope(), _lang()

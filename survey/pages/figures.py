@@ -6,7 +6,7 @@ from flask import abort, g, render_template, request
 
 from exports.aggregate import column_headings, figure_columns, total_row
 
-from ..auth import login_required
+from ..auth import roles_required
 from ..campaign import aggregate_rows, campaign
 from ..i18n import current_lang, gettext
 from ..scope import ScopeError, communes_in_scope
@@ -20,7 +20,7 @@ def levels_for(role: str) -> list[str]:
 
 
 @bp.get("/aggregates")
-@login_required
+@roles_required("officer", "district", "department")
 def figures():
     """Figures at one level; every unit in scope is listed, the empty ones too."""
     camp, lang = campaign(), current_lang()
