@@ -8,15 +8,17 @@ directive asks to report its own staff's installations to the Department.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import orjson
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
+from .forms import Text
 from .gazetteer import Gazetteer
+from .i18n import MESSAGES
 from .storage import Collection
-from .text import bad_characters, clean
 
 __all__ = ["AgencyRegistry", "AgencySchema", "agencies_in_scope"]
 
@@ -59,39 +61,46 @@ class AgencyRegistry:
 
 
 class AgencySchema(Schema):
-    """An agency as the Department edits it: code, Vietnamese name, group, district, active."""
+    """An agency as the Department edits it: code, Vietnamese name, group, district, active.
+
+    Messages come in the page's language; the name is stored as NFC, trimmed.
+    """
 
     class Meta:
         unknown = RAISE
 
-    code = fields.String(required=True, validate=validate.Regexp(CODE))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    code = fields.String(required=True)
+    name = Text(required=True)
     group = fields.String(required=True)
     district = fields.Integer(load_default=None, allow_none=True, strict=True)
     active = fields.Boolean(load_default=True)
 
-    def __init__(self, registry: AgencyRegistry, **kwargs: Any):
+    def __init__(self, registry: AgencyRegistry, lang: str = "vi", **kwargs: Any):
         super().__init__(**kwargs)
-        self.registry = registry
+        self.registry, self.lang = registry, lang
+        for field in self.fields.values():
+            field.error_messages = {**field.error_messages, "required": self._msg("required"),
+                                    "invalid": self._msg("invalid"), "null": self._msg("null")}
+        self.fields["name"].bad_chars_message = self._msg("bad_chars")
+
+    def _msg(self, key: str, **params: object) -> str:
+        text = MESSAGES[key][self.lang]
+        return text.format(**params) if params else text
 
     @validates_schema
     def _check(self, data: dict, **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
-        if "name" in data and bad_characters(data["name"]):
-            errors["name"] = ["control or invisible characters"]
-        if data.get("group") not in self.registry.groups:
-            errors["group"] = [f"one of {', '.join(self.registry.groups)}"]
+        if "code" in data and not re.match(CODE, data["code"]):
+            errors["code"] = [self._msg("agency_code_format")]
+        if "name" in data and not 1 <= len(data["name"]) <= 150:
+            errors["name"] = [self._msg("length", min=1, max=150)]
+        if "group" in data and data["group"] not in self.registry.groups:
+            errors["group"] = [self._msg("invalid")]
         district = data.get("district")
         if district is not None and district not in self.registry.gazetteer.districts:
-            errors["district"] = ["not a district of the province"]
+            errors["district"] = [self._msg("not_district")]
         if errors:
             raise ValidationError(errors)
-
-    def load(self, data: Any, **kwargs: Any) -> dict:  # type: ignore[override]
-        """Clean data: the name stored as NFC, trimmed."""
-        out = super().load(data, **kwargs)
-        out["name"] = clean(out["name"])
-        return out
 
 
 def agencies_in_scope(role: str, unit: int | str, registry: AgencyRegistry) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from .i18n import MESSAGES
 from .storage import Collection
@@ -46,7 +46,7 @@ def _text(key: str, lang: str) -> str:
 
 
 class SettingsSchema(Schema):
-    """What the settings form may send; the dates must come in campaign order."""
+    """What the settings form may send, messages in the page's language; dates in campaign order."""
 
     class Meta:
         unknown = RAISE
@@ -54,17 +54,26 @@ class SettingsSchema(Schema):
     start = fields.Date(required=True)
     agency_deadline = fields.Date(required=True)
     province_deadline = fields.Date(required=True)
-    target_pct = fields.Integer(required=True, strict=False, validate=validate.Range(1, 100))
-    stale_days = fields.Integer(required=True, strict=False, validate=validate.Range(1, 60))
+    target_pct = fields.Integer(required=True, strict=False)
+    stale_days = fields.Integer(required=True, strict=False)
+
+    BOUNDS = {"target_pct": (1, 100), "stale_days": (1, 60)}
 
     def __init__(self, lang: str = "vi", **kwargs: Any):
         super().__init__(**kwargs)
         self.lang = lang
+        for name, field in self.fields.items():
+            kind = "not_integer" if name in self.BOUNDS else "not_date"
+            field.error_messages = {**field.error_messages, "required": _text("required", lang),
+                                    "null": _text("null", lang), "invalid": _text(kind, lang)}
 
     @validates_schema
-    def _order(self, data: dict, **kwargs: Any) -> None:
-        start, agency, province = (data.get(k) for k in ("start", "agency_deadline", "province_deadline"))
+    def _check(self, data: dict, **kwargs: Any) -> None:
         errors = {}
+        for name, (low, high) in self.BOUNDS.items():
+            if name in data and not low <= data[name] <= high:
+                errors[name] = [_text("range", self.lang).format(min=low, max=high)]
+        start, agency, province = (data.get(k) for k in ("start", "agency_deadline", "province_deadline"))
         if start and agency and agency < start:
             errors["agency_deadline"] = [_text("deadline_before_start", self.lang)]
         if agency and province and province < agency:

@@ -81,8 +81,9 @@ def test_department_sets_the_campaign_and_every_worker_sees_it(browser, data_dir
 @pytest.mark.parametrize("changes, field, message", [
     ({"agency_deadline": "2020-08-01"}, "agency_deadline", "Hạn báo cáo không được trước ngày bắt đầu."),
     ({"province_deadline": "2020-08-19"}, "province_deadline", "Hạn báo cáo tỉnh không được trước hạn"),
-    ({"target_pct": "0"}, "target_pct", ""),
-    ({"start": "20/08/2020"}, "start", ""),
+    ({"target_pct": "0"}, "target_pct", "Phải từ 1 đến 100."),
+    ({"start": "20/08/2020"}, "start", "Ngày không hợp lệ (YYYY-MM-DD)."),
+    ({"stale_days": "ba"}, "stale_days", "Phải là số nguyên."),
 ])
 def test_settings_are_validated(browser, camp, changes, field, message):
     browser.login("department")
@@ -119,6 +120,8 @@ def test_department_adds_renames_and_retires_agencies(browser, camp, runner):
            "csrf_token": csrf(browser.client, "/agencies")}
     response = browser.client.post("/agencies", data=bad)
     assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Mã gồm 2–20 chữ in hoa" in html and "Không phải mã huyện, thành phố của tỉnh." in html
     assert "bad code" not in camp.agencies.all()
 
 

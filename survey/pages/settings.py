@@ -67,7 +67,7 @@ def save_agency():
     data["district"] = int(district) if district.isdigit() else (None if not district else district)
     data["active"] = "active" in request.form
     try:
-        agency = AgencySchema(camp.agencies).load(data)
+        agency = AgencySchema(camp.agencies, current_lang()).load(data)
     except ValidationError as exc:
         flash(gettext("fix_errors"), "error")
         return _render_agencies(data, exc.messages, 422)
