@@ -117,7 +117,8 @@ def cumulative_line(series: list[tuple[dt.date, int]], target: int, title: str, 
     for i, (day, _) in enumerate(series):
         if i in labelled:
             x, _y = xy(i, 0)
-            body.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="10" '
+            anchor = "end" if i == len(series) - 1 and i else "middle"
+            body.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="10" '
                         f'fill="#555">{day:%d/%m}</text>')
     ty = xy(0, target)[1]
     body.append(f'<line class="target" x1="{left}" y1="{ty:.1f}" x2="{WIDTH - right}" y2="{ty:.1f}" '

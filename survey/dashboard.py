@@ -35,6 +35,9 @@ class Dashboard:
     agency_totals: dict = field(default_factory=dict)
 
 
+_ATTENTION = ("overdue", "late", "pending", "on_time")
+
+
 def _day(stamp: str, tz: dt.tzinfo) -> dt.date:
     return dt.datetime.fromisoformat(stamp).astimezone(tz).date()
 
@@ -102,6 +105,7 @@ def build_dashboard(camp: Campaign, user: User, communes: list[int], level: str,
     if district is not None:
         codes = [c for c in codes if c in camp.agencies.of_district(district)]
     agencies, agency_totals = agency_table(camp, codes)
+    agencies.sort(key=lambda r: _ATTENTION.index(r["status"]))  # who needs a call comes first
     return Dashboard(settings, as_of, level, total,
                      target_count(total["smartphone_users"], settings.target_pct),
                      _bars(rows, settings.target_pct),

@@ -83,6 +83,8 @@ def test_agency_statuses_agree_with_the_api(campaign_data, browser, api):
     assert (totals["on_time"], totals["late"], totals["overdue"]) == (2, 1, 36)
     assert int(figures(html)["agency_installed"]) == totals["installed"] == 100
     assert 'data-agency="UBND-150"><td>UBND huyện Đà Bắc</td><td class="st-late">Muộn</td>' in html
+    order = re.findall(r'data-agency="([\w-]+)"', html)
+    assert order[-3:] == ["UBND-150", "SYT", "UBND-148"]      # overdue first, then late, on time last
 
 
 def test_district_staff_see_their_communes(campaign_data, browser, api):
