@@ -44,7 +44,7 @@ def test_demo_fills_the_province_and_prints_accounts(runner, camp):
     total = camp.households.count(camp.gazetteer.communes)
     assert 550 <= total <= 650
     lines = (camp.data_dir / "demo-accounts.txt").read_text().splitlines()
-    assert len(lines) == 1 + 10 + 151
+    assert len(lines) == 1 + 10 + 151 + len(camp.agencies.codes())   # and one per reporting agency
     username, role, password = lines[0].split("\t")
     assert camp.users.authenticate(username, password).role == "department"
     again = runner.invoke(args=["demo", "--if-empty"])

@@ -152,3 +152,14 @@ def test_agency_accounts_see_no_household_figures(browser, api):
     assert browser.client.get("/exports/households.csv").status_code == 403
     assert api.get("/api/v1/aggregates?level=province", user="agency").status_code == 403
     assert api.get("/api/v1/households", user="agency").json["total"] == 0
+
+
+def test_department_creates_an_agency_account_on_the_accounts_page(browser, camp):
+    browser.login("department")
+    data = {"username": "cq-stttt", "full_name": "Hà Thị Vân", "role": "agency", "unit": "stttt",
+            "csrf_token": csrf(browser.client, "/accounts")}
+    assert browser.client.post("/accounts", data=data).status_code == 200
+    assert (camp.users.load("cq-stttt").role, camp.users.load("cq-stttt").unit) == ("agency", "STTTT")
+    bad = {**data, "username": "cq-x", "unit": "NOPE"}
+    assert browser.client.post("/accounts", data=bad).status_code == 422
+    assert not camp.users.exists("cq-x")

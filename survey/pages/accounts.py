@@ -19,14 +19,14 @@ def _log() -> AccountLog:
     return AccountLog(campaign().data_dir)
 
 
-def _unit(value: str | None) -> int | None:
+def _unit(value: str | None) -> int | str | None:
     value = (value or "").strip()
     if not value:
         return None
     try:
         return int(float(value))
     except ValueError:
-        raise AccountError(f"unit must be a numeric code, not {value!r}") from None
+        return value.upper()  # an agency's code (SYT, UBND-148); check_unit says if it is one
 
 
 def _managed() -> list[dict]:
