@@ -66,6 +66,7 @@ SUMMARY_LABELS = {
 
 
 def _status(key: str) -> str:
+    """A status in Vietnamese words, as the Chairman reads it."""
     return MESSAGES["status_" + key]["vi"]
 
 
@@ -85,6 +86,7 @@ def _setup(ws: Worksheet, widths: list[int], header_row: int) -> None:
 
 
 def _title(ws: Worksheet, text: str, subtitle: str, span: int) -> None:
+    """Title and subtitle rows above a table, merged across it."""
     ws.append([text])
     ws.append([subtitle])
     ws.append([])
@@ -114,18 +116,22 @@ def _table(ws: Worksheet, headings: list[str], rows: list[list[Any]], formats: l
 
 
 def _headings() -> list[str]:
+    """Headings of the household figure columns."""
     return [heading for _, heading, *_ in _FIGURES]
 
 
 def _with_households(communes: list[dict]) -> int:
+    """Communes that have sent at least one household."""
     return sum(1 for c in communes if c["households"])
 
 
 def _meets(pct: float | None, target: int) -> str:
+    """Whether a unit reached the target; no data is not reaching it."""
     return "Đạt" if pct is not None and pct >= target else "Chưa đạt"
 
 
 def _summary(ws: Worksheet, data: dict) -> None:
+    """The first sheet: the province against the target, the agencies, the deadlines."""
     p, a, s = data["province"], data["agency_totals"], data["settings"]
     target_pct = s.target_pct
     values = {
@@ -166,10 +172,12 @@ def _summary(ws: Worksheet, data: dict) -> None:
 
 
 def _figures(row: dict, target: int) -> list[Any]:
+    """A row's household figures, then whether it met the target."""
     return [row[k] for k, *_ in _FIGURES] + [_meets(row["coverage_pct"], target)]
 
 
 def _total(rows: list[dict], label: str, target: int, lead: int) -> list[Any]:
+    """A totals row: sums, coverage recomputed from the sums (never averaged)."""
     sums = {k: sum(r[k] for r in rows) for k, *_ in _FIGURES if k != "coverage_pct"}
     base = sums["smartphone_users"]
     sums["coverage_pct"] = round(sums["installed_total"] * 100 / base, 1) if base else None
@@ -177,6 +185,7 @@ def _total(rows: list[dict], label: str, target: int, lead: int) -> list[Any]:
 
 
 def _districts(ws: Worksheet, data: dict) -> None:
+    """One row per district, with its communes with no household yet."""
     target = data["settings"].target_pct
     communes_of: dict[int, list[dict]] = {}
     for c in data["communes"]:
@@ -195,6 +204,7 @@ def _districts(ws: Worksheet, data: dict) -> None:
 
 
 def _communes(ws: Worksheet, data: dict) -> None:
+    """One row per commune, empty ones included: the gaps are the point."""
     target = data["settings"].target_pct
     names = data["district_names"]
     headings = ["Mã xã", "Xã, phường, thị trấn", "Huyện, thành phố", *_headings(), "Mục tiêu"]
@@ -208,10 +218,12 @@ def _communes(ws: Worksheet, data: dict) -> None:
 
 
 def _when(stamp: str | None) -> str:
+    """A stamp as HH:MM dd/mm/yyyy in its own (the campaign's) offset."""
     return dt.datetime.fromisoformat(stamp).strftime("%H:%M %d/%m/%Y") if stamp else ""
 
 
 def _agencies(ws: Worksheet, data: dict) -> None:
+    """One row per agency: status by its first report, figures from its latest."""
     s, a = data["settings"], data["agency_totals"]
     headings = ["Mã", "Cơ quan, đơn vị", "Nhóm", "Tình trạng báo cáo", "Gửi lần đầu", "Số lần báo cáo",
                 "Số liệu đến ngày", "Tổng số cán bộ", "Số dùng ĐTTM", "Số đã cài", "Tỷ lệ (%)",

@@ -183,6 +183,28 @@ def _import_user(camp, username: str | None):
     return user
 
 
+@export.command("agency-reports")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+def export_agency_reports(fmt: str, lang: str, out: str) -> None:
+    """Every agency with its latest figures and reporting status, as the Department downloads it."""
+    from .downloads.reports import agency_sheet
+    from .reporting import agency_table
+    camp = campaign()
+    rows, totals = agency_table(camp, camp.agencies.codes())
+    sheet = agency_sheet(rows, camp.agencies.groups, lang)
+    with open(out, "wb") as fh:
+        if fmt == "json":
+            fh.write(writers.json_bytes({"rows": rows, "totals": totals}))
+        elif fmt == "xlsx":
+            writers.xlsx_sheets([sheet], fh)
+        else:
+            for chunk in writers.csv_rows(sheet[1], sheet[2]):
+                fh.write(chunk.encode("utf-8"))
+    click.echo(f"wrote {out}")
+
+
 @report.command("province")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 def report_province(out: str) -> None:

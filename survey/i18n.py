@@ -124,6 +124,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "province_deadline_label": {"vi": "Hạn báo cáo Chủ tịch UBND tỉnh", "en": "Province report deadline"},
     "target_pct_label": {"vi": "Mục tiêu (% người dùng ĐTTM)", "en": "Target (% of smartphone users)"},
     "stale_days_label": {"vi": "Cảnh báo xã không gửi phiếu sau (ngày)", "en": "Flag communes silent for (days)"},
+    "last_changed": {"vi": "Sửa lần cuối lúc {when}, bởi {who}.", "en": "Last changed at {when} by {who}."},
     "settings_saved": {"vi": "Đã lưu cài đặt.", "en": "Settings saved."},
     "deadline_before_start": {"vi": "Hạn báo cáo không được trước ngày bắt đầu.",
                               "en": "The deadline cannot be before the start."},

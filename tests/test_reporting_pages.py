@@ -163,3 +163,21 @@ def test_department_creates_an_agency_account_on_the_accounts_page(browser, camp
     bad = {**data, "username": "cq-x", "unit": "NOPE"}
     assert browser.client.post("/accounts", data=bad).status_code == 422
     assert not camp.users.exists("cq-x")
+
+
+def test_cli_exports_the_agency_table(runner, api, tmp_path):
+    api.post("/api/v1/agency-reports", {"agency_code": "TINH-DOAN", "staff_total": 30, "smartphone_users": 30,
+                                        "installed": 27, "reporter_name": "Đinh Công Nam",
+                                        "reporter_phone": "+84 912 345 678"}, user="department")
+    out = tmp_path / "co-quan.csv"
+    result = runner.invoke(args=["export", "agency-reports", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    doan = next(r for r in rows if r[0] == "TINH-DOAN")
+    assert doan[1:3] == ["Tỉnh Đoàn Hòa Bình", "Mặt trận, đoàn thể"] and doan[10:12] == ["27", "90.0"]
+
+
+def test_openapi_describes_agency_reports(client):
+    spec = client.get("/api/openapi.json").json
+    assert {"/api/v1/agency-reports", "/api/v1/agency-reports/summary"} <= set(spec["paths"])
+    assert "reporter_phone" in spec["components"]["schemas"]["AgencyReportInput"]["properties"]

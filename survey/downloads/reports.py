@@ -30,11 +30,21 @@ _COLUMNS = {
 }
 
 
-def _cell(row: dict, key: str, lang: str):
-    """A table cell: statuses in words, missing figures blank."""
+def _cell(row: dict, key: str, lang: str, groups: dict[str, dict[str, str]]):
+    """A table cell: statuses and groups in words, missing figures blank."""
     if key == "status":
         return MESSAGES["status_" + row[key]][lang]
+    if key == "group":
+        return groups.get(row[key], {}).get(lang, row[key])
     return "" if row[key] is None else row[key]
+
+
+def agency_sheet(rows: list[dict], groups: dict[str, dict[str, str]], lang: str) -> tuple:
+    """(title, headings, rows, widths) of the agency table, for the CSV and XLSX writers."""
+    keys = list(_COLUMNS)
+    table = [[_cell(r, k, lang, groups) for k in keys] for r in rows]
+    return ("Cơ quan, đơn vị" if lang == "vi" else "Agencies", [_COLUMNS[k][lang] for k in keys], table,
+            [12, 34, 22, 20, 8, 22, 22, 12, 10, 10, 10, 10, 20, 14])
 
 
 @bp.get("/province-report.xlsx")
@@ -53,15 +63,12 @@ def agency_reports(fmt: str):
         abort(403)
     camp, lang = campaign(), _lang()
     rows, totals = agency_table(camp, agency_codes(camp, g.user))
-    keys = list(_COLUMNS)
-    headings = [_COLUMNS[k][lang] for k in keys]
-    table = [[_cell(r, k, lang) for k in keys] for r in rows]
+    title, headings, table, widths = agency_sheet(rows, camp.agencies.groups, lang)
     if fmt == "csv":
         return _attachment(writers.csv_rows(headings, table), CSV, _filename("bao-cao-co-quan", "csv"))
     if fmt == "xlsx":
-        sheet = ("Cơ quan, đơn vị" if lang == "vi" else "Agencies", headings, table,
-                 [12, 34, 12, 12, 8, 22, 22, 12, 10, 10, 10, 10, 20, 14])
-        return _attachment(writers.xlsx_bytes([sheet]), XLSX, _filename("bao-cao-co-quan", "xlsx"))
+        body = writers.xlsx_bytes([(title, headings, table, widths)])
+        return _attachment(body, XLSX, _filename("bao-cao-co-quan", "xlsx"))
     if fmt == "json":
         return _attachment(writers.json_bytes({"rows": rows, "totals": totals}), "application/json",
                            _filename("bao-cao-co-quan", "json"))
