@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import account, household, figures  # noqa: E402,F401  (routes register on import)
+from . import account, household, figures, offline  # noqa: E402,F401  (routes register on import)
