@@ -230,3 +230,40 @@ def test_english_switch(live_server, phone):
     page.click("button[type=submit].primary")
     page.wait_for_selector("[data-field=smartphone_users].bad")
     assert "Cannot exceed household members" in page.inner_text("[data-field=smartphone_users]")
+
+
+def test_a_new_version_replaces_the_old_cache(live_server, phone):
+    page = phone.new_page()
+    page.goto(live_server.url + "/login")
+    # what an earlier deploy would have left on the phone
+    page.evaluate("() => caches.open('bluezone-form-0ld0ld0ld0ld').then(c => c.put('/form', new Response('old')))")
+    login(page, live_server.url)
+    ready_for_offline(page)
+    version = live_server_version(page)
+    page.wait_for_function("v => caches.keys().then(k => k.join() === 'bluezone-form-' + v)", arg=version)
+    assert page.evaluate("() => caches.match('/form').then(r => r.text())").count("household-form") == 1
+
+
+def live_server_version(page) -> str:
+    return page.evaluate("() => document.querySelector('script[src*=\"form.js\"]').src.split('v=')[1]")
+
+
+def test_a_shared_phone_sends_households_only_as_their_officer(live_server, phone, shot, camp):
+    page = phone.new_page()
+    login(page, live_server.url)
+    ready_for_offline(page)
+    phone.set_offline(True)
+    fill(page, "Hà Văn Một")
+    save(page, "Hà Văn Một")
+    wait_count(page, 1)
+    phone.clear_cookies()
+    phone.set_offline(False)
+    page.wait_for_selector("#relogin", state="visible")
+    login(page, live_server.url, "officer2")  # another officer, another commune, same phone
+    page.wait_for_selector("#outbox-list li[data-state=waiting]")
+    page.click("#send-now")
+    page.evaluate("async () => { await BZ.sync.run(true); await BZ.sync.run(true); }")  # a whole pass after the click
+    page.wait_for_function("() => document.querySelector('#outbox-list li').textContent.includes('(officer)')")
+    shot(page, "kept-for-its-officer")
+    assert page.inner_text("#outbox-count") == "1"
+    assert list(camp.households.records([4789, 4831])) == []

@@ -116,7 +116,7 @@
     const record = readForm();
     record.id = editing ? editing.id : newId();
     const item = {id: record.id, record, mode: editing ? editing.mode : 'create', state: 'waiting',
-      errors: {}, message: '', tries: 0, next: 0, saved: Date.now()};
+      officer: $('outbox').dataset.user, errors: {}, message: '', tries: 0, next: 0, saved: Date.now()};
     try {
       await BZ.store.put('outbox', item);
     } catch (err) {
@@ -164,6 +164,7 @@
     open.dataset.open = record.id;
     open.textContent = msg.open_record;
     li.append(name, ' ', badge, ' ', open);
+    if (item.officer && item.officer !== $('outbox').dataset.user) li.append(` (${item.officer})`);
     if (state === 'rejected' && item.message) {
       const why = document.createElement('small');
       why.textContent = item.message;
@@ -194,9 +195,10 @@
   }
 
   function onSync(event) {
-    const {type, item, token} = event.detail;
+    const {type, item, token, user} = event.detail;
     if (type === 'online') {
       $('relogin').hidden = true;
+      $('outbox').dataset.user = user.username;
       form.ownerDocument.querySelectorAll('input[name=csrf_token]').forEach((el) => { el.value = token; });
     } else if (type === 'login') {
       $('relogin').hidden = false;

@@ -10,6 +10,7 @@
   let rerun = false;
   let timer = null;
   let token = '';
+  let user = null;  // who the server says is signed in; households are sent only as their own officer
 
   function emit(type, detail) {
     document.dispatchEvent(new CustomEvent('bz:sync', {detail: Object.assign({type}, detail)}));
@@ -38,6 +39,7 @@
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const body = await res.json();
     token = body.csrf_token;
+    user = body.user.username;
     emit('online', {token, user: body.user});
     return body;
   }
@@ -98,11 +100,14 @@
     await Promise.all(body.items.map((record) => BZ.store.put('sent', {id: record.id, record, sent: Date.now()})));
   }
 
+  /* Waiting households this login may send: saved by the same officer (a shared phone keeps the others). */
+  async function waiting() {
+    return (await BZ.store.all('outbox')).filter((i) => i.state === 'waiting' && (!user || !i.officer || i.officer === user));
+  }
+
   async function pass(force) {
     const now = Date.now();
-    const due = (await BZ.store.all('outbox'))
-      .filter((i) => i.state === 'waiting' && (force || !i.next || i.next <= now))
-      .sort((a, b) => a.saved - b.saved);
+    const due = (await waiting()).filter((i) => force || !i.next || i.next <= now).sort((a, b) => a.saved - b.saved);
     if (!due.length && !force) return;
     if (!navigator.onLine) return emit('offline');
     try {
@@ -111,6 +116,7 @@
       return emit('offline');
     }
     for (const item of due) {
+      if (item.officer && item.officer !== user) continue;
       let outcome = 'again';
       for (let attempt = 0; outcome === 'again'; attempt += 1) outcome = await settle(item, await send(item), attempt);
       emit(outcome, {item});
@@ -123,7 +129,7 @@
      PROBE ms while any wait: "online" events are not always fired when a signal comes back. */
   async function schedule() {
     clearTimeout(timer);
-    const next = (await BZ.store.all('outbox')).filter((i) => i.state === 'waiting')
+    const next = (await waiting())
       .reduce((min, i) => Math.min(min, i.next || 0), Infinity);
     if (next !== Infinity) timer = setTimeout(() => run(false), Math.min(PROBE, Math.max(1000, next - Date.now())));
   }
