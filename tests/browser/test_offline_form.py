@@ -55,6 +55,11 @@ def ready_for_offline(page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
+def settled(page) -> None:
+    """Wait for a whole sending pass that starts now (and any asked for meanwhile) to finish."""
+    page.evaluate("() => BZ.sync.run(true)")
+
+
 def requests_logged(server) -> list[str]:
     """Paths gunicorn has answered so far, from its access log."""
     server.log.flush()
@@ -86,6 +91,7 @@ def test_2_offline_saves_survive_an_offline_reload(live_server, phone, shot, cam
     page = phone.new_page()
     login(page, live_server.url)
     ready_for_offline(page)
+    settled(page)
     phone.set_offline(True)
     before = len(requests_logged(live_server))
     page.wait_for_selector("#net-offline", state="visible")
@@ -112,6 +118,7 @@ def test_3_back_online_each_arrives_exactly_once(live_server, phone, shot, camp)
     page = phone.new_page()
     login(page, live_server.url)
     ready_for_offline(page)
+    settled(page)
     phone.set_offline(True)
     names = ["Hà Văn Một", "Đinh Thị Hai", "Xa Văn Ba"]
     for name in names:
@@ -150,6 +157,7 @@ def test_4_expired_login_loses_nothing_and_sends_after_login(live_server, phone,
     page = phone.new_page()
     login(page, live_server.url)
     ready_for_offline(page)
+    settled(page)
     phone.set_offline(True)
     for name in ("Hà Văn Một", "Đinh Thị Hai"):
         fill(page, name)
@@ -186,6 +194,7 @@ def test_5_rejected_record_shows_reasons_next_to_fields(live_server, phone, shot
     assert "Không được lớn hơn số nhân khẩu" in page.inner_text("[data-field=smartphone_users] .err")
     assert page.input_value("#head_name") == "Bùi Văn An"  # the record is back in the form to fix
     assert page.inner_text("#outbox-count") == "1"
+    assert "Không được lớn hơn số nhân khẩu" in page.inner_text("#outbox-list li[data-state=rejected] small")
     assert stored(camp) == {}
     rejected_id = outbox_ids(page)[0]
     page.reload()  # a rejected record stays on the phone too
@@ -252,6 +261,7 @@ def test_a_shared_phone_sends_households_only_as_their_officer(live_server, phon
     page = phone.new_page()
     login(page, live_server.url)
     ready_for_offline(page)
+    settled(page)
     phone.set_offline(True)
     fill(page, "Hà Văn Một")
     save(page, "Hà Văn Một")
@@ -262,7 +272,7 @@ def test_a_shared_phone_sends_households_only_as_their_officer(live_server, phon
     login(page, live_server.url, "officer2")  # another officer, another commune, same phone
     page.wait_for_selector("#outbox-list li[data-state=waiting]")
     page.click("#send-now")
-    page.evaluate("async () => { await BZ.sync.run(true); await BZ.sync.run(true); }")  # a whole pass after the click
+    settled(page)
     page.wait_for_function("() => document.querySelector('#outbox-list li').textContent.includes('(officer)')")
     shot(page, "kept-for-its-officer")
     assert page.inner_text("#outbox-count") == "1"

@@ -145,6 +145,16 @@
     form.scrollIntoView();
   }
 
+  /* The server's reasons in one line, each after its field's label. */
+  function reasons(item) {
+    const parts = Object.entries(item.errors || {}).map(([name, found]) => {
+      const label = form.querySelector(`[data-field="${CSS.escape(name)}"] :is(label, legend)`);
+      const texts = Array.isArray(found) ? found : Object.values(found).flat();
+      return `${label ? label.textContent : name}: ${texts.join(' ')}`;
+    });
+    return parts.length ? parts.join('; ') : item.message;
+  }
+
   function row(record, state, item) {
     const li = document.createElement('li');
     li.dataset.id = record.id;
@@ -165,9 +175,9 @@
     open.textContent = msg.open_record;
     li.append(name, ' ', badge, ' ', open);
     if (item.officer && item.officer !== $('outbox').dataset.user) li.append(` (${item.officer})`);
-    if (state === 'rejected' && item.message) {
+    if (state === 'rejected') {
       const why = document.createElement('small');
-      why.textContent = item.message;
+      why.textContent = reasons(item);
       li.append(why);
     }
     return li;
@@ -256,8 +266,7 @@
   form.elements.visited_on.max = BZ.today();
   restore();
   showNetwork();
-  $('outbox').hidden = false;
-  $('today').hidden = false;
+  for (const id of ['queue', 'outbox', 'today']) $(id).hidden = false;
   BZ.store.persist().catch(() => null);
   offlineReady();
   render().then(() => BZ.sync.run(true));

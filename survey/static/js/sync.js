@@ -138,26 +138,26 @@
     return navigator.locks ? navigator.locks.request('bluezone-outbox', work) : work();
   }
 
-  /* Send what is due (everything waiting when force is set); one pass at a time per phone. */
+  /* Send what is due (everything waiting when force is set); one pass at a time per phone.
+     The promise settles once no pass is left to do, those asked for meanwhile included. */
   function run(force) {
     if (running) {
       rerun = rerun || force;
       return running;
     }
     running = (async () => {
-      try {
-        await locked(() => pass(force));
-      } catch (err) {
-        emit('error', {message: String(err.message || err)});
-      } finally {
-        running = null;
-        emit('done');
-        await schedule();
-        if (rerun) {
-          rerun = false;
-          run(true);
+      for (let again = force; ; again = true) {
+        rerun = false;
+        try {
+          await locked(() => pass(again));
+        } catch (err) {
+          emit('error', {message: String(err.message || err)});
         }
+        if (!rerun) break;
       }
+      running = null;
+      emit('done');
+      await schedule();
     })();
     return running;
   }
