@@ -28,5 +28,4 @@ def manifest() -> Response:
             "display": "standalone", "background_color": "#f4f6f8", "theme_color": "#0b5cab",
             "icons": [{"src": asset_url(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
                        "type": "image/png", "purpose": "any"} for size in (192, 512)]}
-    response = current_app.response_class(current_app.json.dumps(data), mimetype="application/manifest+json")
-    return response
+    return current_app.response_class(current_app.json.dumps(data), mimetype="application/manifest+json")

@@ -8,9 +8,21 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
+
 from ..conftest import PASSWORD
 
 COMMUNE = 4789
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(phone):
+    """No uncaught script error and nothing the page's CSP refused, on any page of the test."""
+    problems: list[str] = []
+    phone.on("weberror", lambda e: problems.append(f"uncaught: {e.error}"))
+    phone.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    yield
+    assert problems == []
 
 
 def login(page, base: str, username: str = "officer") -> None:
@@ -277,3 +289,51 @@ def test_a_shared_phone_sends_households_only_as_their_officer(live_server, phon
     shot(page, "kept-for-its-officer")
     assert page.inner_text("#outbox-count") == "1"
     assert list(camp.households.records([4789, 4831])) == []
+
+
+def test_closing_the_browser_keeps_the_outbox(live_server, chromium, tmp_path, shot, camp):
+    """A real browser restart: the same profile on disk, a new browser process, no network."""
+    from .conftest import ARGS, CHROMIUM
+    profile = tmp_path / "profile"
+    options = dict(executable_path=CHROMIUM, headless=True, args=ARGS, viewport={"width": 360, "height": 740},
+                   locale="vi-VN", is_mobile=True, has_touch=True)
+    context = chromium.browser_type.launch_persistent_context(profile, **options)
+    page = context.pages[0] if context.pages else context.new_page()
+    login(page, live_server.url)
+    ready_for_offline(page)
+    settled(page)
+    context.set_offline(True)
+    for name in ("Hà Văn Một", "Đinh Thị Hai"):
+        fill(page, name)
+        save(page, name)
+    wait_count(page, 2)
+    ids = outbox_ids(page)
+    context.close()  # the browser process ends
+    context = chromium.browser_type.launch_persistent_context(profile, **options)
+    try:
+        context.set_offline(True)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(live_server.url + "/form")
+        wait_count(page, 2)
+        shot(page, "1-reopened-offline")
+        assert sorted(outbox_ids(page)) == sorted(ids)
+        context.set_offline(False)
+        page.click("#send-now")
+        wait_count(page, 0)
+        assert sorted(stored(camp)) == sorted(ids)
+    finally:
+        context.close()
+
+
+def test_without_scripts_the_form_still_posts_to_the_server(live_server, chromium, camp):
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        login(page, live_server.url)
+        assert page.locator("#outbox").is_hidden()
+        fill(page, "Bùi Văn An")
+        page.click("button[type=submit].primary")
+        page.wait_for_selector(".flash.ok")
+        assert [r["head_name"] for r in stored(camp).values()] == ["Bùi Văn An"]
+    finally:
+        context.close()
