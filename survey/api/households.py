@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import islice
+from typing import Callable
 
 from flask import abort, current_app, g, jsonify, request
 from marshmallow import ValidationError
@@ -103,7 +104,7 @@ def _page_args() -> tuple[int, int]:
     return page, per_page
 
 
-def _kept(docs: dict[str, dict], keep) -> dict[str, dict]:
+def _kept(docs: dict[str, dict], keep: Callable[[dict], bool] | None) -> dict[str, dict]:
     """The documents the filter keeps (all of them when there is no filter)."""
     return docs if keep is None else {k: d for k, d in docs.items() if keep(d)}
 

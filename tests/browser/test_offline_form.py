@@ -260,13 +260,9 @@ def test_a_new_version_replaces_the_old_cache(live_server, phone):
     page.evaluate("() => caches.open('bluezone-form-0ld0ld0ld0ld').then(c => c.put('/form', new Response('old')))")
     login(page, live_server.url)
     ready_for_offline(page)
-    version = live_server_version(page)
+    version = page.evaluate("() => document.querySelector('script[src*=\"form.js\"]').src.split('v=')[1]")
     page.wait_for_function("v => caches.keys().then(k => k.join() === 'bluezone-form-' + v)", arg=version)
     assert page.evaluate("() => caches.match('/form').then(r => r.text())").count("household-form") == 1
-
-
-def live_server_version(page) -> str:
-    return page.evaluate("() => document.querySelector('script[src*=\"form.js\"]').src.split('v=')[1]")
 
 
 def test_a_shared_phone_sends_households_only_as_their_officer(live_server, phone, shot, camp):
