@@ -333,3 +333,37 @@ def test_without_scripts_the_form_still_posts_to_the_server(live_server, chromiu
         assert [r["head_name"] for r in stored(camp).values()] == ["Bùi Văn An"]
     finally:
         context.close()
+
+
+def test_a_failing_server_and_a_lost_answer_still_store_the_household_once(live_server, chromium, shot, camp):
+    """First a 503 (retried after a backoff), then an answer lost on the way back: stored once."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
+                                   service_workers="block")  # every request visible to the route below
+    answers: list[int] = []
+
+    def flaky(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        if not answers:
+            answers.append(503)
+            return route.fulfill(status=503, json={"error": "unavailable", "message": "storage unavailable"})
+        if len(answers) == 1:
+            answers.append(route.fetch().status)  # the server stores it...
+            return route.abort("connectionreset")  # ...and the phone never hears back
+        return route.continue_()
+
+    try:
+        page = context.new_page()
+        login(page, live_server.url)
+        settled(page)
+        page.route("**/api/v1/households?*", flaky)
+        fill(page, "Bùi Văn An")
+        save(page, "Bùi Văn An")
+        page.wait_for_function("() => /\\d:\\d\\d/.test(document.querySelector('#outbox-list li').textContent)")
+        shot(page, "1-waiting-to-retry")
+        wait_count(page, 0, timeout=60_000)
+        shot(page, "2-sent")
+        assert answers == [503, 201]
+        assert [r["head_name"] for r in camp.households.records([COMMUNE])] == ["Bùi Văn An"]
+    finally:
+        context.close()
