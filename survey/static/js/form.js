@@ -3,7 +3,8 @@
 (function (BZ) {
   'use strict';
   const form = document.getElementById('household-form');
-  if (!form || !window.indexedDB || !window.fetch || !BZ.store || !BZ.sync) return;
+  // Only the new-household form (posting to /form) works offline; other uses of the form post as they are.
+  if (!form || form.getAttribute('action') !== '/form' || !window.indexedDB || !window.fetch) return;
   const $ = (id) => document.getElementById(id);
   const msg = JSON.parse($('outbox').dataset.msg);
   const DRAFT = 'bluezone-draft';
