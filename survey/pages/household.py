@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (abort, flash, g, get_flashed_messages, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
 from ..auth import check_csrf, login_required
@@ -13,9 +12,6 @@ from ..households import OutsideArea, submit
 from ..i18n import current_lang, gettext
 from ..storage import Conflict
 from . import bp
-
-# Marks a form page with no one-off message: a copy fit to open later with no signal.
-SHELL_HEADER = "X-Form-Shell"
 
 
 def _render(values: dict, errors: dict, status: int = 200):
@@ -39,11 +35,7 @@ def household_form():
               "hamlet": session.get("last_hamlet", "")}
     if values["commune_code"] not in g.user.writable:
         values["commune_code"] = min(g.user.writable) if len(g.user.writable) == 1 else None
-    one_off = get_flashed_messages()  # read first: the template shows the same list
-    response = make_response(*_render(values, {}))
-    if not one_off:
-        response.headers[SHELL_HEADER] = "1"  # the service worker may keep this copy for offline use
-    return response
+    return _render(values, {})
 
 
 @bp.post("/form")

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template
+from flask import Response, current_app, g, get_flashed_messages, render_template, request
 
 from ..assets import asset_url, asset_version, offline_urls
 from ..campaign import campaign
 from ..i18n import current_lang, gettext
 from . import bp
+
+# Marks a form page fit to open later with no signal: signed in, no one-off message on it.
+SHELL_HEADER = "X-Form-Shell"
+FORM_ENDPOINT = "pages.household_form"
+
+
+@bp.before_request
+def _note_one_off_messages() -> None:
+    """Read the form page's flashed messages first; the template gets the same list again."""
+    if request.endpoint == FORM_ENDPOINT and g.get("user") is not None:
+        g.one_off_messages = get_flashed_messages()
+
+
+@bp.after_request
+def _mark_form_shell(response: Response) -> Response:
+    """Let the service worker keep a clean copy of the form page, never one with a message."""
+    if (request.endpoint == FORM_ENDPOINT and request.method == "GET" and response.status_code == 200
+            and not g.get("one_off_messages")):
+        response.headers[SHELL_HEADER] = "1"
+    return response
 
 
 @bp.get("/sw.js")
