@@ -182,6 +182,7 @@ def test_4_expired_login_loses_nothing_and_sends_after_login(live_server, phone,
     shot(page, "1-login-expired")
     assert page.inner_text("#outbox-count") == "2"
     assert stored(camp) == {}
+    page.fill("#head_name", "Lò Văn Nửa")  # the next household, half entered when the login ran out
     page.click("#relogin a")
     page.wait_for_url("**/login**")
     shot(page, "2-login-page")
@@ -193,6 +194,7 @@ def test_4_expired_login_loses_nothing_and_sends_after_login(live_server, phone,
     assert page.locator("#relogin").is_hidden()
     shot(page, "3-sent-after-login")
     assert sorted(stored(camp)) == sorted(ids)
+    assert page.input_value("#head_name") == "Lò Văn Nửa"  # the half-entered household is still there
 
 
 def test_5_rejected_record_shows_reasons_next_to_fields(live_server, phone, shot, camp):
