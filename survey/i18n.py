@@ -87,7 +87,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "retry_at": {"vi": "thử lại lúc {time}", "en": "retry at {time}"},
     "save_failed": {"vi": "Không lưu được trên máy: {error}", "en": "Could not keep it on this phone: {error}"},
     "editing": {"vi": "Đang sửa hộ {name}.", "en": "Correcting {name}."},
-    "cancel": {"vi": "Huỷ", "en": "Cancel"},
+    "cancel": {"vi": "Hủy", "en": "Cancel"},
     "relogin": {"vi": "Phiên đăng nhập đã hết hạn. Các phiếu vẫn được giữ trên máy; đăng nhập lại để gửi.",
                 "en": "Your login has expired. The households stay on this phone; log in again to send them."},
     "relogin_link": {"vi": "Đăng nhập lại", "en": "Log in again"},
