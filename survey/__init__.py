@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask, jsonify, request, session
 
 from . import auth, campaign, cli, errors
+from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, current_lang, gettext
+from .i18n import LANGS, client_messages, current_lang, gettext
 
 __all__ = ["create_app"]
 
@@ -43,7 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_remember_lang)
     app.before_request(auth.load_user)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS)
+    app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
+                                asset_url=asset_url, manifest_url=manifest_url,
+                                client_messages=client_messages)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
 
-__all__ = ["LANGS", "gettext", "current_lang"]
+__all__ = ["LANGS", "CLIENT_KEYS", "gettext", "current_lang", "client_messages"]
 
 LANGS = ("vi", "en")
 
@@ -144,7 +144,36 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "en": "Add or change an agency (an existing code changes it)"},
     "save_settings": {"vi": "Lưu", "en": "Save"},
     "no_commune_role": {"vi": "Tài khoản này không nhập phiếu hộ.", "en": "This account does not enter households."},
+    # the offline form: outbox, sending, today's list
+    "offline_ready": {"vi": "Đã sẵn sàng dùng khi mất sóng.", "en": "Ready to use with no signal."},
+    "offline_now": {"vi": "Đang mất sóng: phiếu được giữ trên máy và tự gửi khi có mạng.",
+                    "en": "No signal: households stay on this phone and are sent when the network returns."},
+    "outbox": {"vi": "Chờ gửi", "en": "Waiting to send"},
+    "send_now": {"vi": "Gửi ngay", "en": "Send now"},
+    "today_list": {"vi": "Đã ghi hôm nay", "en": "Recorded today"},
+    "state_waiting": {"vi": "Chờ gửi", "en": "Waiting"},
+    "state_rejected": {"vi": "Cần sửa", "en": "To fix"},
+    "state_sent": {"vi": "Đã gửi", "en": "Sent"},
+    "open_record": {"vi": "Sửa", "en": "Edit"},
+    "nothing_yet": {"vi": "Chưa có phiếu nào.", "en": "Nothing yet."},
+    "saved_local": {"vi": "Đã lưu trên máy: {name} ({hamlet}). Đang chờ gửi.",
+                    "en": "Kept on this phone: {name} ({hamlet}). Waiting to be sent."},
+    "sent_ok": {"vi": "Đã gửi hộ {name} ({hamlet}) lên máy chủ.",
+                "en": "Household {name} ({hamlet}) is on the server."},
+    "rejected": {"vi": "Máy chủ chưa nhận hộ {name}: vui lòng sửa các ô được đánh dấu.",
+                 "en": "The server did not accept {name}: please fix the marked fields."},
+    "retry_at": {"vi": "thử lại lúc {time}", "en": "retry at {time}"},
+    "save_failed": {"vi": "Không lưu được trên máy: {error}", "en": "Could not keep it on this phone: {error}"},
+    "editing": {"vi": "Đang sửa hộ {name}.", "en": "Correcting {name}."},
+    "cancel": {"vi": "Hủy", "en": "Cancel"},
+    "relogin": {"vi": "Phiên đăng nhập đã hết hạn. Các phiếu vẫn được giữ trên máy; đăng nhập lại để gửi.",
+                "en": "Your login has expired. The households stay on this phone; log in again to send them."},
+    "relogin_link": {"vi": "Đăng nhập lại", "en": "Log in again"},
 }
+
+# Messages the form's script shows; the page hands them over in its own language.
+CLIENT_KEYS = ("saved_local", "sent_ok", "rejected", "state_waiting", "state_rejected", "state_sent",
+               "open_record", "nothing_yet", "retry_at", "save_failed", "editing")
 
 
 def current_lang() -> str:
@@ -164,3 +193,8 @@ def gettext(key: str, lang: str | None = None, **params: object) -> str:
     """The message ``key`` in ``lang`` (default: the request's), with ``params`` filled in."""
     text = MESSAGES[key][lang or current_lang()]
     return text.format(**params) if params else text
+
+
+def client_messages() -> dict[str, str]:
+    """The script's messages in the request's language, for the page to embed as data."""
+    return {key: gettext(key) for key in CLIENT_KEYS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import islice
+from typing import Callable
 
 from flask import abort, current_app, g, jsonify, request
 from marshmallow import ValidationError
@@ -15,6 +16,7 @@ from ..scope import ScopeError, communes_in_scope
 from ..storage import Conflict
 from . import bp
 from .body import BadBody, json_object
+from .filters import FilterError, record_filter
 from .lang import api_lang
 
 
@@ -102,20 +104,29 @@ def _page_args() -> tuple[int, int]:
     return page, per_page
 
 
+def _kept(docs: dict[str, dict], keep: Callable[[dict], bool] | None) -> dict[str, dict]:
+    """The documents the filter keeps (all of them when there is no filter)."""
+    return docs if keep is None else {k: d for k, d in docs.items() if keep(d)}
+
+
 @bp.get("/v1/households")
 @login_required
 def list_households():
-    """Households of the user's area, filtered by ?district= / ?commune=, a page at a time."""
+    """Households of the user's area, filtered by ?district= / ?commune= (and ?officer=me,
+    ?visited_on=), a page at a time."""
     camp = campaign()
     try:
         communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
                                      request.args.get("commune"))
+        keep = record_filter(request.args, g.user.username)
     except ScopeError as exc:
         return json_error(exc.status, exc.message)
+    except FilterError as exc:
+        return json_error(400, str(exc))
     page, per_page = _page_args()
     skip, items, total = (page - 1) * per_page, [], 0
     for code in communes:
-        docs = camp.households.shard(code).documents()
+        docs = _kept(camp.households.shard(code).documents(), keep)
         if len(items) < per_page and skip < len(docs):
             items.extend(islice(docs.values(), skip, skip + per_page - len(items)))
             skip = 0

@@ -52,13 +52,19 @@ def build_spec() -> dict:
                  "responses": {"201": {"description": "stored", **ref("Household")},
                                "200": {"description": "already stored", **ref("Household")}, **record_errors}},
         "get": {"summary": "List households in scope", "security": [{"bearer": []}],
-                "parameters": _filters({"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1}},
+                "parameters": _filters({"in": "query", "name": "officer", "schema": {"type": "string", "enum": ["me"]},
+                                        "description": "only the caller's own records"},
+                                       {"in": "query", "name": "visited_on", "schema": {"type": "string", "format": "date"}},
+                                       {"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1}},
                                        {"in": "query", "name": "per_page", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}),
                 "responses": {"200": {"description": "a page of households", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Household"}},
                                                      "total": {"type": "integer"}, "page": {"type": "integer"},
                                                      "per_page": {"type": "integer"}, "pages": {"type": "integer"}}}}}},
                               "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
+    spec.path("/api/v1/session", operations={"get": {
+        "summary": "The signed-in user and the session's CSRF token (for pages that send with the cookie)",
+        "responses": {"200": {"description": "user and csrf_token"}, "401": _ERROR}}})
     id_param = [{"in": "path", "name": "record_id", "required": True, "schema": {"type": "string"}}]
     spec.path("/api/v1/households/{record_id}", operations={
         "get": {"summary": "One household", "security": [{"bearer": []}], "parameters": id_param,

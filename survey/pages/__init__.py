@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("pages", __name__)
 
 from . import (account, accounts, agency_report, dashboard, household, figures, imports,  # noqa: E402,F401
-               review, settings)  # routes register on import
+               offline, review, settings)  # routes register on import
