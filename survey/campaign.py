@@ -12,11 +12,11 @@ from flask import Flask, current_app
 
 from exports.aggregate import hamlet_summary, rollup
 
-from .agencies import AgencyRegistry
-from .agency_reports import AgencyReportStore
+from .reporting.agencies import AgencyRegistry
+from .reporting.agency_reports import AgencyReportStore
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
-from .review import Flags, History
+from .households.review import Flags, History
 from .settings import SettingsStore
 from .storage import HouseholdStore, write_atomically
 from .users import UserStore

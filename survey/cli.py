@@ -152,7 +152,7 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
 @with_appcontext
 def import_command(file: str, username: str | None, lang: str) -> None:
     """Import households from a CSV or XLSX file in the columns of the household export."""
-    from .imports import ImportFileError, import_rows, read_rows
+    from .households.imports import ImportFileError, import_rows, read_rows
     camp = campaign()
     user = _import_user(camp, username)
     try:
@@ -190,7 +190,7 @@ def _import_user(camp, username: str | None):
 def export_agency_reports(fmt: str, lang: str, out: str) -> None:
     """Every agency with its latest figures and reporting status, as the Department downloads it."""
     from .downloads.reports import agency_sheet
-    from .reporting import agency_table
+    from .reporting.figures import agency_table
     camp = campaign()
     rows, totals = agency_table(camp, camp.agencies.codes())
     sheet = agency_sheet(rows, camp.agencies.groups, lang)
@@ -211,7 +211,7 @@ def report_province(out: str) -> None:
     """The province report for the Chairman (XLSX), as the Department downloads it."""
     from exports.province_report import province_report_xlsx
 
-    from .reporting import province_report_data
+    from .reporting.figures import province_report_data
     with open(out, "wb") as fh:
         fh.write(province_report_xlsx(province_report_data(campaign())))
     click.echo(f"wrote {out}")

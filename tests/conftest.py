@@ -130,6 +130,19 @@ def browser(client) -> Browser:
     return Browser(client)
 
 
+def csrf(client, path: str) -> str:
+    """The CSRF token of the form on ``path``."""
+    import re
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def as_user(app, username: str):
+    """A test client signed in as ``username`` through the login form."""
+    client = app.test_client()
+    Browser(client).login(username, PASSWORD)
+    return client
+
+
 # --- a real gunicorn, for tests that need several processes --------------------------------
 
 def free_port() -> int:

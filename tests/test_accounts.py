@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from .conftest import PASSWORD, Browser
-from .test_review import as_user, csrf
+from .conftest import PASSWORD, Browser, as_user, csrf
 
 
 def new_passwords(page: str) -> dict:

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..errors import json_error
-from ..reporting import NotYourAgency, agency_codes, agency_table, submit_agency_report
+from ..reporting.figures import NotYourAgency, agency_codes, agency_table, submit_agency_report
 from ..storage import Conflict
 from . import bp
 from .body import BadBody, json_object

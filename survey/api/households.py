@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..errors import json_error
-from ..households import OutsideArea, correct, submit
+from ..households.service import OutsideArea, correct, submit
 from ..scope import ScopeError, communes_in_scope
 from ..storage import Conflict
 from . import bp

@@ -10,7 +10,7 @@ from exports.province_report import province_report_xlsx
 from ..auth import login_required, roles_required
 from ..campaign import campaign
 from ..i18n import MESSAGES
-from ..reporting import agency_codes, agency_table, province_report_data
+from ..reporting.figures import agency_codes, agency_table, province_report_data
 from . import bp
 from .views import CSV, XLSX, _attachment, _filename, _lang
 

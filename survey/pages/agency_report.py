@@ -9,7 +9,7 @@ from ..auth import check_csrf, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post, new_id
 from ..i18n import current_lang, gettext
-from ..reporting import NotYourAgency, agency_codes, submit_agency_report
+from ..reporting.figures import NotYourAgency, agency_codes, submit_agency_report
 from ..storage import Conflict
 from . import bp
 

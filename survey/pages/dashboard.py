@@ -6,8 +6,8 @@ from flask import abort, g, render_template, request
 
 from ..auth import roles_required
 from ..campaign import campaign
-from ..charts import coverage_bars, cumulative_line, number
-from ..dashboard import build_dashboard
+from ..reporting.charts import coverage_bars, cumulative_line, number
+from ..reporting.dashboard import build_dashboard
 from ..i18n import current_lang, gettext
 from ..scope import ScopeError, communes_in_scope
 from . import bp

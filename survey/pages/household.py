@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required
 from ..campaign import aggregate_rows, campaign
 from ..forms import from_form_post, new_id
-from ..households import OutsideArea, submit
+from ..households.service import OutsideArea, submit
 from ..i18n import current_lang, gettext
 from ..storage import Conflict
 from . import bp

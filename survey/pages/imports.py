@@ -7,7 +7,7 @@ from flask import Response, abort, g, render_template, request
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..i18n import current_lang
-from ..imports import ImportFileError, import_rows, read_rows, template_xlsx
+from ..households.imports import ImportFileError, import_rows, read_rows, template_xlsx
 from . import bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -8,9 +8,9 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post
-from ..households import OutsideArea, correct, remove_duplicate
+from ..households.service import OutsideArea, correct, remove_duplicate
 from ..i18n import current_lang
-from ..review import probable_duplicates
+from ..households.review import probable_duplicates
 from ..text import clean
 from . import bp
 from .household import render_form

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..agencies import AgencySchema
+from ..reporting.agencies import AgencySchema
 from ..auth import check_csrf, roles_required
 from ..campaign import campaign
 from ..i18n import current_lang, gettext

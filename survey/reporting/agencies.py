@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
-from .forms import Text
-from .gazetteer import Gazetteer
-from .i18n import MESSAGES
-from .storage import Collection
+from ..forms import Text
+from ..gazetteer import Gazetteer
+from ..i18n import MESSAGES
+from ..storage import Collection
 
 __all__ = ["AgencyRegistry", "AgencySchema", "agencies_in_scope"]
 

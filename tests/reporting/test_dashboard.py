@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from survey.charts import coverage_bars, cumulative_line, number
-from survey.dashboard import cumulative
+from survey.reporting.charts import coverage_bars, cumulative_line, number
+from survey.reporting.dashboard import cumulative
 from survey.demo import household as demo_household
 from survey.demo import households_for
 

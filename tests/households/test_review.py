@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import PASSWORD, household
-
-
-def csrf(client, path):
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def as_user(app, username):
-    from .conftest import Browser
-    client = app.test_client()
-    Browser(client).login(username, PASSWORD)
-    return client
+from ..conftest import as_user, csrf, household
 
 
 def submit(api, user="officer", **changes):

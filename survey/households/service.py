@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .campaign import Campaign
-from .forms import new_id
+from ..campaign import Campaign
+from ..forms import new_id
+from ..users import User
 from .review import changes_between
-from .users import User
 
 __all__ = ["OutsideArea", "submit", "correct", "remove_duplicate"]
 

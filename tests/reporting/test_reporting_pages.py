@@ -10,7 +10,7 @@ import pytest
 
 from survey import create_app
 
-from .conftest import PASSWORD
+from ..conftest import PASSWORD
 
 
 def csrf(client, path: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .campaign import Campaign, aggregate_rows
-from .reporting import agency_codes, agency_table, target_count
-from .settings import CampaignSettings
-from .users import User
+from ..campaign import Campaign, aggregate_rows
+from ..settings import CampaignSettings
+from ..users import User
+from .figures import agency_codes, agency_table, target_count
 
 __all__ = ["Dashboard", "build_dashboard", "activity", "cumulative"]
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 from tinydb.table import Document
 
-from .storage import Collection, Conflict
+from ..storage import Collection, Conflict
 
 __all__ = ["AgencyReportStore", "STATUSES", "timeliness", "agency_rows", "agency_totals", "FIGURES"]
 

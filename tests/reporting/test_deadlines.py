@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from survey.agency_reports import timeliness
+from survey.reporting.agency_reports import timeliness
 
 from .test_agency_reports import report
 

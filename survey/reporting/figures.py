@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
+from ..campaign import Campaign, aggregate_rows
+from ..forms import new_id
+from ..users import User
 from .agencies import agencies_in_scope
 from .agency_reports import agency_rows, agency_totals
-from .campaign import Campaign, aggregate_rows
-from .forms import new_id
-from .users import User
 
 __all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report", "target_count",
            "province_report_data"]

@@ -12,8 +12,8 @@ from typing import Iterable
 
 from tinydb.table import Document
 
-from .storage import SERVER_FIELDS, Collection, HouseholdStore
-from .text import fold, place_key
+from ..storage import SERVER_FIELDS, Collection, HouseholdStore
+from ..text import fold, place_key
 
 __all__ = ["History", "Flags", "probable_duplicates", "changes_between"]
 

@@ -20,11 +20,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from exports.writers import household_columns, household_headings
 
-from .campaign import Campaign
-from .households import OutsideArea, submit
-from .storage import Conflict
-from .text import fold
-from .users import User
+from ..campaign import Campaign
+from ..storage import Conflict
+from ..text import fold
+from ..users import User
+from .service import OutsideArea, submit
 
 __all__ = ["ImportReport", "read_rows", "import_rows", "template_xlsx", "ImportFileError"]
 

@@ -1,0 +1,1 @@
+"""Household records beyond storage: the rules for submitting and correcting, review, import."""

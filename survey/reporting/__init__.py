@@ -1,0 +1,1 @@
+"""Agency staff reports, the campaign dashboard and the province report for the Chairman."""
