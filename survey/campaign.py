@@ -15,6 +15,7 @@ from exports.aggregate import hamlet_summary, rollup
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
 from .storage import HouseholdStore, write_atomically
+from .throttle import Limits, LoginThrottle
 from .users import UserStore
 
 __all__ = ["Campaign", "campaign"]
@@ -32,6 +33,8 @@ class Campaign:
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
         self.households = HouseholdStore(self.data_dir)
         self.users = UserStore(self.data_dir, self.gazetteer)
+        self.logins = LoginThrottle(self.data_dir, Limits(
+            config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"], config["LOGIN_WINDOW"]))
 
     def now(self) -> dt.datetime:
         """The current time in the campaign's time zone."""

@@ -23,6 +23,10 @@ class Config:
     SESSION_COOKIE_NAME = "survey_session"
     SECRET_KEY: str | None = None
     PAGE_SIZE_MAX = 500
+    # Login attempts allowed per account and per client address within the window (seconds).
+    LOGIN_MAX_PER_ACCOUNT = 5
+    LOGIN_MAX_PER_ADDRESS = 20
+    LOGIN_WINDOW = 15 * 60
 
 
 def from_environment(env: dict[str, str] | None = None) -> dict:
