@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from exports import writers
 
+from . import backup as backups
 from .campaign import campaign
 from .demo import households_for
 from .users import ROLES, AccountError
@@ -138,8 +139,37 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
     click.echo(f"wrote {out}")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the data directory to PATH (a new directory) as one consistent moment, service running or not."""
+    camp = campaign()
+    try:
+        manifest = backups.snapshot(camp.data_dir, path.resolve(), list(camp.gazetteer.communes))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
+    click.echo(f"backup of {camp.data_dir} at {manifest['taken_at']}: {households} households in {path}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace households that the data directory holds now.")
+def restore(path: Path, force: bool) -> None:
+    """Bring the data directory back to the backup in PATH, after checking the backup is whole."""
+    camp = campaign()
+    try:
+        manifest = backups.restore(path.resolve(), camp.data_dir, list(camp.gazetteer.communes), force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
+    click.echo(f"restored {households} households from the backup of {manifest['taken_at']} into {camp.data_dir}")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(users)
     app.cli.add_command(export)
     app.cli.add_command(demo)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)

@@ -220,21 +220,27 @@ class Collection:
         return read_revision(self.path)
 
     @contextmanager
-    def write(self) -> Iterator[Table]:
-        """A table to change under the cross-process lock; every change is on disk on exit."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def locked(self) -> Iterator[None]:
+        """Hold the cross-process lock of this file (writers wait; readers do not)."""
         lock = FileLock(str(self.path) + ".lock", timeout=self.lock_timeout)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except Timeout as exc:
             raise StorageUnavailable(f"{self.path.name} is locked by another writer") from exc
         except OSError as exc:
             raise StorageUnavailable(_describe(exc, self.path)) from exc
         try:
-            db = _KeyedTinyDB(self.path, storage=AtomicJSONStorage, cached=False)
-            yield db.table(self.table_name, cache_size=0)
+            yield
         finally:
             lock.release()
+
+    @contextmanager
+    def write(self) -> Iterator[Table]:
+        """A table to change under the cross-process lock; every change is on disk on exit."""
+        with self.locked():
+            db = _KeyedTinyDB(self.path, storage=AtomicJSONStorage, cached=False)
+            yield db.table(self.table_name, cache_size=0)
 
     def put(self, key: str, doc: dict) -> None:
         """Insert or replace one document."""
