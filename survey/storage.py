@@ -18,6 +18,7 @@ Views and exports never touch files: they go through these classes.
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import re
 import secrets
@@ -239,8 +240,14 @@ class Collection:
     def write(self) -> Iterator[Table]:
         """A table to change under the cross-process lock; every change is on disk on exit."""
         with self.locked():
+            self._drop_stale_temp_files()
             db = _KeyedTinyDB(self.path, storage=AtomicJSONStorage, cached=False)
             yield db.table(self.table_name, cache_size=0)
+
+    def _drop_stale_temp_files(self) -> None:
+        """Temp files of this collection left by a killed writer (only lock holders write them)."""
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
     def put(self, key: str, doc: dict) -> None:
         """Insert or replace one document."""
