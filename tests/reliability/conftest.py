@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import uuid
 from pathlib import Path
@@ -123,3 +126,46 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+class SmallDisk:
+    """A tmpfs of a few hundred KiB: fill it, free it, make it read-only, as real disks do."""
+
+    def __init__(self, mount: Path):
+        self.mount = mount
+        self.filler = mount / "filler"
+
+    def fill(self) -> None:
+        """Write a filler file until the file system answers ENOSPC."""
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+    def remount(self, mode: str) -> None:
+        """``ro`` or ``rw``; root cannot write to a read-only mount, unlike a chmod-ed directory."""
+        subprocess.run(["mount", "-o", f"remount,{mode}", str(self.mount)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path, accounts_dir):
+    """A data directory on its own 1 MiB tmpfs, holding the test accounts."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        pytest.fail(f"these tests need root to mount a tmpfs: {done.stderr.strip()}")
+    disk = SmallDisk(mount)
+    try:
+        shutil.copytree(accounts_dir, mount / "data")
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
