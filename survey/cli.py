@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from exports import writers
 
@@ -140,6 +140,7 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 def backup(path: Path) -> None:
     """Copy the data directory to PATH (a new directory) as one consistent moment, service running or not."""
@@ -153,6 +154,7 @@ def backup(path: Path) -> None:
 
 
 @click.command("restore")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace households that the data directory holds now.")
 def restore(path: Path, force: bool) -> None:
