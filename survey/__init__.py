@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from flask import Flask, jsonify, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from . import auth, campaign, cli, errors
 from .config import Config, from_environment
@@ -29,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     camp = campaign.init_app(app)
     app.secret_key = app.config.get("SECRET_KEY") or camp.secret_key()
     app.permanent_session_lifetime = dt.timedelta(days=14)
+    app.session_interface = _SessionInterface()
     app.json.sort_keys = False  # records keep the form's field order
 
     from .api import bp as api_bp
@@ -46,6 +48,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over TLS (or config says so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or request.is_secure)
 
 
 def _remember_lang() -> None:

@@ -1,0 +1,113 @@
+"""Role x endpoint: who may read and change what (officer 4789, officer2 4831, district 148,
+district2 150, department: the whole province)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import household
+
+ROLES = ("officer", "officer2", "district", "district2", "department")
+
+# (method, url, body, expected status per role in ROLES order). {id} is a record of commune 4789.
+API = [
+    ("GET", "/api/v1/households/{id}", None, (200, 404, 200, 404, 200)),
+    ("PUT", "/api/v1/households/{id}", "same", (200, 404, 403, 404, 200)),
+    ("PUT", "/api/v1/households/{id}", "moved", (403, 404, 403, 404, 200)),
+    ("POST", "/api/v1/households", "new", (201, 403, 403, 403, 201)),
+    ("POST", "/api/v1/households", "new4831", (403, 201, 403, 403, 201)),
+    ("GET", "/api/v1/households?commune=4789", None, (200, 403, 200, 403, 200)),
+    ("GET", "/api/v1/households?district=148", None, (403, 403, 200, 403, 200)),
+    ("GET", "/api/v1/aggregates?level=hamlet&commune=4789", None, (200, 403, 200, 403, 200)),
+    ("GET", "/api/v1/aggregates?level=district", None, (403, 403, 200, 200, 200)),
+    ("GET", "/api/v1/aggregates?level=province", None, (403, 403, 403, 403, 200)),
+    ("GET", "/exports/aggregates.csv?commune=4789", None, (200, 403, 200, 403, 200)),
+    ("GET", "/exports/aggregates.xlsx?district=148", None, (403, 403, 200, 403, 200)),
+    ("GET", "/exports/households.csv", None, (403, 403, 200, 200, 200)),
+    ("GET", "/exports/households.xlsx?district=148", None, (403, 403, 200, 403, 200)),
+    ("GET", "/exports/households.json?commune=4789", None, (403, 403, 200, 403, 200)),
+]
+PAGES = [
+    ("GET", "/form", None, (200, 200, 403, 403, 200)),
+    ("POST", "/form", "new", (302, 403, 403, 403, 302)),
+    ("GET", "/aggregates?level=commune&commune=4789", None, (200, 403, 200, 403, 200)),
+    ("GET", "/aggregates?level=commune&district=150", None, (403, 403, 403, 200, 200)),
+]
+
+
+@pytest.fixture
+def record(api) -> dict:
+    """A household of commune 4789 (Hòa Bình city, district 148), stored by its officer."""
+    rec = household()
+    assert api.post("/api/v1/households", rec).status_code == 201
+    return rec
+
+
+def _body(kind: str | None, record: dict) -> dict | None:
+    return {None: None, "same": {**record, "members": 5}, "moved": {**record, "commune_code": 4831},
+            "new": household(), "new4831": household(commune_code=4831)}[kind]
+
+
+def _cases(table):
+    return [pytest.param(m, url, body, role, codes[i], id=f"{role}-{m}-{url}-{body}")
+            for m, url, body, codes in table for i, role in enumerate(ROLES)]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "role", "expected"), _cases(API))
+def test_api_and_exports_by_role(api, record, method, url, body, role, expected):
+    """Each role with its bearer token, against each endpoint: allowed, 403, or not visible."""
+    response = api.client.open(url.format(id=record["id"]), method=method, json=_body(body, record),
+                               headers=api.headers(role))
+    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "role", "expected"), _cases(PAGES))
+def test_pages_by_role(browser, record, method, url, body, role, expected):
+    """Each role signed in through the login form, against each page."""
+    assert browser.login(role).status_code == 302
+    data = None
+    if method == "POST":
+        data = {k: str(v) for k, v in _body(body, record).items() if k != "reasons_not_installed"}
+        data["csrf_token"] = browser.csrf("/aggregates")
+    response = browser.client.open(url, method=method, data=data)
+    assert response.status_code == expected
+
+
+ALL_ENDPOINTS = sorted({(m, url) for m, url, _, _ in API + PAGES})
+
+
+@pytest.mark.parametrize(("method", "url"), ALL_ENDPOINTS)
+def test_without_credentials(client, record, method, url):
+    """No credentials: the API says 401 with a Bearer challenge; pages send to the login form."""
+    response = client.open(url.format(id=record["id"]), method=method, json={} if method != "GET" else None)
+    if url.startswith("/api/"):
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    else:
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(("method", "url"), [(m, u) for m, u in ALL_ENDPOINTS if not u.startswith(("/form", "/aggregates"))])
+def test_a_wrong_token_is_401_everywhere(client, record, method, url):
+    """A revoked or guessed token is refused the same way on the API and the downloads."""
+    response = client.open(url.format(id=record["id"]), method=method, json={},
+                           headers={"Authorization": "Bearer bz_not-a-real-token"})
+    assert response.status_code == 401
+
+
+def test_each_role_lists_only_its_own_area(api, record):
+    """Unfiltered lists are scoped: nothing of another commune or district leaks in."""
+    other = household(commune_code=4831)
+    assert api.post("/api/v1/households", other, user="department").status_code == 201
+    seen = {role: {r["id"] for r in api.get("/api/v1/households", user=role).get_json()["items"]}
+            for role in ROLES}
+    assert seen == {"officer": {record["id"]}, "officer2": {other["id"]}, "district": {record["id"]},
+                    "district2": {other["id"]}, "department": {record["id"], other["id"]}}
+
+
+def test_district_household_export_holds_only_its_district(api, record):
+    """A district's household download has its own households and no one else's."""
+    other = household(commune_code=4831, head_name="Hà Thị Đà Bắc")
+    api.post("/api/v1/households", other, user="department")
+    text = api.get("/exports/households.csv", user="district").get_data(as_text=True)
+    assert record["head_name"] in text and other["head_name"] not in text
