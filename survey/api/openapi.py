@@ -73,7 +73,27 @@ def build_spec() -> dict:
             "type": "object", "properties": {"level": {"type": "string"}, "generated_at": {"type": "string"},
                                              "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateRow"}}}}}}},
                       "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
-    return spec.to_dict()
+    return _tighten(spec.to_dict(), camp)
+
+
+_SERVER_FIELDS = {"district_code": {"type": "integer"}, "officer": {"type": "string"},
+                  "created_at": {"type": "string", "format": "date-time"},
+                  "updated_at": {"type": "string", "format": "date-time"}}
+
+
+def _tighten(doc: dict, camp) -> dict:
+    """Say what the code enforces: commune codes of this province; a stored record's exact shape."""
+    schemas = doc["components"]["schemas"]
+    given = schemas["HouseholdInput"]
+    given["properties"]["commune_code"]["enum"] = sorted(camp.gazetteer.communes)
+    given["description"] = ("Also checked, answered 422 naming the field: the form's cross-field rules, "
+                            "no date in the future, no control or invisible characters in text; "
+                            "on PUT an id in the body must match the URL.")
+    schemas["Household"] = {
+        "type": "object", "additionalProperties": False,
+        "properties": {**given["properties"], **_SERVER_FIELDS},
+        "required": sorted({*given["required"], "id", "reasons_not_installed", *_SERVER_FIELDS})}
+    return doc
 
 
 @bp.get("/openapi.json")
