@@ -321,6 +321,7 @@ class HouseholdStore:
         """``compute`` over one commune's records, recomputed only when the file changed."""
         shard = self.shard(commune_code)
         rev = shard.revision()
+        rev = "absent" if rev is None else rev  # a commune with no file yet is cached too
         cached = self._derived.get((commune_code, name))
         if cached is not None and rev and cached[0] == rev:
             return cached[1]
