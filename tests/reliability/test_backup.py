@@ -10,7 +10,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-import requests
 
 from survey import create_app
 from tests.conftest import household
@@ -128,14 +127,11 @@ def test_backup_while_gunicorn_takes_writes_is_one_consistent_moment(data_dir, t
 
 
 def _restored_service_serves(tmp_path: Path, tokens: dict, in_backup: set) -> None:
-    """A service started on the restored directory counts exactly the backed-up households."""
+    """The app on the restored directory counts exactly the backed-up households and takes new ones."""
     fresh = tmp_path / "restored"
-    assert _flask(fresh, "restore", str(tmp_path / "bk")).returncode == 0
-    server = CrashableServer(fresh).start()
-    try:
-        rows = requests.get(server.url + "/api/v1/aggregates?level=province", timeout=30,
-                            headers={"Authorization": f"Bearer {tokens['department']}"}).json()["rows"]
-        assert rows[0]["households"] == len(in_backup)
-        assert post(server.url, tokens["department"], new_record(4792)) == 201
-    finally:
-        server.stop()
+    app = create_app({"SURVEY_DATA_DIR": str(fresh), "SECRET_KEY": "test", "TESTING": True})
+    assert app.test_cli_runner().invoke(args=["restore", str(tmp_path / "bk")]).exit_code == 0
+    client, auth = app.test_client(), {"Authorization": f"Bearer {tokens['department']}"}
+    rows = client.get("/api/v1/aggregates?level=province", headers=auth).get_json()["rows"]
+    assert rows[0]["households"] == len(in_backup)
+    assert client.post("/api/v1/households", json=new_record(4792), headers=auth).status_code == 201
