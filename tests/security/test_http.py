@@ -162,3 +162,14 @@ def test_passwords_and_tokens_are_stored_hashed(api, data_dir):
     assert PASSWORD not in users and users.count('"scrypt:') == 5
     assert token not in (data_dir / "tokens.json").read_text()
     assert api.get("/api/v1/households", user="officer").status_code == 200
+
+
+def test_unknown_username_costs_a_password_check_too(camp, monkeypatch):
+    """Timing does not tell which usernames exist: a hash is checked either way."""
+    import survey.users
+    calls = []
+    real = survey.users.check_password_hash
+    monkeypatch.setattr(survey.users, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    assert camp.users.authenticate("nobody-here", PASSWORD) is None
+    assert camp.users.authenticate("officer", "wrong password") is None
+    assert len(calls) == 2 and calls[0].startswith("scrypt:")
