@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, campaign, cli, errors
 from .config import Config, from_environment
@@ -31,6 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.secret_key = app.config.get("SECRET_KEY") or camp.secret_key()
     app.permanent_session_lifetime = dt.timedelta(days=14)
     app.session_interface = _SessionInterface()
+    hops = int(app.config["SURVEY_PROXY_HOPS"])
+    if hops:  # client addresses (for login throttling) and https come from the proxy's headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.sort_keys = False  # records keep the form's field order
 
     from .api import bp as api_bp

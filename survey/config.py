@@ -27,6 +27,8 @@ class Config:
     LOGIN_MAX_PER_ACCOUNT = 5
     LOGIN_MAX_PER_ADDRESS = 20
     LOGIN_WINDOW = 15 * 60
+    # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are trusted (0: none).
+    SURVEY_PROXY_HOPS = 0
 
 
 def from_environment(env: dict[str, str] | None = None) -> dict:
@@ -40,4 +42,6 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         settings["SURVEY_PROVINCE"] = int(env["SURVEY_PROVINCE"])
     if env.get("SURVEY_SECURE_COOKIES", "").lower() in ("1", "true", "yes"):
         settings["SESSION_COOKIE_SECURE"] = True
+    if env.get("SURVEY_PROXY_HOPS"):
+        settings["SURVEY_PROXY_HOPS"] = int(env["SURVEY_PROXY_HOPS"])
     return settings

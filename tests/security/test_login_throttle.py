@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.conftest import PASSWORD
+from survey import create_app
+from survey.config import from_environment
+from tests.conftest import PASSWORD, Browser
 
 
 def _attempt(browser, username: str, password: str, addr: str = "127.0.0.1"):
@@ -43,6 +45,21 @@ def test_address_locked_after_twenty_failures_across_accounts(browser):
         assert _attempt(browser, f"guess{n}", "wrong password", "192.0.2.7").status_code == 401
     assert _attempt(browser, "officer", PASSWORD, "192.0.2.7").status_code == 429
     assert _attempt(browser, "officer", PASSWORD, "192.0.2.8").status_code == 302
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_count(data_dir):
+    """With SURVEY_PROXY_HOPS=1 the address is the client's from X-Forwarded-For, not the proxy's."""
+    app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test",
+                      **from_environment({"SURVEY_PROXY_HOPS": "1"})})
+    browser = Browser(app.test_client())
+
+    def attempt(client_addr: str, n: int) -> int:
+        token = browser.csrf()
+        return browser.client.post("/login", headers={"X-Forwarded-For": client_addr},
+                                   data={"username": f"guess{n}", "password": "wrong password",
+                                         "csrf_token": token}).status_code
+    assert [attempt("203.0.113.5", n) for n in range(21)] == [401] * 20 + [429]
+    assert attempt("203.0.113.6", 99) == 401
 
 
 def test_success_clears_the_account_failures(browser):
