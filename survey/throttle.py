@@ -13,6 +13,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from tinydb.table import Document
 
@@ -45,7 +46,7 @@ def _key(kind: str, value: str) -> str:
 class LoginThrottle:
     """Counts login attempts in the data directory and refuses those over the limits."""
 
-    def __init__(self, data_dir: Path, limits: Limits, clock=time.time):
+    def __init__(self, data_dir: Path, limits: Limits, clock: Callable[[], float] = time.time):
         self.attempts = Collection(Path(data_dir) / "login_attempts.json", "attempts")
         self.limits = limits
         self.clock = clock

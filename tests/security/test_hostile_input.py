@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import unicodedata
 
 import pytest
-from openpyxl import load_workbook
 
 from tests.conftest import household
 
