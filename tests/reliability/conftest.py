@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,14 @@ def tokens(data_dir) -> dict[str, str]:
     app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test"})
     users = app.extensions["survey"].users
     return {name: users.new_token(name) for name in ("officer", "officer2", "district", "department")}
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    """Poll ``condition`` until it holds: no fixed sleeps, the machine may be loaded."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
 
 
 def new_record(commune: int, n: int = 0) -> dict:

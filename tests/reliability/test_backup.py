@@ -14,7 +14,7 @@ import pytest
 from survey import create_app
 from tests.conftest import household
 
-from .conftest import CrashableServer, Ledger, new_record, post, read_stored
+from .conftest import CrashableServer, Ledger, new_record, post, read_stored, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,8 +107,7 @@ def test_backup_while_gunicorn_takes_writes_is_one_consistent_moment(data_dir, t
     try:
         for t in writers:
             t.start()
-        while len(ledger.acked) < 20:
-            threading.Event().wait(0.05)
+        wait_for(lambda: len(ledger.acked) >= 20)
         with ledger.lock:
             acked_before = set(ledger.acked)
         done = _flask(data_dir, "backup", str(tmp_path / "bk"))

@@ -10,7 +10,7 @@ import requests
 from survey import create_app
 from tests.conftest import Api, Browser, household
 
-from .conftest import CrashableServer, new_record, read_stored
+from .conftest import CrashableServer, new_record, read_stored, wait_for
 
 
 @pytest.fixture
@@ -95,15 +95,6 @@ def _submit_until(url: str, token: str, stop: threading.Event, log: list) -> Non
         n += 1
 
 
-def _wait_for(condition, timeout: float = 30) -> None:
-    """Poll ``condition`` until it holds (no fixed sleeps: the machine may be loaded)."""
-    import time
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
-
-
 @pytest.mark.server
 def test_gunicorn_acknowledges_only_what_it_stored_while_the_disk_fills_and_frees(small_disk):
     """Under steady submissions the disk fills, then frees: 2xx iff stored, 503s carry the reason."""
@@ -114,12 +105,12 @@ def test_gunicorn_acknowledges_only_what_it_stored_while_the_disk_fills_and_free
     client = threading.Thread(target=_submit_until, args=(server.url, token, stop, log))
     try:
         client.start()
-        _wait_for(lambda: any(code == 201 for _, code, _ in log))
+        wait_for(lambda: any(code == 201 for _, code, _ in log))
         small_disk.fill()
-        _wait_for(lambda: sum(code == 503 for _, code, _ in log) >= 3)
+        wait_for(lambda: sum(code == 503 for _, code, _ in log) >= 3)
         small_disk.free()
         mark = len(log)
-        _wait_for(lambda: any(code == 201 for _, code, _ in log[mark:]))
+        wait_for(lambda: any(code == 201 for _, code, _ in log[mark:]))
     finally:
         stop.set()
         client.join(30)
