@@ -111,3 +111,14 @@ def test_district_household_export_holds_only_its_district(api, record):
     api.post("/api/v1/households", other, user="department")
     text = api.get("/exports/households.csv", user="district").get_data(as_text=True)
     assert record["head_name"] in text and other["head_name"] not in text
+
+
+PUBLIC = {"static", "healthz", "api.units", "api.openapi", "pages.login", "pages.logout", "pages.index"}
+
+
+def test_every_endpoint_is_in_the_matrix(app):
+    """A new route must get rows above (or be declared public here) before it ships."""
+    adapter = app.url_map.bind("localhost")
+    covered = {adapter.match(url.format(id="x").split("?")[0], method=m)[0] for m, url, _, _ in API + PAGES}
+    every = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert every - covered - PUBLIC == set()
