@@ -15,7 +15,7 @@ from .conftest import COMMUNES, CrashableServer, Ledger, new_record, post, read_
 
 pytestmark = pytest.mark.server
 
-ROUNDS = 4
+ROUNDS = 3
 MIN_ACKS_PER_ROUND = 15  # a round goes on (workers still dying) until this many were stored
 CLIENTS = (("officer", 4789), ("officer", 4789), ("department", 4792), ("department", 4831),
            ("department", 4789))

@@ -119,3 +119,18 @@ def test_gunicorn_acknowledges_only_what_it_stored_while_the_disk_fills_and_free
     assert all("the disk is full" in msg for _, code, msg in log if code == 503)
     acked = {rec["id"] for rec, code, _ in log if code == 201}
     assert set(read_stored(data)) == acked
+
+
+def test_login_on_a_read_only_disk_is_503_not_a_crash(small_disk, disk_app):
+    """Attempts are counted before the password is checked; when that cannot be written, say so."""
+    browser = Browser(disk_app.test_client())
+    token = browser.csrf()
+    small_disk.remount("ro")
+    try:
+        response = browser.client.post("/login", data={"username": "officer", "password": "x" * 12,
+                                                       "csrf_token": token})
+    finally:
+        small_disk.remount("rw")
+    assert response.status_code == 503
+    assert "read-only" in response.get_data(as_text=True)
+    assert browser.login("officer").status_code == 302
