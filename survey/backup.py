@@ -18,19 +18,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 from contextlib import ExitStack
 from pathlib import Path
 
 import orjson
 
-from .storage import Collection, write_atomically
+from .storage import Collection, StorageUnavailable, write_atomically
 
 __all__ = ["BackupError", "snapshot", "restore", "MANIFEST"]
 
 MANIFEST = "MANIFEST.json"
 PLAIN_FILES = ("secret_key",)
 _TABLES = {"users.json": "users", "tokens.json": "tokens"}
+_HOUSEHOLDS = re.compile(r"households/[0-9]{1,9}\.json")
 
 
 class BackupError(Exception):
@@ -73,6 +75,15 @@ def snapshot(data_dir: Path, target: Path, communes: list[int]) -> dict:
         raise BackupError(f"{target} exists already: give a new path")
     partial = target.with_name(f".{target.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
+    try:
+        return _copy(data_dir, target, partial, communes)
+    except (OSError, StorageUnavailable) as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise BackupError(f"no backup was made: {exc}") from None
+
+
+def _copy(data_dir: Path, target: Path, partial: Path, communes: list[int]) -> dict:
+    """The snapshot itself, into ``partial``, renamed to ``target`` once whole."""
     collections = _collections(data_dir, communes)
     files: dict[str, dict] = {}
     with ExitStack() as stack:
@@ -102,6 +113,8 @@ def verify(source: Path) -> dict:
     except (OSError, orjson.JSONDecodeError) as exc:
         raise BackupError(f"{source} is not a backup: {exc}") from None
     for rel, meta in manifest["files"].items():
+        if not (_HOUSEHOLDS.fullmatch(rel) or rel in _TABLES or rel in PLAIN_FILES):
+            raise BackupError(f"{rel!r} is not a file a backup holds")
         path = source / rel
         if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != meta["sha256"]:
             raise BackupError(f"{rel} is missing or damaged in {source}")
@@ -116,6 +129,15 @@ def restore(source: Path, data_dir: Path, communes: list[int], force: bool = Fal
                         for rel in manifest["files"] if rel.startswith("households/")})
     if not force and any(c.path.exists() for rel, c in collections.items() if rel.startswith("households/")):
         raise BackupError(f"{data_dir} holds households already: use --force to replace them")
+    try:
+        _replace(source, data_dir, collections, manifest)
+    except (OSError, StorageUnavailable) as exc:
+        raise BackupError(f"restore stopped, the data directory may be partly restored: {exc}") from None
+    return manifest
+
+
+def _replace(source: Path, data_dir: Path, collections: dict[str, Collection], manifest: dict) -> None:
+    """Each file replaced atomically under its lock; collections absent from the backup removed."""
     with ExitStack() as stack:
         _lock_all(stack, collections)
         for rel, coll in collections.items():
@@ -126,4 +148,3 @@ def restore(source: Path, data_dir: Path, communes: list[int], force: bool = Fal
     for name in PLAIN_FILES:
         if name in manifest["files"]:
             write_atomically(data_dir / name, (source / name).read_bytes())
-    return manifest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -87,6 +88,30 @@ def test_damaged_backup_is_refused_and_changes_nothing(api, runner, data_dir, tm
     result = runner.invoke(args=["restore", "--force", str(tmp_path / "bk")])
     assert result.exit_code != 0 and "damaged" in result.output
     assert len(read_stored(data_dir)) == 3 and set(ids) <= set(read_stored(data_dir))
+
+
+def test_backup_naming_a_path_outside_the_data_directory_is_refused(api, runner, data_dir, tmp_path):
+    """A tampered manifest cannot make restore write anywhere but the data directory."""
+    _store(api, 1)
+    backup = tmp_path / "deep" / "bk"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    manifest = orjson.loads((backup / "MANIFEST.json").read_bytes())
+    (backup / "households" / ".." / ".." / "evil.json").write_bytes(b"{}")
+    manifest["files"]["households/../../evil.json"] = {"sha256": hashlib.sha256(b"{}").hexdigest()}
+    (backup / "MANIFEST.json").write_bytes(orjson.dumps(manifest))
+    result = runner.invoke(args=["restore", "--force", str(backup)])
+    assert result.exit_code != 0 and "is not a file a backup holds" in result.output
+    assert not (data_dir / "households" / ".." / ".." / "evil.json").exists()
+
+
+def test_backup_onto_a_full_disk_leaves_nothing_half_made(api, runner, small_disk):
+    """ENOSPC while copying: a clear error, and no directory that looks like a backup."""
+    _store(api, 2)
+    small_disk.fill()
+    result = runner.invoke(args=["backup", str(small_disk.mount / "bk")])
+    assert result.exit_code != 0 and "no backup was made" in result.output
+    assert not (small_disk.mount / "bk").exists()
+    assert not list(small_disk.mount.glob(".bk*"))
 
 
 def _writer(url: str, token: str, ledger: Ledger, stop: threading.Event, commune: int) -> None:
