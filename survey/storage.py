@@ -157,7 +157,11 @@ class AtomicJSONStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        data = orjson.loads(raw) if raw else None
+        try:
+            data = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            # Atomic writes never tear a file; this one was damaged from outside (disk, hand edit).
+            raise StorageUnavailable(f"{self.path.name} is damaged: restore it from a backup") from None
         if self.cached and data is not None and data.get(REV_KEY):
             CACHE.put(key, data[REV_KEY], data, len(raw))
         return data

@@ -30,6 +30,27 @@ def _traffic(url: str, token: str) -> None:
                                      "csrf_token": token_field}, timeout=30)
 
 
+def test_a_damaged_data_file_is_a_clear_503_and_its_error_log_holds_no_personal_data(live_server, tokens,
+                                                                                       data_dir):
+    """A file damaged from outside fails its commune only, with a message an operator can act on."""
+    auth = {"Authorization": f"Bearer {tokens['department']}"}
+    assert requests.post(live_server.url + "/api/v1/households", json=household(), headers=auth,
+                         timeout=30).status_code == 201
+    shard = data_dir / "households" / "4789.json"
+    shard.write_bytes(shard.read_bytes()[:-10])
+    response = requests.post(live_server.url + "/api/v1/households", json=household(**SECRETS),
+                             headers=auth, timeout=30)
+    assert response.status_code == 503
+    assert "4789.json is damaged: restore it from a backup" in response.json()["message"]
+    other = household(commune_code=4831, head_name=SECRETS["head_name"])
+    assert requests.post(live_server.url + "/api/v1/households", json=other, headers=auth,
+                         timeout=30).status_code == 201
+    live_server.stop()
+    log = open(live_server.log.name, encoding="utf-8").read()
+    assert '"POST /api/v1/households" 503' in log
+    assert not any(value in log for value in SECRETS.values())
+
+
 def test_logs_hold_no_names_bodies_query_strings_or_secrets(live_server, tokens):
     """After traffic full of personal data, the log has the requests but none of that data."""
     _traffic(live_server.url, tokens["officer"])
