@@ -77,7 +77,7 @@ def snapshot(data_dir: Path, target: Path, communes: list[int]) -> dict:
     shutil.rmtree(partial, ignore_errors=True)
     try:
         return _copy(data_dir, target, partial, communes)
-    except (OSError, StorageUnavailable) as exc:
+    except (OSError, StorageUnavailable, BackupError) as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise BackupError(f"no backup was made: {exc}") from None
 

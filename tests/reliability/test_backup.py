@@ -104,6 +104,16 @@ def test_backup_naming_a_path_outside_the_data_directory_is_refused(api, runner,
     assert not (data_dir / "households" / ".." / ".." / "evil.json").exists()
 
 
+def test_backup_of_a_damaged_file_fails_loudly(api, runner, data_dir, tmp_path):
+    """A backup never copies a file that does not parse: the operator learns which one."""
+    _store(api, 1)
+    shard = data_dir / "households" / "4789.json"
+    shard.write_bytes(shard.read_bytes()[:-5])
+    result = runner.invoke(args=["backup", str(tmp_path / "bk")])
+    assert result.exit_code != 0 and "households/4789.json is not a valid data file" in result.output
+    assert not (tmp_path / "bk").exists() and not list(tmp_path.glob(".bk*"))
+
+
 def test_backup_onto_a_full_disk_leaves_nothing_half_made(api, runner, small_disk):
     """ENOSPC while copying: a clear error, and no directory that looks like a backup."""
     _store(api, 2)
