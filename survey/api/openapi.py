@@ -93,7 +93,14 @@ def _tighten(doc: dict, camp) -> dict:
         "type": "object", "additionalProperties": False,
         "properties": {**given["properties"], **_SERVER_FIELDS},
         "required": sorted({*given["required"], "id", "reasons_not_installed", *_SERVER_FIELDS})}
+    for operation in (op for path in doc["paths"].values() for op in path.values()):
+        for param in operation.get("parameters", []):
+            if param["in"] == "query" and param["name"] in ("district", "commune"):
+                param["schema"] = _UNIT_FILTER  # ?district= (a form's "all") means no filter
     return doc
+
+
+_UNIT_FILTER = {"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}]}
 
 
 @bp.get("/openapi.json")
