@@ -78,8 +78,9 @@ ALL_ENDPOINTS = sorted({(m, url) for m, url, _, _ in API + PAGES})
 
 @pytest.mark.parametrize(("method", "url"), ALL_ENDPOINTS)
 def test_without_credentials(client, record, method, url):
-    """No credentials: the API says 401 with a Bearer challenge; pages send to the login form."""
-    response = client.open(url.format(id=record["id"]), method=method, json={} if method != "GET" else None)
+    """No credentials: the API says 401 with a Bearer challenge; a browser is sent to the login form."""
+    response = client.open(url.format(id=record["id"]), method=method, json={} if method != "GET" else None,
+                           headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     if url.startswith("/api/"):
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")

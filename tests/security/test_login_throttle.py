@@ -28,7 +28,7 @@ def test_account_locked_after_five_failures_even_for_the_right_password(browser)
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert f"Vui lòng đợi {response.headers['Retry-After']} giây" in response.get_data(as_text=True)
-    assert browser.client.get("/form").status_code == 302  # still not signed in
+    assert browser.client.get("/form", headers={"Accept": "text/html"}).status_code == 302  # not signed in
 
 
 def test_lock_on_one_account_leaves_others_alone(browser):
