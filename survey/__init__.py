@@ -7,6 +7,8 @@ import os
 from typing import Any
 
 from flask import Flask, jsonify, request, session
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, campaign, cli, errors
 from .assets import asset_url, manifest_url
@@ -30,6 +32,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     camp = campaign.init_app(app)
     app.secret_key = app.config.get("SECRET_KEY") or camp.secret_key()
     app.permanent_session_lifetime = dt.timedelta(days=14)
+    app.session_interface = _SessionInterface()
+    hops = int(app.config["SURVEY_PROXY_HOPS"])
+    if hops:  # client addresses (for login throttling) and https come from the proxy's headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.sort_keys = False  # records keep the form's field order
 
     from .api import bp as api_bp
@@ -49,6 +55,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                 client_messages=client_messages)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over TLS (or config says so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or request.is_secure)
 
 
 def _remember_lang() -> None:

@@ -19,6 +19,7 @@ from .gazetteer import Gazetteer, load_gazetteer
 from .households.review import Flags, History
 from .settings import SettingsStore
 from .storage import HouseholdStore, write_atomically
+from .throttle import Limits, LoginThrottle
 from .users import UserStore
 
 __all__ = ["Campaign", "campaign"]
@@ -44,6 +45,8 @@ class Campaign:
         self.users = UserStore(self.data_dir, self.gazetteer, self.agencies.all)
         self.history = History(self.data_dir)
         self.flags = Flags(self.data_dir)
+        self.logins = LoginThrottle(self.data_dir, Limits(
+            config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"], config["LOGIN_WINDOW"]))
 
     def now(self) -> dt.datetime:
         """The current time in the campaign's time zone."""

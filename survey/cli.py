@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from exports import writers
 
+from . import backup as backups
 from .campaign import campaign
 from .demo import agency_reports_for, households_for
 from .users import ROLES, AccountError
@@ -217,6 +218,35 @@ def report_province(out: str) -> None:
     click.echo(f"wrote {out}")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the data directory to PATH (a new directory) as one consistent moment, service running or not."""
+    camp = campaign()
+    try:
+        manifest = backups.snapshot(camp.data_dir, path.resolve(), list(camp.gazetteer.communes))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
+    click.echo(f"backup of {camp.data_dir} at {manifest['taken_at']}: {households} households in {path}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace households that the data directory holds now.")
+def restore(path: Path, force: bool) -> None:
+    """Bring the data directory back to the backup in PATH, after checking the backup is whole."""
+    camp = campaign()
+    try:
+        manifest = backups.restore(path.resolve(), camp.data_dir, list(camp.gazetteer.communes), force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
+    click.echo(f"restored {households} households from the backup of {manifest['taken_at']} into {camp.data_dir}")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(users)
@@ -224,3 +254,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(report)
     app.cli.add_command(demo)
     app.cli.add_command(import_command)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)

@@ -25,6 +25,12 @@ class Config:
     SESSION_COOKIE_NAME = "survey_session"
     SECRET_KEY: str | None = None
     PAGE_SIZE_MAX = 500
+    # Login attempts allowed per account and per client address within the window (seconds).
+    LOGIN_MAX_PER_ACCOUNT = 5
+    LOGIN_MAX_PER_ADDRESS = 20
+    LOGIN_WINDOW = 15 * 60
+    # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are trusted (0: none).
+    SURVEY_PROXY_HOPS = 0
 
 
 def from_environment(env: dict[str, str] | None = None) -> dict:
@@ -38,4 +44,6 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         settings["SURVEY_PROVINCE"] = int(env["SURVEY_PROVINCE"])
     if env.get("SURVEY_SECURE_COOKIES", "").lower() in ("1", "true", "yes"):
         settings["SESSION_COOKIE_SECURE"] = True
+    if env.get("SURVEY_PROXY_HOPS"):
+        settings["SURVEY_PROXY_HOPS"] = int(env["SURVEY_PROXY_HOPS"])
     return settings

@@ -40,10 +40,19 @@ def _http_error(exc: HTTPException):
     if status == 400 and exc.description == "csrf":
         message = "missing or wrong CSRF token: reload the page and submit again"
     if _wants_json():
-        return json_error(status, message)
+        return _with_allow(json_error(status, message), exc)
     key = {403: "forbidden", 404: "not_found", 400: "csrf" if exc.description == "csrf" else None}.get(status)
     text = gettext(key) if key else message
-    return render_template("error.html", status=status, message=text), status
+    return _with_allow(Response(render_template("error.html", status=status, message=text), status,
+                                mimetype="text/html"), exc)
+
+
+def _with_allow(response: Response, exc: HTTPException) -> Response:
+    """A 405 keeps werkzeug's Allow header: clients learn which methods the URL takes."""
+    for name, value in exc.get_headers():
+        if name == "Allow":
+            response.headers["Allow"] = value
+    return response
 
 
 def _storage_error(exc: StorageUnavailable):

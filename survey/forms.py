@@ -295,7 +295,8 @@ def from_form_post(form: FormDefinition, post: Any) -> dict:
             continue
         if spec["type"] in ("integer", "commune"):
             stripped = value.strip()
-            data[name] = int(stripped) if stripped.lstrip("-").isdigit() and stripped.isascii() else value
+            numeric = stripped.lstrip("-").isdigit() and stripped.isascii() and len(stripped) <= 18
+            data[name] = int(stripped) if numeric else value
         else:
             data[name] = value
     return data

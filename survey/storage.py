@@ -18,6 +18,7 @@ Views and exports never touch files: they go through these classes.
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import re
 import secrets
@@ -156,7 +157,11 @@ class AtomicJSONStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        data = orjson.loads(raw) if raw else None
+        try:
+            data = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            # Atomic writes never tear a file; this one was damaged from outside (disk, hand edit).
+            raise StorageUnavailable(f"{self.path.name} is damaged: restore it from a backup") from None
         if self.cached and data is not None and data.get(REV_KEY):
             CACHE.put(key, data[REV_KEY], data, len(raw))
         return data
@@ -220,21 +225,33 @@ class Collection:
         return read_revision(self.path)
 
     @contextmanager
-    def write(self) -> Iterator[Table]:
-        """A table to change under the cross-process lock; every change is on disk on exit."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def locked(self) -> Iterator[None]:
+        """Hold the cross-process lock of this file (writers wait; readers do not)."""
         lock = FileLock(str(self.path) + ".lock", timeout=self.lock_timeout)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except Timeout as exc:
             raise StorageUnavailable(f"{self.path.name} is locked by another writer") from exc
         except OSError as exc:
             raise StorageUnavailable(_describe(exc, self.path)) from exc
         try:
-            db = _KeyedTinyDB(self.path, storage=AtomicJSONStorage, cached=False)
-            yield db.table(self.table_name, cache_size=0)
+            yield
         finally:
             lock.release()
+
+    @contextmanager
+    def write(self) -> Iterator[Table]:
+        """A table to change under the cross-process lock; every change is on disk on exit."""
+        with self.locked():
+            self._drop_stale_temp_files()
+            db = _KeyedTinyDB(self.path, storage=AtomicJSONStorage, cached=False)
+            yield db.table(self.table_name, cache_size=0)
+
+    def _drop_stale_temp_files(self) -> None:
+        """Temp files of this collection left by a killed writer (only lock holders write them)."""
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
     def put(self, key: str, doc: dict) -> None:
         """Insert or replace one document."""
@@ -316,6 +333,7 @@ class HouseholdStore:
         """``compute`` over one commune's records, recomputed only when the file changed."""
         shard = self.shard(commune_code)
         rev = shard.revision()
+        rev = "absent" if rev is None else rev  # a commune with no file yet is cached too
         cached = self._derived.get((commune_code, name))
         if cached is not None and rev and cached[0] == rev:
             return cached[1]

@@ -92,7 +92,34 @@ def build_spec() -> dict:
                                              "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateRow"}}}}}}},
                       "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
     _agency_paths(spec, camp, ref, record_errors)
-    return spec.to_dict()
+    return _tighten(spec.to_dict(), camp)
+
+
+_SERVER_FIELDS = {"district_code": {"type": "integer"}, "officer": {"type": "string"},
+                  "created_at": {"type": "string", "format": "date-time"},
+                  "updated_at": {"type": "string", "format": "date-time"}}
+
+
+def _tighten(doc: dict, camp) -> dict:
+    """Say what the code enforces: commune codes of this province; a stored record's exact shape."""
+    schemas = doc["components"]["schemas"]
+    given = schemas["HouseholdInput"]
+    given["properties"]["commune_code"]["enum"] = sorted(camp.gazetteer.communes)
+    given["description"] = ("Also checked, answered 422 naming the field: the form's cross-field rules, "
+                            "no date in the future, no control or invisible characters in text; "
+                            "on PUT an id in the body must match the URL.")
+    schemas["Household"] = {
+        "type": "object", "additionalProperties": False,
+        "properties": {**given["properties"], **_SERVER_FIELDS},
+        "required": sorted({*given["required"], "id", "reasons_not_installed", *_SERVER_FIELDS})}
+    for operation in (op for path in doc["paths"].values() for op in path.values()):
+        for param in operation.get("parameters", []):
+            if param["in"] == "query" and param["name"] in ("district", "commune"):
+                param["schema"] = _UNIT_FILTER  # ?district= (a form's "all") means no filter
+    return doc
+
+
+_UNIT_FILTER = {"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}]}
 
 
 def _agency_paths(spec: APISpec, camp, ref, record_errors: dict) -> None:

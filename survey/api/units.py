@@ -17,11 +17,10 @@ from . import bp
 def units():
     """Province, districts and communes with codes and names; ?q= searches commune names."""
     gaz = campaign().gazetteer
-    query = request.args.get("q")
+    query, level = request.args.get("q"), request.args.get("level", "commune")
+    if level not in ("commune", "district"):
+        return json_error(400, "level must be commune or district")
     if query is not None:
-        level = request.args.get("level", "commune")
-        if level not in ("commune", "district"):
-            return json_error(400, "level must be commune or district")
         return jsonify({"items": [u.as_dict() for u in gaz.search(query, level=level)]})
     return jsonify(gaz.as_dict())
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, make_response, redirect, render_template, request, url_for
 
 from .. import auth
 from ..campaign import campaign
 from ..i18n import gettext
+from ..throttle import Throttled
 from . import bp
 
 
@@ -26,17 +27,29 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The login form; on success, back to where the user was going."""
-    error = None
-    if request.method == "POST":
-        auth.check_csrf()
-        user = campaign().users.authenticate(request.form.get("username", "").strip(),
-                                             request.form.get("password", ""))
-        if user is not None:
-            auth.login(user)
-            return redirect(_safe_next(request.args.get("next")) or _home_for(user.role))
-        error = gettext("bad_login")
-    status = 401 if error else 200
-    return render_template("login.html", error=error), status
+    if request.method == "GET":
+        return render_template("login.html", error=None)
+    auth.check_csrf()
+    camp = campaign()
+    username, address = request.form.get("username", "").strip(), request.remote_addr or ""
+    try:
+        attempt = camp.logins.begin(username, address)
+    except Throttled as exc:
+        return _throttled(exc)
+    user = camp.users.authenticate(username, request.form.get("password", ""))
+    if user is None:
+        return render_template("login.html", error=gettext("bad_login")), 401
+    camp.logins.succeeded(username, address, attempt)
+    auth.login(user)
+    return redirect(_safe_next(request.args.get("next")) or _home_for(user.role))
+
+
+def _throttled(exc: Throttled):
+    """429 with Retry-After: the password was not even checked."""
+    message = gettext("too_many_logins", seconds=exc.retry_after)
+    response = make_response(render_template("login.html", error=message), 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @bp.post("/logout")

@@ -1,0 +1,64 @@
+"""No personal data in logs: gunicorn's access and error log carry paths and statuses only."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.conftest import household
+
+SECRETS = {"head_name": "Nguyễn Thị Bímật", "address": "Số 7 ngõ Riêngtư", "note": "ghi chú kín đáo",
+           "hamlet": "Xóm Kínđáo"}
+
+
+def _traffic(url: str, token: str) -> None:
+    """Requests that carry personal data in bodies, query strings and form posts."""
+    auth = {"Authorization": f"Bearer {token}"}
+    record = household(**SECRETS)
+    assert requests.post(url + "/api/v1/households", json=record, headers=auth, timeout=30).status_code == 201
+    bad = household(head_name=SECRETS["head_name"], members="Bímật")
+    assert requests.post(url + "/api/v1/households", json=bad, headers=auth, timeout=30).status_code == 422
+    assert requests.get(url + "/api/v1/units", params={"q": "Tìmkiếm Bímật"}, timeout=30).status_code == 200
+    assert requests.get(url + "/api/v1/households", params={"commune": 4789, "page": 1},
+                        headers=auth, timeout=30).status_code == 200
+    assert requests.get(url + "/exports/households.csv", params={"district": 148},
+                        headers=auth, timeout=30).status_code == 403
+    with requests.Session() as s:
+        token_field = re.search(r'name="csrf_token" value="([^"]+)"', s.get(url + "/login").text).group(1)
+        s.post(url + "/login", data={"username": "officer", "password": "hunter2-Bímật",
+                                     "csrf_token": token_field}, timeout=30)
+
+
+def test_a_damaged_data_file_is_a_clear_503_and_its_error_log_holds_no_personal_data(live_server, tokens,
+                                                                                       data_dir):
+    """A file damaged from outside fails its commune only, with a message an operator can act on."""
+    auth = {"Authorization": f"Bearer {tokens['department']}"}
+    assert requests.post(live_server.url + "/api/v1/households", json=household(), headers=auth,
+                         timeout=30).status_code == 201
+    shard = data_dir / "households" / "4789.json"
+    shard.write_bytes(shard.read_bytes()[:-10])
+    response = requests.post(live_server.url + "/api/v1/households", json=household(**SECRETS),
+                             headers=auth, timeout=30)
+    assert response.status_code == 503
+    assert "4789.json is damaged: restore it from a backup" in response.json()["message"]
+    other = household(commune_code=4831, head_name=SECRETS["head_name"])
+    assert requests.post(live_server.url + "/api/v1/households", json=other, headers=auth,
+                         timeout=30).status_code == 201
+    live_server.stop()
+    log = open(live_server.log.name, encoding="utf-8").read()
+    assert '"POST /api/v1/households" 503' in log
+    assert not any(value in log for value in SECRETS.values())
+
+
+def test_logs_hold_no_names_bodies_query_strings_or_secrets(live_server, tokens):
+    """After traffic full of personal data, the log has the requests but none of that data."""
+    _traffic(live_server.url, tokens["officer"])
+    live_server.stop()  # flush and close the log
+    log = open(live_server.log.name, encoding="utf-8").read()
+    assert '"POST /api/v1/households" 201' in log and '"GET /api/v1/units" 200' in log
+    for value in [*SECRETS.values(), "Bímật", "Tìmkiếm", "hunter2", tokens["officer"], "officer", "commune=4789",
+                  "district=148", "?"]:
+        assert value not in log, f"{value!r} found in the server log"
+    for word in ("Bi%CC%81m", "B%C3%ADm", "Bimat"):  # nor any encoded form of the name
+        assert word.lower() not in log.lower()
