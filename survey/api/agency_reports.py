@@ -35,6 +35,8 @@ def create_agency_report():
     """Store an agency's report; an agency account may leave out its own code."""
     check_csrf()
     camp = campaign()
+    if not agency_codes(camp, g.user):
+        return json_error(403, "this account reports for no agency")
     try:
         data = json_object()
     except BadBody as exc:
