@@ -627,13 +627,12 @@ class HouseholdStore:
     def derived(self, commune_code: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """``compute`` over one commune's records, recomputed only when the file changed."""
         shard = self.shard(commune_code)
-        rev = shard.revision()
+        rev = shard.revision() or "absent"  # no file yet is a state worth caching too
         cached = self._derived.get((commune_code, name))
-        if cached is not None and rev and cached[0] == rev:
+        if cached is not None and cached[0] == rev:
             return cached[1]
         value = compute(list(shard.documents().values()))
-        if rev:
-            self._derived[(commune_code, name)] = (rev, value)
+        self._derived[(commune_code, name)] = (rev, value)
         return value
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
