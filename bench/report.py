@@ -44,6 +44,10 @@ class SizeResult:
         return self.submit_rps * self.baseline_insert_s
 
 
+def _export(seconds: float, mb: float) -> str:
+    return f"{seconds:.1f} ({mb:.0f} MB)" if seconds >= 0 else "failed"
+
+
 def _n(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
@@ -66,8 +70,8 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
     ("aggregate right after a write, p50 (ms)", "", lambda r: f"{r.after_write_ms:.1f}"),
     ("totals right after a write (correct/checked)", "all", lambda r: r.fresh),
     ("province totals = stored households", "yes", lambda r: r.totals_ok),
-    ("household CSV export, whole province (s)", "≤ 5 at 230k", lambda r: f"{r.csv_s:.1f} ({r.csv_mb:.0f} MB)"),
-    ("household XLSX export, whole province (s)", "≤ 30 at 230k", lambda r: f"{r.xlsx_s:.1f} ({r.xlsx_mb:.0f} MB)"),
+    ("household CSV export, whole province (s)", "≤ 5 at 230k", lambda r: _export(r.csv_s, r.csv_mb)),
+    ("household XLSX export, whole province (s)", "≤ 30 at 230k", lambda r: _export(r.xlsx_s, r.xlsx_mb)),
     ("peak memory per worker, RSS (MB)", "≤ 300 at 1M", lambda r: _n(r.peak_rss_mb)),
 ]
 

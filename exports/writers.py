@@ -14,19 +14,16 @@ import tempfile
 from typing import IO, Any, Iterable, Iterator
 
 import orjson
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from survey.forms import FormDefinition
 from survey.gazetteer import Gazetteer
+
+from .xlsx import write_workbook
 
 __all__ = ["safe_cell", "csv_rows", "xlsx_sheets", "household_columns", "household_rows", "json_bytes"]
 
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_BOLD = Font(bold=True)
 
 
 def safe_cell(value: Any) -> Any:
@@ -65,22 +62,8 @@ def xlsx_sheets(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], 
 
     Headings are bold and frozen so they stay on screen and on every printed page.
     """
-    wb = Workbook(write_only=True)
-    for title, headings, rows, widths in sheets:
-        ws = wb.create_sheet(title=title[:31])
-        ws.freeze_panes = "A2"
-        ws.print_title_rows = "1:1"
-        for i, width in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        header = []
-        for text in headings:
-            cell = WriteOnlyCell(ws, value=text)
-            cell.font = _BOLD
-            header.append(cell)
-        ws.append(header)
-        for row in rows:
-            ws.append([safe_cell(v) for v in row])
-    wb.save(out)
+    write_workbook([(title, headings, ([safe_cell(v) for v in row] for row in rows), widths)
+                    for title, headings, rows, widths in sheets], out)
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], list[int]]]) -> bytes:
