@@ -8,7 +8,6 @@ every unit in scope gets a row, zeros included: the gaps are the point.
 from __future__ import annotations
 
 import weakref
-from collections import Counter
 from typing import Iterable, Mapping
 
 import pandas as pd
@@ -17,7 +16,8 @@ from survey.forms import FormDefinition
 from survey.gazetteer import Gazetteer
 from survey.text import place_key
 
-__all__ = ["LEVELS", "hamlet_summary", "rollup", "figure_columns", "column_headings"]
+__all__ = ["LEVELS", "hamlet_summary", "hamlet_tally", "merge_tallies", "tally_frame", "rollup",
+           "figure_columns", "column_headings"]
 
 LEVELS = ("province", "district", "commune", "hamlet")
 
@@ -71,39 +71,77 @@ def hamlet_summary(records: list[dict], form: FormDefinition) -> pd.DataFrame:
     """Sums per hamlet of one commune, hamlets told apart by ``place_key``.
 
     The displayed name is the spelling most used for that hamlet (the first seen on a tie).
-    One pass in plain Python: a commune is summarised again after each of its writes, and
+    """
+    return tally_frame(hamlet_tally(records, form), form)
+
+
+Tally = dict[str, list]  # place key -> [[households, sums..., reasons...], {spelling: count}]
+
+
+def hamlet_tally(records: Iterable[dict], form: FormDefinition) -> Tally:
+    """Running totals per hamlet, in plain JSON-able lists, that two batches of records can add.
+
+    One pass in plain Python: a commune is tallied again after each of its writes, and
     pandas' per-call overhead would cost more than the adding up.
     """
-    if not records:
-        return _empty_summary(form)
     agg = form.aggregate
     place, sums, counts = agg["place"], agg["sums"], agg["counts"]
     reasons = {col[len("reason_"):]: i for i, col in enumerate(reason_columns(form), 1 + len(sums))}
+    width = 1 + len(sums) + len(reasons)
     keys: dict[str, str] = {}
-    totals: dict[str, list[int]] = {}
-    spellings: dict[str, Counter] = {}
+    tally: Tally = {}
     for rec in records:
         name = rec.get(place)
         key = keys.get(name)
         if key is None:
             key = keys[name] = place_key(name)
-        row = totals.get(key)
-        if row is None:
-            row = totals[key] = [0] * (1 + len(sums) + len(reasons))
-            spellings[key] = Counter()
+        entry = tally.get(key)
+        if entry is None:
+            entry = tally[key] = [[0] * width, {}]
+        row, spellings = entry
         row[0] += 1
         for i, col in enumerate(sums, 1):
             row[i] += rec.get(col) or 0
         for choice in set(rec.get(counts) or ()):
             if choice in reasons:
                 row[reasons[choice]] += 1
-        spellings[key][name] += 1
-    order = sorted(totals)
-    columns = ["households", *sums, *reason_columns(form)]
-    out = pd.DataFrame([totals[k] for k in order], index=pd.Index(order, name="key"),
-                       columns=columns, dtype="int64")
-    out.insert(0, "name", [spellings[k].most_common(1)[0][0] for k in order])
+        spellings[name] = spellings.get(name, 0) + 1
+    return tally
+
+
+def merge_tallies(first: Tally, then: Tally) -> Tally:
+    """``first`` plus ``then`` (records in that order), as a new tally; neither is changed."""
+    out = {key: [list(row), dict(spellings)] for key, (row, spellings) in first.items()}
+    for key, (row, spellings) in then.items():
+        if key not in out:
+            out[key] = [list(row), dict(spellings)]
+            continue
+        mine = out[key]
+        mine[0] = [a + b for a, b in zip(mine[0], row)]
+        for name, n in spellings.items():
+            mine[1][name] = mine[1].get(name, 0) + n
     return out
+
+
+def tally_frame(tally: Tally, form: FormDefinition) -> pd.DataFrame:
+    """The hamlet summary DataFrame of a tally: sorted by key, the most used spelling as name."""
+    if not tally:
+        return _empty_summary(form)
+    order = sorted(tally)
+    columns = ["households", *form.aggregate["sums"], *reason_columns(form)]
+    out = pd.DataFrame([tally[k][0] for k in order], index=pd.Index(order, name="key"),
+                       columns=columns, dtype="int64")
+    out.insert(0, "name", [_most_used(tally[k][1]) for k in order])
+    return out
+
+
+def _most_used(spellings: dict[str, int]) -> str:
+    """The spelling with the highest count; the first seen wins a tie (dicts keep that order)."""
+    best, most = "", -1
+    for name, n in spellings.items():
+        if n > most:
+            best, most = name, n
+    return best
 
 
 _TOTALS: dict[tuple[int, tuple[str, ...]], tuple[weakref.ref, dict[str, int]]] = {}

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from flask import Flask, current_app
 
-from exports.aggregate import hamlet_summary, rollup
+from exports.aggregate import hamlet_summary, hamlet_tally, merge_tallies, rollup, tally_frame
 
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
-from .storage import HouseholdStore, write_atomically
+from .storage import HouseholdStore, KeptSummary, write_atomically
 from .users import UserStore
 
 __all__ = ["Campaign", "campaign"]
@@ -31,7 +34,16 @@ class Campaign:
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
         self.households = HouseholdStore(self.data_dir)
+        self.households.keep_summary("hamlets", self._hamlet_tallies())
         self.users = UserStore(self.data_dir, self.gazetteer)
+
+    def _hamlet_tallies(self) -> KeptSummary:
+        """Hamlet totals kept beside each commune's file, so aggregates never start from zero."""
+        form = self.form
+        shape = orjson.dumps([form.aggregate, form.choice_labels(form.aggregate["counts"], "en")])
+        return KeptSummary(tally=lambda records: hamlet_tally(records, form), merge=merge_tallies,
+                           finish=lambda tally: tally_frame(tally, form),
+                           version=hashlib.sha256(shape).hexdigest()[:16])
 
     def now(self) -> dt.datetime:
         """The current time in the campaign's time zone."""

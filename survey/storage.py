@@ -30,6 +30,7 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -39,8 +40,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-__all__ = ["AtomicJSONStorage", "Collection", "LoggedCollection", "HouseholdStore", "StorageUnavailable",
-           "Conflict"]
+__all__ = ["AtomicJSONStorage", "Collection", "LoggedCollection", "HouseholdStore", "KeptSummary",
+           "StorageUnavailable", "Conflict"]
 
 REV_KEY = "_rev"
 _REV_HEAD = re.compile(rb'^\{"_rev":"([0-9a-f]{16})"')
@@ -455,8 +456,10 @@ class LoggedCollection(Collection):
     they never miss changes that a fold moved from one to the other.
     """
 
-    def __init__(self, path: Path, table: str, indexes: dict | None = None, lock_timeout: float = 10.0):
+    def __init__(self, path: Path, table: str, indexes: dict | None = None, lock_timeout: float = 10.0,
+                 on_snapshot: Callable[["LoggedCollection", str, dict], None] | None = None):
         super().__init__(path, table, lock_timeout)
+        self.on_snapshot = on_snapshot
         self.log_path = path.with_suffix(LOG_SUFFIX)
         self.ids_path = path.with_suffix(IDS_SUFFIX)
         self.indexes: dict[Path, _IdIndex] = {} if indexes is None else indexes
@@ -509,9 +512,25 @@ class LoggedCollection(Collection):
             fresh = {k: v for k, v in data.items() if k != REV_KEY}
             fresh[self.table_name] = _apply(dict(data.get(self.table_name, {})), changes)
             AtomicJSONStorage(self.path).write(fresh)
-            self.write_ids(fresh[self.table_name])
+            self._snapshot_written(fresh[self.table_name])
         self.log_path.unlink(missing_ok=True)
         CACHE.drop(str(self.log_path))
+
+    def _snapshot_written(self, table: dict | None = None) -> None:
+        """Under the lock, after a new snapshot: refresh the files kept beside it."""
+        self.write_ids(table)
+        if self.on_snapshot is not None:
+            data = AtomicJSONStorage(self.path).read() or {}
+            self.on_snapshot(self, data.get(REV_KEY, ""), data.get(self.table_name, {}) if table is None else table)
+
+    def pending(self) -> tuple[str, list[list]]:
+        """(the snapshot's revision, the logged changes on top of it); the log is read first."""
+        try:
+            raw = self.log_path.read_bytes()
+        except FileNotFoundError:
+            raw = b""
+        rev = read_revision(self.path) or ""
+        return rev, (_log_changes(raw, rev) if raw and rev else [])
 
     def write_ids(self, table: dict | None = None) -> np.ndarray:
         """Under the lock: write the id hashes of the current snapshot beside it."""
@@ -553,12 +572,29 @@ class LoggedCollection(Collection):
             self._fold()
             db = _KeyedTinyDB(self.path, storage=AtomicJSONStorage, cached=False)
             yield db.table(self.table_name, cache_size=0)
-            self.write_ids()
+            self._snapshot_written()
 
     def fold(self) -> None:
         """Fold the log into the snapshot now (before copying the file, for instance)."""
         with self.locked():
             self._fold()
+
+
+def _sorted_has(hashes: np.ndarray, h: int) -> bool:
+    i = int(np.searchsorted(hashes, h))
+    return i < len(hashes) and int(hashes[i]) == h
+
+
+@dataclass(frozen=True)
+class KeptSummary:
+    """A per-commune summary the store keeps beside each shard: tally records, add two
+    tallies (in record order), and turn a tally into the value ``derived`` returns.
+    Tallies are stored as JSON, so they must be made of dicts, lists, strings and numbers."""
+
+    tally: Callable[[list[dict]], Any]
+    merge: Callable[[Any, Any], Any]
+    finish: Callable[[Any], Any]
+    version: str = ""  # change it when the tally's shape changes: older files are then ignored
 
 
 def content_of(record: dict) -> dict:
@@ -573,10 +609,64 @@ class HouseholdStore:
         self.root = Path(data_dir) / "households"
         self._derived: dict[tuple[int, str], tuple[str, Any]] = {}
         self._indexes: dict[Path, _IdIndex] = {}
+        self._kept: dict[str, KeptSummary] = {}
+        self._bases: dict[tuple[int, str], tuple[str, Any]] = {}
 
     def shard(self, commune_code: int) -> LoggedCollection:
         """The collection holding one commune's households."""
-        return LoggedCollection(self.root / f"{int(commune_code)}.json", "households", self._indexes)
+        return LoggedCollection(self.root / f"{int(commune_code)}.json", "households", self._indexes,
+                                on_snapshot=self._write_summaries)
+
+    def keep_summary(self, name: str, summary: KeptSummary) -> None:
+        """Keep ``summary`` of each commune's folded records in a file beside it.
+
+        ``derived(code, name, ...)`` then starts from that file and tallies only the records
+        logged since, so neither a cold start nor a write goes over a whole commune again.
+        """
+        self._kept[name] = summary
+
+    def _tally_path(self, commune_code: int, name: str) -> Path:
+        return self.root / f"{int(commune_code)}.{name}.tally"
+
+    def _write_summaries(self, shard: LoggedCollection, rev: str, table: dict) -> None:
+        """Under the shard's lock, after its snapshot changed: the kept tallies of it."""
+        code = int(shard.path.stem)
+        for name, kept in self._kept.items():
+            tally = kept.tally(list(table.values()))
+            write_atomically(self._tally_path(code, name),
+                             orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
+            self._bases[(code, name)] = (rev, tally)
+
+    def _base_tally(self, commune_code: int, name: str, rev: str) -> Any | None:
+        """The kept tally of snapshot ``rev``, from memory or from its file; None if stale."""
+        held = self._bases.get((commune_code, name))
+        if held is not None and held[0] == rev:
+            return held[1]
+        try:
+            kept = orjson.loads(self._tally_path(commune_code, name).read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return None
+        if kept.get("rev") != rev or kept.get("version") != self._kept[name].version:
+            return None
+        self._bases[(commune_code, name)] = (rev, kept["tally"])
+        return kept["tally"]
+
+    def _from_kept(self, shard: LoggedCollection, commune_code: int, name: str) -> Any | None:
+        """The kept tally plus the logged records; None when the log changes earlier records."""
+        kept = self._kept[name]
+        rev, changes = shard.pending()
+        base = self._base_tally(commune_code, name, rev) if rev else None
+        if base is None:
+            return None
+        if changes:
+            keys = [c[1] for c in changes]
+            if any(c[0] != "put" for c in changes) or len(set(keys)) != len(keys):
+                return None
+            ids = read_id_file(shard.ids_path, rev)
+            if ids is None or any(_sorted_has(ids, _id_hash(k)) for k in keys):
+                return None
+            base = kept.merge(base, kept.tally([c[2] for c in changes]))
+        return kept.finish(base)
 
     def get(self, record_id: str, communes: Iterable[int]) -> dict | None:
         """The record with this id among ``communes``, or None."""
@@ -631,7 +721,9 @@ class HouseholdStore:
         cached = self._derived.get((commune_code, name))
         if cached is not None and cached[0] == rev:
             return cached[1]
-        value = compute(list(shard.documents().values()))
+        value = self._from_kept(shard, commune_code, name) if name in self._kept else None
+        if value is None:
+            value = compute(list(shard.documents().values()))
         self._derived[(commune_code, name)] = (rev, value)
         return value
 

@@ -165,3 +165,53 @@ def test_workers_racing_on_one_commune_store_each_id_once(tmp_path, monkeypatch)
         p.join(60)
         assert p.exitcode == 0
     assert HouseholdStore(tmp_path).count([4789]) == 60 + 30 + 30
+
+
+def _count_tally(records: list[dict]) -> dict:
+    return {"n": len(records), "members": sum(r["members"] for r in records)}
+
+
+COUNTS = storage.KeptSummary(tally=_count_tally, merge=lambda a, b: {k: a[k] + b[k] for k in a},
+                             finish=lambda t: (t["n"], t["members"]), version="1")
+
+
+def _full(records: list[dict]) -> tuple[int, int]:
+    return len(records), sum(r["members"] for r in records)
+
+
+@pytest.fixture
+def kept_store(tmp_path) -> HouseholdStore:
+    store = HouseholdStore(tmp_path)
+    store.keep_summary("counts", COUNTS)
+    return store
+
+
+def test_a_kept_summary_is_written_beside_the_file_and_follows_the_log(kept_store, small_folds, tmp_path):
+    kept_store.bulk_insert(4789, [rec(members=2) for _ in range(5)])
+    assert (kept_store.root / "4789.counts.tally").exists()
+    for n in range(30):
+        kept_store.create(rec(members=3), STAMP)
+        if n % 7 == 0:  # a cold worker reads the kept file and adds what was logged since
+            fresh = HouseholdStore(tmp_path)
+            fresh.keep_summary("counts", COUNTS)
+            assert fresh.derived(4789, "counts", _full) == (6 + n, 10 + 3 * (n + 1))
+    assert kept_store.derived(4789, "counts", _full) == (35, 100)
+
+
+def test_a_kept_summary_is_not_used_when_the_log_changes_earlier_records(kept_store):
+    a = rec(members=2)
+    stored, _ = kept_store.create(dict(a), STAMP)
+    kept_store.shard(4789).fold()
+    kept_store.replace(stored, {**a, "members": 7}, STAMP)
+    calls = []
+    value = kept_store.derived(4789, "counts", lambda records: calls.append(1) or _full(records))
+    assert value == (1, 7) and calls == [1]
+
+
+def test_a_stale_or_foreign_tally_file_is_ignored(kept_store, tmp_path):
+    kept_store.bulk_insert(4789, [rec(members=2)])
+    path = kept_store.root / "4789.counts.tally"
+    path.write_bytes(b'{"rev": "0000000000000000", "version": "1", "tally": {"n": 99, "members": 0}}')
+    fresh = HouseholdStore(tmp_path)
+    fresh.keep_summary("counts", COUNTS)
+    assert fresh.derived(4789, "counts", _full) == (1, 2)
