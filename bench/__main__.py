@@ -169,10 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     ensure_wrk()
-    results = [run_size(int(size), args) for size in args.sizes.split(",")]
-    table = render(results, conditions(args, started))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table, encoding="utf-8")
+    results: list[SizeResult] = []
+    for size in args.sizes.split(","):
+        results.append(run_size(int(size), args))
+        table = render(results, conditions(args, started))
+        args.out.write_text(table, encoding="utf-8")  # kept size by size, should a later one fail
     print(table)
     return 0
 
