@@ -430,7 +430,7 @@ class _LogAppender:
             view = memoryview(line)
             while view:
                 view = view[os.write(self.fd, view):]
-            os.fsync(self.fd)
+            os.fdatasync(self.fd)  # data and the new length: all a reader needs
         except OSError as exc:
             os.ftruncate(self.fd, self.size)
             raise StorageUnavailable(_describe(exc, self.shard.path)) from exc
