@@ -16,7 +16,7 @@ from survey import create_app
 
 from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
-from .probes import Client, after_write, aggregate_path, warm_p50
+from .probes import Client, after_write, aggregate_path, disk_latency, warm_p50
 from .report import SizeResult, render
 from .server import Server
 
@@ -72,6 +72,7 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
     Other work on the machine comes and goes; alternating short rounds exposes both servers
     to the same noise, so their ratio holds even when the absolute figures move.
     """
+    result.disk_p50_ms, result.disk_p99_ms = disk_latency(Path(env["SURVEY_DATA_DIR"]))
     bare_runs, our_runs = [], []
     with Server("bench.bare:app", root / "bare.log", env) as bare, \
             Server(OURS, root / "service.log", env) as ours:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Client", "Freshness"]
+__all__ = ["Client", "Freshness", "disk_latency"]
 
 
 class Client:
@@ -88,3 +90,26 @@ def after_write(client: Client, bodies: list[str], rounds: int) -> Freshness:
 def _households(client: Client, level: str, commune: int | None = None) -> int:
     _, data = client.get_json(aggregate_path(level, commune))
     return sum(row["households"] for row in data["rows"] if not commune or row["code"] == commune)
+
+
+def disk_latency(directory: Path, seconds: float = 2.0) -> tuple[float, float]:
+    """(p50, p99) milliseconds of appending a household-sized line and fdatasync'ing it.
+
+    What each durable submission waits for at least; the disk is shared with whatever else
+    the machine runs, so its tail shows up in the submissions' p99.
+    """
+    path = directory / ".disk-probe"
+    times: list[float] = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            start = time.perf_counter()
+            os.write(fd, b"x" * 450 + b"\n")
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - start)
+    finally:
+        os.close(fd)
+        path.unlink()
+    times.sort()
+    return 1000 * times[len(times) // 2], 1000 * times[min(len(times) - 1, int(len(times) * 0.99))]

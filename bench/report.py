@@ -22,6 +22,8 @@ class SizeResult:
     submit_p50_ms: float = 0.0
     submit_p99_ms: float = 0.0
     submit_failed: int = 0
+    disk_p50_ms: float = 0.0
+    disk_p99_ms: float = 0.0
     baseline_insert_s: float = 0.0
     baseline_inserts: int = 0
     cold_s: dict[str, float] = field(default_factory=dict)
@@ -61,6 +63,7 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
     ("share of the ceiling", "≥ 25% at 230k", lambda r: f"{r.share_of_ceiling:.0f}%"),
     ("submission p50 / p99 (ms)", "p99 ≤ 50 at 230k", lambda r: f"{r.submit_p50_ms:.1f} / {r.submit_p99_ms:.1f}"),
     ("submissions not answered 201", "0", lambda r: _n(r.submit_failed)),
+    ("disk: append + fdatasync alone, p50 / p99 (ms)", "", lambda r: f"{r.disk_p50_ms:.2f} / {r.disk_p99_ms:.1f}"),
     ("one-file TinyDB baseline: s per insert", "", lambda r: f"{r.baseline_insert_s:.2f} (n={r.baseline_inserts})"),
     ("speed-up over the baseline", "≥ 100× at 230k", lambda r: f"{r.times_baseline:,.0f}×"),
     ("aggregates cold, province / district / commune (s)", "≤ 2",

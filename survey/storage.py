@@ -284,10 +284,19 @@ IDS_SUFFIX = ".ids"
 FOLD_MIN_BYTES = 256 * 1024
 
 
+def _log_base(head: bytes) -> str | None:
+    """The snapshot revision a log's first line names; None if that line is not a header."""
+    try:
+        header = orjson.loads(head)
+    except orjson.JSONDecodeError:
+        return None
+    return header.get("base") if isinstance(header, dict) else None
+
+
 def _log_changes(raw: bytes, rev: str) -> list[list]:
     """The whole lines of a log that extends snapshot ``rev``; none if it extends another one."""
     head, newline, body = raw.partition(b"\n")
-    if not newline or orjson.loads(head).get("base") != rev:
+    if not newline or _log_base(head) != rev:
         return []
     body = body[:body.rfind(b"\n") + 1]  # a torn last line was never acknowledged
     return [orjson.loads(line) for line in body.splitlines() if line]
@@ -385,7 +394,7 @@ class _LogAppender:
         """Start a fresh log for this snapshot, or cut a torn last line; returns the size."""
         size = os.fstat(self.fd).st_size
         head = os.pread(self.fd, 64, 0).partition(b"\n")
-        if size and head[1] and orjson.loads(head[0]).get("base") == self.rev:
+        if size and head[1] and _log_base(head[0]) == self.rev:
             if os.pread(self.fd, 1, size - 1) == b"\n":
                 return size
             raw = _pread_all(self.fd, 0, size)
@@ -477,26 +486,28 @@ class LoggedCollection(Collection):
         rev = read_revision(self.path)
         return None if rev is None else f"{rev}+{log}"
 
-    def documents(self) -> dict[str, dict]:
-        """All documents by id, log applied, shared with the cache: callers must not change them."""
+    def documents(self, cache: bool = True) -> dict[str, dict]:
+        """All documents by id, log applied, shared with the cache: callers must not change them.
+
+        ``cache=False`` is for reading every commune once (exports): it neither fills the
+        per-process cache nor pushes the hot files (accounts, recent communes) out of it.
+        """
         log = self._log_signature()
-        if not log:
-            return super().documents()
         key, rev = str(self.log_path), read_revision(self.path) or ""
-        hit = CACHE.get(key, f"{rev}+{log}")
+        hit = CACHE.get(key if log else str(self.path), f"{rev}+{log}" if log else rev) if rev else None
         if hit is not None:
-            return hit
+            return hit if log else hit.get(self.table_name, {})
         try:
-            raw = self.log_path.read_bytes()
+            raw = self.log_path.read_bytes() if log else b""
         except FileNotFoundError:
             raw = b""
-        data = AtomicJSONStorage(self.path).read() or {}
+        data = AtomicJSONStorage(self.path, cached=cache).read() or {}
         table = data.get(self.table_name, {})
         changes = _log_changes(raw, data.get(REV_KEY, "")) if raw else []
         if not changes:
             return table
         merged = _apply(dict(table), changes)
-        if data.get(REV_KEY) == rev:
+        if cache and data.get(REV_KEY) == rev:
             CACHE.put(key, f"{rev}+{log}", merged, len(raw) * 2 + len(merged) * 100)
         return merged
 
@@ -708,7 +719,7 @@ class HouseholdStore:
     def records(self, communes: Iterable[int]) -> Iterator[dict]:
         """Every record of ``communes``, commune by commune, in insertion order (shared dicts)."""
         for code in communes:
-            yield from self.shard(code).documents().values()
+            yield from self.shard(code).documents(cache=False).values()
 
     def count(self, communes: Iterable[int]) -> int:
         """How many records ``communes`` hold."""

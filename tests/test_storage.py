@@ -215,3 +215,14 @@ def test_a_stale_or_foreign_tally_file_is_ignored(kept_store, tmp_path):
     fresh = HouseholdStore(tmp_path)
     fresh.keep_summary("counts", COUNTS)
     assert fresh.derived(4789, "counts", _full) == (1, 2)
+
+
+def test_a_log_with_a_damaged_header_is_started_again(store):
+    a = rec()
+    store.create(dict(a), STAMP)
+    shard = store.shard(4789)
+    shard.fold()
+    shard.log_path.write_bytes(b'{"base":\x00\x00garbage\n["put","x",{}]\n')
+    assert list(shard.documents()) == [a["id"]]
+    store.create(rec(), STAMP)
+    assert store.count([4789]) == 2
