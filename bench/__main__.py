@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def log(message: str) -> None:
+    """Progress on stderr, so that stdout holds only the table."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
@@ -76,9 +77,10 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
     bare_runs, our_runs = [], []
     with Server("bench.bare:app", root / "bare.log", env) as bare, \
             Server(OURS, root / "service.log", env) as ours:
+        seconds = args.seconds / args.rounds
         for _ in range(args.rounds):
-            bare_runs.append(post_load(bare.url, bodies_file, "", args.seconds / args.rounds, args.connections))
-            our_runs.append(post_load(ours.url, bodies_file, token, args.seconds / args.rounds, args.connections))
+            bare_runs.append(post_load(bare.url, bodies_file, "", seconds, args.connections))
+            our_runs.append(post_load(ours.url, bodies_file, token, seconds, args.connections))
         peak = ours.sample_memory()
     ceiling, load = combine(bare_runs), combine(our_runs)
     result.ceiling_rps, result.ceiling_p50_ms, result.ceiling_p99_ms = (
@@ -160,9 +162,11 @@ def conditions(args: argparse.Namespace, started: float) -> str:
     return (f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: "
             f"{os.cpu_count()} cores, Python {platform.python_version()}; gunicorn.conf.py with "
             f"{workers} sync workers on loopback; wrk, {args.connections} connections, 2 threads, "
-            f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s per server (bare, service, ...), "
+            f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s per server "
+            f"(bare, service, ...), "
             f"latency percentiles the median of the rounds'; all on the same machine; baseline: "
-            f"{args.baseline_inserts} sequential inserts, one worker; whole run {time.perf_counter() - started:.0f} s.")
+            f"{args.baseline_inserts} sequential inserts, one worker; "
+            f"whole run {time.perf_counter() - started:.0f} s.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,10 +39,12 @@ class SizeResult:
 
     @property
     def share_of_ceiling(self) -> float:
+        """Durable submissions as a percentage of what bare Flask answered in the same rounds."""
         return 100 * self.submit_rps / self.ceiling_rps if self.ceiling_rps else 0.0
 
     @property
     def times_baseline(self) -> float:
+        """Submissions/s over the baseline's (one client: 1 / seconds per insert)."""
         return self.submit_rps * self.baseline_insert_s
 
 
@@ -61,10 +63,13 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
     ("bare Flask p50 / p99 (ms)", "", lambda r: f"{r.ceiling_p50_ms:.1f} / {r.ceiling_p99_ms:.1f}"),
     ("durable submissions/s (201)", "", lambda r: _n(r.submit_rps)),
     ("share of the ceiling", "≥ 25% at 230k", lambda r: f"{r.share_of_ceiling:.0f}%"),
-    ("submission p50 / p99 (ms)", "p99 ≤ 50 at 230k", lambda r: f"{r.submit_p50_ms:.1f} / {r.submit_p99_ms:.1f}"),
+    ("submission p50 / p99 (ms)", "p99 ≤ 50 at 230k",
+     lambda r: f"{r.submit_p50_ms:.1f} / {r.submit_p99_ms:.1f}"),
     ("submissions not answered 201", "0", lambda r: _n(r.submit_failed)),
-    ("disk: append + fdatasync alone, p50 / p99 (ms)", "", lambda r: f"{r.disk_p50_ms:.2f} / {r.disk_p99_ms:.1f}"),
-    ("one-file TinyDB baseline: s per insert", "", lambda r: f"{r.baseline_insert_s:.2f} (n={r.baseline_inserts})"),
+    ("disk: append + fdatasync alone, p50 / p99 (ms)", "",
+     lambda r: f"{r.disk_p50_ms:.2f} / {r.disk_p99_ms:.1f}"),
+    ("one-file TinyDB baseline: s per insert", "",
+     lambda r: f"{r.baseline_insert_s:.2f} (n={r.baseline_inserts})"),
     ("speed-up over the baseline", "≥ 100× at 230k", lambda r: f"{r.times_baseline:,.0f}×"),
     ("aggregates cold, province / district / commune (s)", "≤ 2",
      lambda r: " / ".join(f"{r.cold_s.get(k, 0):.2f}" for k in ("province", "district", "commune"))),
@@ -84,7 +89,8 @@ def growth(results: list[SizeResult]) -> str:
     if len(results) < 2 or not results[0].submit_p50_ms:
         return ""
     small, large = results[0], results[-1]
-    return (f"Latency growth {small.size:,} → {large.size:,}: p50 ×{large.submit_p50_ms / small.submit_p50_ms:.2f}, "
+    return (f"Latency growth {small.size:,} → {large.size:,}: "
+            f"p50 ×{large.submit_p50_ms / small.submit_p50_ms:.2f}, "
             f"p99 ×{large.submit_p99_ms / small.submit_p99_ms:.2f} (target ≤ 1.5×).")
 
 

@@ -139,7 +139,8 @@ def household_rows(records: Iterable[dict], form: FormDefinition, gazetteer: Gaz
 def _unit_names(commune_code: Any, gazetteer: Gazetteer) -> dict[str, str]:
     commune = gazetteer.communes.get(commune_code)
     district = gazetteer.districts.get(commune.parent) if commune else None
-    return {"commune_name": commune.name if commune else "", "district_name": district.name if district else ""}
+    return {"commune_name": commune.name if commune else "",
+            "district_name": district.name if district else ""}
 
 
 def json_bytes(value: Any) -> bytes:

@@ -105,18 +105,21 @@ def _package_parts(titles: list[str]) -> dict[str, str]:
         f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
         f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
     return {
-        "[Content_Types].xml": _XML + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        "[Content_Types].xml": _XML
+        + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/xl/workbook.xml" ContentType="application/'
         'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/styles.xml" ContentType="application/'
         'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>' + sheet_types + "</Types>",
-        "_rels/.rels": _XML + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        "_rels/.rels": _XML
+        + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
         'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/_rels/workbook.xml.rels": _XML + '<Relationships xmlns="http://schemas.openxmlformats.org/'
-        f'package/2006/relationships">{rels}<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/'
+        f'package/2006/relationships">{rels}<Relationship Id="rId{n + 1}" '
+        'Type="http://schemas.openxmlformats.org/'
         'officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>',
         "xl/workbook.xml": _workbook(titles),
         "xl/styles.xml": _STYLES,

@@ -532,7 +532,8 @@ class LoggedCollection(Collection):
         self.write_ids(table)
         if self.on_snapshot is not None:
             data = AtomicJSONStorage(self.path).read() or {}
-            self.on_snapshot(self, data.get(REV_KEY, ""), data.get(self.table_name, {}) if table is None else table)
+            table = data.get(self.table_name, {}) if table is None else table
+            self.on_snapshot(self, data.get(REV_KEY, ""), table)
 
     def pending(self) -> tuple[str, list[list]]:
         """(the snapshot's revision, the logged changes on top of it); the log is read first."""
