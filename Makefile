@@ -1,11 +1,12 @@
-# Two entry points: `make serve` (install and start on the embedded default) and `make test`.
+# Entry points: `make serve` (install and start on the embedded default), `make test`, and
+# `make bench` (the province-scale benchmark; BENCHMARKS.md).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export SURVEY_DATA_DIR ?= data
 
-.PHONY: serve test install install-dev browser clean
+.PHONY: serve test bench install install-dev browser clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,10 @@ browser:
 
 test: install-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Sizes and load: BENCH_ARGS="--sizes 230000" for the province alone; see `$(PY) -m bench --help`.
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,7 +1,8 @@
 """Backups of a data directory that stay consistent while the service takes writes.
 
-``snapshot`` holds the lock of every collection at once (households of every commune,
-users, tokens) while it copies them, so the copy is one moment of the whole directory:
+``snapshot`` holds the lock of every collection at once (households of every commune, their
+history and review flags, users, tokens, agencies and their reports, settings, the account
+log) while it copies them, so the copy is one moment of the whole directory:
 a record acknowledged before the backup began is in it, and nothing half-written is.
 Writers only ever hold one lock at a time, and locks are taken in sorted order, so this
 cannot deadlock; writers wait (up to their lock timeout) while the copy runs.
@@ -10,7 +11,9 @@ A backup is a directory: the files as they are in the data directory plus
 ``MANIFEST.json`` (sha256 and record count of each file). It is written under a temporary
 name and renamed at the end, so a backup that exists is complete. ``restore`` checks the
 manifest before it changes anything, then replaces each file atomically under its lock.
-Login attempts are not backed up: they only matter for fifteen minutes.
+Each commune's change log is folded into its file under the lock first, so the copy holds
+every acknowledged submission. Login attempts are not backed up: they only matter for
+fifteen minutes; the files kept beside communes (id hashes, hamlet tallies) are rebuilt.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from pathlib import Path
 
 import orjson
 
-from .storage import Collection, StorageUnavailable, write_atomically
+from .storage import Collection, LoggedCollection, StorageUnavailable, write_atomically
 
 __all__ = ["BackupError", "snapshot", "restore", "MANIFEST"]
 
 MANIFEST = "MANIFEST.json"
 PLAIN_FILES = ("secret_key",)
-_TABLES = {"users.json": "users", "tokens.json": "tokens"}
+NOT_BACKED_UP = {"login_attempts.json"}
+_COLLECTION = re.compile(r"(?:[a-z_-]+/)?[0-9a-z_-]+\.json")
 _HOUSEHOLDS = re.compile(r"households/[0-9]{1,9}\.json")
 
 
@@ -39,13 +43,21 @@ class BackupError(Exception):
     """A backup that cannot be made or restored, with the reason."""
 
 
+def _collection(data_dir: Path, rel: str) -> Collection:
+    """The collection at ``rel``; communes' files with their change log."""
+    if _HOUSEHOLDS.fullmatch(rel):
+        return LoggedCollection(data_dir / rel, "households")
+    return Collection(data_dir / rel, "")
+
+
 def _collections(data_dir: Path, communes: list[int]) -> dict[str, Collection]:
-    """Every collection a data directory may hold, by path relative to it, in lock order."""
+    """Every collection a data directory holds (and every commune's), by relative path, in lock order."""
     found = {f"households/{int(code)}.json" for code in communes}
-    found |= {f"households/{p.name}" for p in (data_dir / "households").glob("*.json")}
-    paths = {rel: "households" for rel in found}
-    paths.update(_TABLES)
-    return {rel: Collection(data_dir / rel, table) for rel, table in sorted(paths.items())}
+    for path in data_dir.rglob("*.json"):
+        rel = path.relative_to(data_dir).as_posix()
+        if _COLLECTION.fullmatch(rel) and rel not in NOT_BACKED_UP:
+            found.add(rel)
+    return {rel: _collection(data_dir, rel) for rel in sorted(found)}
 
 
 def _lock_all(stack: ExitStack, collections: dict[str, Collection]) -> None:
@@ -53,10 +65,10 @@ def _lock_all(stack: ExitStack, collections: dict[str, Collection]) -> None:
         stack.enter_context(collections[rel].locked())
 
 
-def _records(raw: bytes, table: str, rel: str) -> int:
-    """How many records a collection file holds; BackupError if it does not parse."""
+def _records(raw: bytes, rel: str) -> int:
+    """How many records a collection file holds (all its tables); BackupError if it does not parse."""
     try:
-        return len(orjson.loads(raw).get(table, {}))
+        return sum(len(t) for k, t in orjson.loads(raw).items() if k != "_rev" and isinstance(t, dict))
     except (orjson.JSONDecodeError, AttributeError) as exc:
         raise BackupError(f"{rel} is not a valid data file: {exc}") from None
 
@@ -89,10 +101,14 @@ def _copy(data_dir: Path, target: Path, partial: Path, communes: list[int]) -> d
     with ExitStack() as stack:
         _lock_all(stack, collections)
         for rel, coll in collections.items():
+            if isinstance(coll, LoggedCollection):
+                try:
+                    coll.fold_locked()
+                except ValueError as exc:  # a snapshot or log that does not parse
+                    raise BackupError(f"{rel} is not a valid data file: {exc}") from None
             if coll.path.exists():
                 raw = coll.path.read_bytes()
-                files[rel] = {"sha256": hashlib.sha256(raw).hexdigest(),
-                              "records": _records(raw, coll.table_name, rel)}
+                files[rel] = {"sha256": hashlib.sha256(raw).hexdigest(), "records": _records(raw, rel)}
                 _write_file(partial / rel, raw)
         taken = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     for name in PLAIN_FILES:
@@ -113,7 +129,7 @@ def verify(source: Path) -> dict:
     except (OSError, orjson.JSONDecodeError) as exc:
         raise BackupError(f"{source} is not a backup: {exc}") from None
     for rel, meta in manifest["files"].items():
-        if not (_HOUSEHOLDS.fullmatch(rel) or rel in _TABLES or rel in PLAIN_FILES):
+        if not ((_COLLECTION.fullmatch(rel) and rel not in NOT_BACKED_UP) or rel in PLAIN_FILES):
             raise BackupError(f"{rel!r} is not a file a backup holds")
         path = source / rel
         if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != meta["sha256"]:
@@ -125,8 +141,7 @@ def restore(source: Path, data_dir: Path, communes: list[int], force: bool = Fal
     """Make ``data_dir`` hold exactly the backup ``source``; refuses to overwrite households unless forced."""
     manifest = verify(source)
     collections = _collections(data_dir, communes)
-    collections.update({rel: Collection(data_dir / rel, "households")
-                        for rel in manifest["files"] if rel.startswith("households/")})
+    collections.update({rel: _collection(data_dir, rel) for rel in manifest["files"] if rel not in PLAIN_FILES})
     if not force and any(c.path.exists() for rel, c in collections.items() if rel.startswith("households/")):
         raise BackupError(f"{data_dir} holds households already: use --force to replace them")
     try:
@@ -141,6 +156,8 @@ def _replace(source: Path, data_dir: Path, collections: dict[str, Collection], m
     with ExitStack() as stack:
         _lock_all(stack, collections)
         for rel, coll in collections.items():
+            if isinstance(coll, LoggedCollection):
+                coll.discard_log()  # the backup's file already holds what the log had then
             if rel in manifest["files"]:
                 write_atomically(coll.path, (source / rel).read_bytes())
             elif coll.path.exists():

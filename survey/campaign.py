@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from flask import Flask, current_app
 
-from exports.aggregate import hamlet_summary, rollup
+from exports.aggregate import hamlet_summary, hamlet_tally, merge_tallies, rollup, tally_frame
 
 from .reporting.agencies import AgencyRegistry
 from .reporting.agency_reports import AgencyReportStore
@@ -18,7 +21,7 @@ from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
 from .households.review import Flags, History
 from .settings import SettingsStore
-from .storage import HouseholdStore, write_atomically
+from .storage import HouseholdStore, KeptSummary, write_atomically
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
 
@@ -36,6 +39,7 @@ class Campaign:
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
         self.households = HouseholdStore(self.data_dir)
+        self.households.keep_summary("hamlets", self._hamlet_tallies())
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
         self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
         self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,
@@ -47,6 +51,14 @@ class Campaign:
         self.flags = Flags(self.data_dir)
         self.logins = LoginThrottle(self.data_dir, Limits(
             config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"], config["LOGIN_WINDOW"]))
+
+    def _hamlet_tallies(self) -> KeptSummary:
+        """Hamlet totals kept beside each commune's file, so aggregates never start from zero."""
+        form = self.form
+        shape = orjson.dumps([form.aggregate, form.choice_labels(form.aggregate["counts"], "en")])
+        return KeptSummary(tally=lambda records: hamlet_tally(records, form), merge=merge_tallies,
+                           finish=lambda tally: tally_frame(tally, form),
+                           version=hashlib.sha256(shape).hexdigest()[:16])
 
     def now(self) -> dt.datetime:
         """The current time in the campaign's time zone."""

@@ -184,12 +184,15 @@ class SchemaFactory:
         self.today = today
         self.agencies = agencies  # read at each validation: the Department edits the registry
         self._classes: dict[str, type[Schema]] = {}
+        self._instances: dict[str, Schema] = {}
 
     def schema(self, lang: str = "vi", **kwargs: Any) -> Schema:
         """A schema instance that reports errors in ``lang``."""
         if lang not in self._classes:
             self._classes[lang] = self._build(lang)
-        return self._classes[lang](**kwargs)
+            self._instances[lang] = self._classes[lang]()
+        # Building a schema deep-copies every field; a plain one is reused (load keeps no state).
+        return self._classes[lang](**kwargs) if kwargs else self._instances[lang]
 
     def _build(self, lang: str) -> type[Schema]:
         msg = _Messages(lang)

@@ -84,7 +84,8 @@ class Ledger:
 
 
 def read_stored(data_dir: Path) -> dict[str, list[dict]]:
-    """Every household on disk by id (a list, to see duplicates); each file must parse strictly."""
+    """Every household on disk by id (a list, to see duplicates): each commune's file parsed
+    strictly, then the change log beside it applied (its acknowledged lines parse strictly too)."""
     found: dict[str, list[dict]] = {}
 
     def no_duplicates(pairs):
@@ -92,9 +93,23 @@ def read_stored(data_dir: Path) -> dict[str, list[dict]]:
         assert len(keys) == len(set(keys)), f"duplicate keys in a data file: {keys}"
         return dict(pairs)
 
+    def strict(raw: bytes):
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+
     for path in sorted((data_dir / "households").glob("*.json")):
-        data = json.loads(path.read_bytes().decode("utf-8"), object_pairs_hook=no_duplicates)
-        for rid, rec in data["households"].items():
+        data = strict(path.read_bytes())
+        table = dict(data["households"])
+        log = path.with_suffix(".log")
+        if log.exists():
+            head, _, body = log.read_bytes().partition(b"\n")
+            if strict(head).get("base") == data.get("_rev"):
+                for line in body[:body.rfind(b"\n") + 1].splitlines():  # an unfinished last line was never acknowledged
+                    change = strict(line)
+                    if change[0] == "put":
+                        table[change[1]] = change[2]
+                    else:
+                        table.pop(change[1], None)
+        for rid, rec in table.items():
             assert rid == rec["id"] and rec["commune_code"] == int(path.stem)
             found.setdefault(rid, []).append(rec)
     return found

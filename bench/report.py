@@ -1,0 +1,104 @@
+"""The results table: one column per size, one row per measure, targets beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+__all__ = ["SizeResult", "render"]
+
+
+@dataclass
+class SizeResult:
+    """Everything measured at one size."""
+
+    size: int
+    households: int = 0
+    generate_s: float = 0.0
+    ceiling_rps: float = 0.0
+    ceiling_p50_ms: float = 0.0
+    ceiling_p99_ms: float = 0.0
+    submit_rps: float = 0.0
+    submit_p50_ms: float = 0.0
+    submit_p99_ms: float = 0.0
+    submit_failed: int = 0
+    disk_p50_ms: float = 0.0
+    disk_p99_ms: float = 0.0
+    baseline_insert_s: float = 0.0
+    baseline_inserts: int = 0
+    cold_s: dict[str, float] = field(default_factory=dict)
+    warm_ms: dict[str, float] = field(default_factory=dict)
+    after_write_ms: float = 0.0
+    fresh: str = ""
+    csv_s: float = 0.0
+    csv_mb: float = 0.0
+    xlsx_s: float = 0.0
+    xlsx_mb: float = 0.0
+    peak_rss_mb: float = 0.0
+    totals_ok: str = ""
+
+    @property
+    def share_of_ceiling(self) -> float:
+        """Durable submissions as a percentage of what bare Flask answered in the same rounds."""
+        return 100 * self.submit_rps / self.ceiling_rps if self.ceiling_rps else 0.0
+
+    @property
+    def times_baseline(self) -> float:
+        """Submissions/s over the baseline's (one client: 1 / seconds per insert)."""
+        return self.submit_rps * self.baseline_insert_s
+
+
+def _export(seconds: float, mb: float) -> str:
+    return f"{seconds:.1f} ({mb:.0f} MB)" if seconds >= 0 else "failed"
+
+
+def _n(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
+    ("households stored (generated)", "", lambda r: _n(r.households)),
+    ("generation time (s)", "", lambda r: _n(r.generate_s, 1)),
+    ("bare Flask ceiling: requests/s", "", lambda r: _n(r.ceiling_rps)),
+    ("bare Flask p50 / p99 (ms)", "", lambda r: f"{r.ceiling_p50_ms:.1f} / {r.ceiling_p99_ms:.1f}"),
+    ("durable submissions/s (201)", "", lambda r: _n(r.submit_rps)),
+    ("share of the ceiling", "≥ 25% at 230k", lambda r: f"{r.share_of_ceiling:.0f}%"),
+    ("submission p50 / p99 (ms)", "p99 ≤ 50 at 230k",
+     lambda r: f"{r.submit_p50_ms:.1f} / {r.submit_p99_ms:.1f}"),
+    ("submissions not answered 201", "0", lambda r: _n(r.submit_failed)),
+    ("disk: append + fdatasync alone, p50 / p99 (ms)", "",
+     lambda r: f"{r.disk_p50_ms:.2f} / {r.disk_p99_ms:.1f}"),
+    ("one-file TinyDB baseline: s per insert", "",
+     lambda r: f"{r.baseline_insert_s:.2f} (n={r.baseline_inserts})"),
+    ("speed-up over the baseline", "≥ 100× at 230k", lambda r: f"{r.times_baseline:,.0f}×"),
+    ("aggregates cold, province / district / commune (s)", "≤ 2",
+     lambda r: " / ".join(f"{r.cold_s.get(k, 0):.2f}" for k in ("province", "district", "commune"))),
+    ("aggregates warm p50, province / district / commune (ms)", "≤ 50 at 230k",
+     lambda r: " / ".join(f"{r.warm_ms.get(k, 0):.1f}" for k in ("province", "district", "commune"))),
+    ("aggregate right after a write, p50 (ms)", "", lambda r: f"{r.after_write_ms:.1f}"),
+    ("totals right after a write (correct/checked)", "all", lambda r: r.fresh),
+    ("province totals = stored households", "yes", lambda r: r.totals_ok),
+    ("household CSV export, whole province (s)", "≤ 5 at 230k", lambda r: _export(r.csv_s, r.csv_mb)),
+    ("household XLSX export, whole province (s)", "≤ 30 at 230k", lambda r: _export(r.xlsx_s, r.xlsx_mb)),
+    ("peak memory per worker, RSS (MB)", "≤ 300 at 1M", lambda r: _n(r.peak_rss_mb)),
+]
+
+
+def growth(results: list[SizeResult]) -> str:
+    """Submission latency at the largest size over that at the smallest (target ≤ 1.5×)."""
+    if len(results) < 2 or not results[0].submit_p50_ms:
+        return ""
+    small, large = results[0], results[-1]
+    return (f"Latency growth {small.size:,} → {large.size:,}: "
+            f"p50 ×{large.submit_p50_ms / small.submit_p50_ms:.2f}, "
+            f"p99 ×{large.submit_p99_ms / small.submit_p99_ms:.2f} (target ≤ 1.5×).")
+
+
+def render(results: list[SizeResult], conditions: str) -> str:
+    """A Markdown table of ``results`` with the run's conditions under it."""
+    head = "| measure | target | " + " | ".join(f"{r.size:,}" for r in results) + " |"
+    rule = "|---|---|" + "---:|" * len(results)
+    lines = [head, rule]
+    for label, target, cell in ROWS:
+        lines.append(f"| {label} | {target} | " + " | ".join(cell(r) for r in results) + " |")
+    return "\n".join([*lines, "", growth(results), "", conditions]).strip() + "\n"

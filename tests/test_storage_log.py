@@ -1,0 +1,228 @@
+"""The household change log: appends, folds, id files, kept summaries, damaged and racing cases."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+
+import pytest
+
+from survey import storage
+from survey.storage import Conflict, HouseholdStore, StorageUnavailable, read_id_file
+
+STAMP = lambda: "2020-08-15T09:00:00+07:00"  # noqa: E731
+
+
+def rec(commune: int = 4789, **changes) -> dict:
+    record = {"id": str(uuid.uuid4()), "commune_code": commune, "hamlet": "Xóm Mới", "members": 4}
+    record.update(changes)
+    return record
+
+
+@pytest.fixture
+def store(tmp_path) -> HouseholdStore:
+    return HouseholdStore(tmp_path)
+
+
+@pytest.fixture
+def small_folds(monkeypatch):
+    """Fold the log after a few hundred bytes, so tests see many folds."""
+    monkeypatch.setattr(storage, "FOLD_MIN_BYTES", 600)
+
+
+def test_create_then_read_back(store):
+    a, b = rec(), rec(hamlet="Bản Lác")
+    assert store.create(a, STAMP)[1] and store.create(b, STAMP)[1]
+    assert [r["id"] for r in store.records([4789])] == [a["id"], b["id"]]
+    assert store.count([4789]) == 2
+    assert store.get(b["id"], [4789])["hamlet"] == "Bản Lác"
+    assert store.shard(4789).log_path.exists()
+
+
+def test_retry_is_idempotent_and_other_content_conflicts(store):
+    a = rec()
+    stored, created = store.create(dict(a), STAMP)
+    again, created_again = store.create(dict(a), STAMP)
+    assert created and not created_again and again == stored
+    with pytest.raises(Conflict):
+        store.create({**a, "members": 5}, STAMP)
+    assert store.count([4789]) == 1
+
+
+def test_another_worker_sees_ids_appended_by_this_one(tmp_path):
+    first, second = HouseholdStore(tmp_path), HouseholdStore(tmp_path)
+    a = rec()
+    second.create(rec(), STAMP)  # the second worker builds its index before the first writes
+    first.create(dict(a), STAMP)
+    assert second.create(dict(a), STAMP)[1] is False
+    assert second.count([4789]) == 2
+
+
+def test_folds_keep_every_record_and_write_the_id_file(store, small_folds):
+    records = [rec() for _ in range(40)]
+    for r in records:
+        store.create(dict(r), STAMP)
+    shard = store.shard(4789)
+    assert len(shard.documents()) == 40
+    assert shard.log_path.stat().st_size < 1200  # folded along the way
+    rev = storage.read_revision(shard.path)
+    assert len(read_id_file(shard.ids_path, rev)) == len(storage.AtomicJSONStorage(shard.path).read()["households"])
+    for r in records:  # retries after folds are still recognised, by a fresh worker too
+        assert HouseholdStore(store.root.parent).create(dict(r), STAMP)[1] is False
+
+
+def test_a_log_already_folded_in_is_ignored(store):
+    """A crash between writing the folded file and removing the log leaves a stale log."""
+    records = [rec() for _ in range(3)]
+    for r in records:
+        store.create(dict(r), STAMP)
+    shard = store.shard(4789)
+    stale = shard.log_path.read_bytes()
+    shard.fold()
+    assert not shard.log_path.exists()
+    shard.log_path.write_bytes(stale)
+    assert len(shard.documents()) == 3
+    store.create(rec(), STAMP)
+    assert store.count([4789]) == 4
+    assert b'"base"' in shard.log_path.read_bytes().splitlines()[0]
+
+
+def test_a_torn_last_line_is_dropped_and_cut_before_the_next_append(store):
+    a = rec()
+    store.create(dict(a), STAMP)
+    shard = store.shard(4789)
+    with open(shard.log_path, "ab") as fh:
+        fh.write(b'["put","torn",{"id":"tor')
+    assert list(shard.documents()) == [a["id"]]
+    b = rec()
+    store.create(dict(b), STAMP)
+    assert list(HouseholdStore(store.root.parent).shard(4789).documents()) == [a["id"], b["id"]]
+
+
+def test_a_damaged_id_file_is_rebuilt(store, small_folds):
+    for _ in range(20):
+        store.create(rec(), STAMP)
+    shard = store.shard(4789)
+    shard.fold()
+    raw = bytearray(shard.ids_path.read_bytes())
+    raw[-1] ^= 0xFF
+    shard.ids_path.write_bytes(bytes(raw))
+    assert read_id_file(shard.ids_path, storage.read_revision(shard.path)) is None
+    existing = next(iter(shard.documents().values()))
+    fresh = HouseholdStore(store.root.parent)
+    assert fresh.create(dict(existing), STAMP)[1] is False
+
+
+def test_replace_moves_a_record_between_communes(store):
+    a = rec()
+    stored, _ = store.create(dict(a), STAMP)
+    moved = store.replace(stored, {**a, "commune_code": 4792, "hamlet": "Tổ 3"}, STAMP)
+    assert store.count([4789]) == 0 and store.count([4792]) == 1
+    assert store.get(a["id"], [4792])["hamlet"] == "Tổ 3" and moved["created_at"] == stored["created_at"]
+
+
+def test_tinydb_writes_fold_the_log_first(store):
+    a = rec()
+    store.create(dict(a), STAMP)
+    assert store.bulk_insert(4789, [rec(), rec(), dict(a)]) == 2
+    assert store.count([4789]) == 3 and not store.shard(4789).log_path.exists()
+
+
+def test_derived_values_follow_each_write(store):
+    store.create(rec(), STAMP)
+    assert store.derived(4789, "n", len) == 1
+    store.create(rec(), STAMP)
+    assert store.derived(4789, "n", len) == 2
+
+
+def test_a_held_lock_makes_writes_unavailable(store):
+    shard = store.shard(4789)
+    shard.lock_timeout = 0.05
+    with shard.locked():
+        other = store.shard(4789)
+        other.lock_timeout = 0.05
+        with pytest.raises(StorageUnavailable):
+            with other.appending():
+                pass
+
+
+def _submit_many(root: str, ids: list[str]) -> None:
+    store = HouseholdStore(root)
+    for record_id in ids:
+        store.create(rec(id=record_id), STAMP)
+
+
+def test_workers_racing_on_one_commune_store_each_id_once(tmp_path, monkeypatch):
+    """Two processes submit the same ids (retries) and their own, with folds in between."""
+    monkeypatch.setattr(storage, "FOLD_MIN_BYTES", 2000)
+    shared = [str(uuid.uuid4()) for _ in range(60)]
+    own = [[str(uuid.uuid4()) for _ in range(30)] for _ in range(2)]
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_submit_many, args=(str(tmp_path), shared + mine)) for mine in own]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert HouseholdStore(tmp_path).count([4789]) == 60 + 30 + 30
+
+
+def _count_tally(records: list[dict]) -> dict:
+    return {"n": len(records), "members": sum(r["members"] for r in records)}
+
+
+COUNTS = storage.KeptSummary(tally=_count_tally, merge=lambda a, b: {k: a[k] + b[k] for k in a},
+                             finish=lambda t: (t["n"], t["members"]), version="1")
+
+
+def _full(records: list[dict]) -> tuple[int, int]:
+    return len(records), sum(r["members"] for r in records)
+
+
+@pytest.fixture
+def kept_store(tmp_path) -> HouseholdStore:
+    store = HouseholdStore(tmp_path)
+    store.keep_summary("counts", COUNTS)
+    return store
+
+
+def test_a_kept_summary_is_written_beside_the_file_and_follows_the_log(kept_store, small_folds, tmp_path):
+    kept_store.bulk_insert(4789, [rec(members=2) for _ in range(5)])
+    assert (kept_store.root / "4789.counts.tally").exists()
+    for n in range(30):
+        kept_store.create(rec(members=3), STAMP)
+        if n % 7 == 0:  # a cold worker reads the kept file and adds what was logged since
+            fresh = HouseholdStore(tmp_path)
+            fresh.keep_summary("counts", COUNTS)
+            assert fresh.derived(4789, "counts", _full) == (6 + n, 10 + 3 * (n + 1))
+    assert kept_store.derived(4789, "counts", _full) == (35, 100)
+
+
+def test_a_kept_summary_is_not_used_when_the_log_changes_earlier_records(kept_store):
+    a = rec(members=2)
+    stored, _ = kept_store.create(dict(a), STAMP)
+    kept_store.shard(4789).fold()
+    kept_store.replace(stored, {**a, "members": 7}, STAMP)
+    calls = []
+    value = kept_store.derived(4789, "counts", lambda records: calls.append(1) or _full(records))
+    assert value == (1, 7) and calls == [1]
+
+
+def test_a_stale_or_foreign_tally_file_is_ignored(kept_store, tmp_path):
+    kept_store.bulk_insert(4789, [rec(members=2)])
+    path = kept_store.root / "4789.counts.tally"
+    path.write_bytes(b'{"rev": "0000000000000000", "version": "1", "tally": {"n": 99, "members": 0}}')
+    fresh = HouseholdStore(tmp_path)
+    fresh.keep_summary("counts", COUNTS)
+    assert fresh.derived(4789, "counts", _full) == (1, 2)
+
+
+def test_a_log_with_a_damaged_header_is_started_again(store):
+    a = rec()
+    store.create(dict(a), STAMP)
+    shard = store.shard(4789)
+    shard.fold()
+    shard.log_path.write_bytes(b'{"base":\x00\x00garbage\n["put","x",{}]\n')
+    assert list(shard.documents()) == [a["id"]]
+    store.create(rec(), STAMP)
+    assert store.count([4789]) == 2
