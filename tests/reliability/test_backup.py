@@ -169,3 +169,21 @@ def _restored_service_serves(tmp_path: Path, tokens: dict, in_backup: set) -> No
     rows = client.get("/api/v1/aggregates?level=province", headers=auth).get_json()["rows"]
     assert rows[0]["households"] == len(in_backup)
     assert client.post("/api/v1/households", json=new_record(4792), headers=auth).status_code == 201
+
+
+def test_backup_holds_logged_submissions_and_every_collection(api, runner, data_dir, tmp_path, camp):
+    """Submissions still in a commune's change log, review flags and history are all in the copy."""
+    ids = _store(api, 2)
+    assert (data_dir / "households" / "4789.log").exists()  # acknowledged, not yet folded
+    record = camp.households.get(ids[0], [4789])
+    camp.flags.flag(record, "Kiểm tra lại", "district", camp.stamp())
+    assert runner.invoke(args=["backup", str(tmp_path / "bk")]).exit_code == 0
+    files = orjson.loads((tmp_path / "bk" / "MANIFEST.json").read_bytes())["files"]
+    assert files["households/4789.json"]["records"] == 2 and "reviews/4789.json" in files
+    target = tmp_path / "restored"
+    target.mkdir()
+    restored = create_app({"SURVEY_DATA_DIR": str(target), "SECRET_KEY": "t"})
+    assert restored.test_cli_runner().invoke(args=["restore", str(tmp_path / "bk")]).exit_code == 0
+    camp2 = restored.extensions["survey"]
+    assert {r["id"] for r in camp2.households.records([4789])} == set(ids)
+    assert camp2.flags.get(ids[0], 4789)["reason"] == "Kiểm tra lại"
