@@ -12,6 +12,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from exports.coverage import coverage_pct
 from survey.forms import FormDefinition
 from survey.gazetteer import Gazetteer
 from survey.text import place_key
@@ -170,7 +171,7 @@ def _finish(row: dict, form: FormDefinition) -> dict:
     total = sum(row[c] for c in agg["installed"])
     base = row[agg["base"]]
     row["installed_total"] = total
-    row["coverage_pct"] = round(total * 100 / base, 1) if base else None
+    row["coverage_pct"] = coverage_pct(total, base)
     return row
 
 

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from survey.i18n import MESSAGES
 
+from .coverage import coverage_pct
 from .writers import safe_cell
 
 __all__ = ["province_report_xlsx", "SHEETS", "SUMMARY_LABELS"]
@@ -180,7 +181,7 @@ def _total(rows: list[dict], label: str, target: int, lead: int) -> list[Any]:
     """A totals row: sums, coverage recomputed from the sums (never averaged)."""
     sums = {k: sum(r[k] for r in rows) for k, *_ in _FIGURES if k != "coverage_pct"}
     base = sums["smartphone_users"]
-    sums["coverage_pct"] = round(sums["installed_total"] * 100 / base, 1) if base else None
+    sums["coverage_pct"] = coverage_pct(sums["installed_total"], base)
     return [None] * (lead - 1) + [label] + _figures(sums, target)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from typing import Any
 
-from flask import Flask, jsonify, request, session
+from flask import Flask, g, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -14,6 +14,7 @@ from . import auth, campaign, cli, errors
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
 from .i18n import LANGS, client_messages, current_lang, gettext
+from .policy import may
 
 __all__ = ["create_app"]
 
@@ -52,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
-                                client_messages=client_messages)
+                                client_messages=client_messages, may=_may)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app
 
@@ -69,6 +70,11 @@ def _remember_lang() -> None:
     lang = request.args.get("lang")
     if lang in LANGS and session.get("lang") != lang:
         session["lang"] = lang
+
+
+def _may(action: str) -> bool:
+    """Templates ask the policy about the signed-in user: ``{% if may("see_dashboard") %}``."""
+    return may(g.get("user"), action)
 
 
 def _healthz():

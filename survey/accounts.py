@@ -15,20 +15,12 @@ from typing import IO, Iterable
 from openpyxl import load_workbook
 
 from .campaign import Campaign
+from .policy import may_manage
 from .storage import Collection
 from .text import fold
 from .users import AccountError, User
 
-__all__ = ["may_manage", "AccountLog", "create", "reset_password", "set_active", "read_account_rows"]
-
-
-def may_manage(actor: User, role: str, unit: int | None, gazetteer) -> bool:
-    """The Department manages all accounts; a district manages officers of its communes."""
-    if actor.role == "department":
-        return True
-    if actor.role == "district":
-        return role == "officer" and unit in gazetteer.communes_of.get(actor.unit, ())
-    return False
+__all__ = ["AccountLog", "create", "reset_password", "set_active", "read_account_rows"]
 
 
 class AccountLog:

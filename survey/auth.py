@@ -10,9 +10,10 @@ from typing import Callable
 from flask import abort, g, redirect, request, session, url_for
 
 from .campaign import campaign
+from .policy import may
 from .users import User
 
-__all__ = ["load_user", "login_required", "roles_required", "csrf_token", "check_csrf", "login", "logout"]
+__all__ = ["load_user", "login_required", "requires", "csrf_token", "check_csrf", "login", "logout"]
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -69,13 +70,13 @@ def login_required(view: Callable) -> Callable:
     return wrapped
 
 
-def roles_required(*roles: str) -> Callable:
-    """Signed in with one of ``roles``, else 401/403."""
+def requires(action: str) -> Callable:
+    """Signed in and allowed ``action`` by the policy, else 401/403."""
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if g.user.role not in roles:
+            if not may(g.user, action):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped

@@ -18,11 +18,11 @@ from tinydb.table import Document
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .gazetteer import Gazetteer
+from .policy import ROLES, communes_for, writable
 from .storage import Collection
 
 __all__ = ["ROLES", "User", "UserStore", "AccountError"]
 
-ROLES = ("officer", "district", "department", "agency")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 TOKEN_PREFIX = "bz_"
 # Checked when a username is unknown, so a wrong name costs as long as a wrong password.
@@ -46,7 +46,7 @@ class User:
     @property
     def writable(self) -> frozenset[int]:
         """Communes this user may submit and correct households in."""
-        return self.communes if self.role in ("officer", "department") else frozenset()
+        return writable(self.role, self.communes)
 
     def can_read(self, commune_code: int) -> bool:
         return commune_code in self.communes
@@ -130,15 +130,8 @@ class UserStore:
     def _user(self, doc: dict | None) -> User | None:
         if not doc or not doc.get("active", True):
             return None
-        role, unit, g = doc["role"], doc["unit"], self.gazetteer
-        if role == "officer":
-            communes = frozenset([unit]) if unit in g.communes else frozenset()
-        elif role == "district":
-            communes = frozenset(g.communes_of.get(unit, ()))
-        elif role == "agency":
-            communes = frozenset()
-        else:
-            communes = frozenset(g.communes)
+        role, unit = doc["role"], doc["unit"]
+        communes = communes_for(role, unit, self.gazetteer)
         return User(doc["username"], role, unit, communes, doc.get("full_name", ""))
 
     def load(self, username: str) -> User | None:

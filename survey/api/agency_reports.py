@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..errors import json_error
+from ..policy import may
 from ..reporting.figures import NotYourAgency, agency_codes, agency_table, submit_agency_report
 from ..storage import Conflict
 from . import bp
@@ -17,7 +18,7 @@ from .lang import api_lang
 
 def _codes():
     """Agencies in the user's scope, narrowed by ?agency=; (codes, error)."""
-    if g.user.role == "officer":
+    if not may(g.user, "see_agency_reports"):
         return None, json_error(403, "commune officers do not see agency reports")
     codes = agency_codes(campaign(), g.user)
     wanted = request.args.get("agency")

@@ -9,6 +9,7 @@ from exports.aggregate import LEVELS
 from ..auth import login_required
 from ..campaign import aggregate_rows, campaign
 from ..errors import json_error
+from ..policy import levels_for, may
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 
@@ -38,11 +39,9 @@ def aggregates():
                                      request.args.get("commune"))
     except ScopeError as exc:
         return json_error(exc.status, exc.message)
-    if g.user.role == "agency":
+    if not may(g.user, "see_figures"):
         return json_error(403, "agency accounts see their own staff reports, not household figures")
-    if level in ("province", "district") and g.user.role == "officer":
-        return json_error(403, "officers see their own commune and its hamlets")
-    if level == "province" and g.user.role == "district":
-        return json_error(403, "district staff see their own district")
+    if level not in levels_for(g.user.role):
+        return json_error(403, f"{g.user.role} accounts see the levels {', '.join(levels_for(g.user.role))}")
     rows = aggregate_rows(camp, level, communes)
     return jsonify({"level": level, "rows": rows, "generated_at": camp.stamp()})

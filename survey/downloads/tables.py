@@ -5,11 +5,10 @@ from __future__ import annotations
 from exports.aggregate import column_headings, figure_columns, total_row
 
 from ..campaign import aggregate_rows, campaign
+from ..policy import levels_for
 
 _SHEETS = {"province": {"vi": "Toàn tỉnh", "en": "Province"}, "district": {"vi": "Theo huyện", "en": "By district"},
            "commune": {"vi": "Theo xã", "en": "By commune"}, "hamlet": {"vi": "Theo thôn, xóm", "en": "By hamlet"}}
-_LEVELS_BY_ROLE = {"officer": ("commune", "hamlet"), "district": ("district", "commune", "hamlet"),
-                   "department": ("province", "district", "commune", "hamlet")}
 
 
 def _keys(level: str) -> list[str]:
@@ -33,7 +32,7 @@ def aggregate_sheets(communes: list[int], lang: str, role: str) -> list[tuple]:
     """One sheet per level the role may see, each with a totals row where it adds up."""
     camp = campaign()
     sheets = []
-    for level in _LEVELS_BY_ROLE[role]:
+    for level in levels_for(role):
         headings, keys, rows = aggregate_table(level, communes, lang)
         table = [[r.get(k, "") for k in keys] for r in rows]
         if level != "province" and rows:

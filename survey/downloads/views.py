@@ -7,9 +7,10 @@ from flask import Response, abort, g, request, send_file, stream_with_context
 from exports import writers
 from exports.aggregate import LEVELS
 
-from ..auth import login_required, roles_required
+from ..auth import requires
 from ..campaign import campaign
 from ..i18n import LANGS, current_lang
+from ..policy import levels_for
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 from .tables import aggregate_sheets, aggregate_table
@@ -48,11 +49,13 @@ def _level() -> str:
     level = request.args.get("level", "commune")
     if level not in LEVELS:
         abort(400, description=f"level must be one of {', '.join(LEVELS)}")
+    if level not in levels_for(g.user.role):
+        abort(403)
     return level
 
 
 @bp.get("/aggregates.<fmt>")
-@roles_required("officer", "district", "department")
+@requires("see_figures")
 def aggregates(fmt: str):
     """Aggregates at ?level= as CSV or JSON; XLSX holds a sheet per level with totals."""
     communes, lang = _scope(), _lang()
@@ -71,11 +74,9 @@ def aggregates(fmt: str):
 
 
 @bp.get("/households.<fmt>")
-@login_required
+@requires("export_households")
 def households(fmt: str):
     """Every household in scope, one row each: for district and Department staff only."""
-    if g.user.role not in ("district", "department"):
-        abort(403)
     camp, communes, lang = campaign(), _scope(), _lang()
     form, gaz = camp.form, camp.gazetteer
     headings = writers.household_headings(form, lang)

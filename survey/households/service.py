@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..campaign import Campaign
 from ..forms import new_id
+from ..policy import may
 from ..users import User
 from .review import changes_between
 
@@ -44,7 +45,7 @@ def correct(camp: Campaign, user: User, current: dict, record: dict) -> dict:
 
 def remove_duplicate(camp: Campaign, user: User, record: dict, kept: dict) -> None:
     """Take a duplicate out of the figures; its content stays in the history."""
-    if not user.can_read(record["commune_code"]) or user.role not in ("district", "department"):
+    if not user.can_read(record["commune_code"]) or not may(user, "settle_duplicates"):
         raise OutsideArea(record["commune_code"])
     at = camp.stamp()
     camp.history.add(record, None, user.username, at, reason=f"duplicate of {kept['id']}")

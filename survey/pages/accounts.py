@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from ..accounts import AccountLog, create, may_manage, read_account_rows, reset_password, set_active
-from ..auth import check_csrf, roles_required
+from ..accounts import AccountLog, create, read_account_rows, reset_password, set_active
+from ..auth import check_csrf, requires
 from ..campaign import campaign
 from ..i18n import current_lang
+from ..policy import may_manage, roles_managed_by
 from ..text import clean
 from ..users import ROLES, AccountError
 from . import bp
-
-MANAGERS = ("department", "district")
 
 
 def _log() -> AccountLog:
@@ -36,11 +35,11 @@ def _managed() -> list[dict]:
 
 
 @bp.get("/accounts")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def accounts(new: list[tuple[str, str]] | None = None, errors: list[str] | None = None, status: int = 200):
     """Accounts this user manages, with forms to add, reset and deactivate, and the change log."""
     users = _managed()
-    roles = ROLES if g.user.role == "department" else ("officer",)
+    roles = roles_managed_by(g.user)
     log = _log().entries([u["username"] for u in users])[:100]
     return render_template("accounts.html", users=users, roles=roles, log=log, new=new or [],
                            errors=errors or [], gazetteer=campaign().gazetteer), status
@@ -59,7 +58,7 @@ def _create_rows(rows: list[dict]) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 @bp.post("/accounts")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def add_accounts():
     """Create one account from the form, or many from an uploaded CSV/XLSX list."""
     check_csrf()
@@ -76,7 +75,7 @@ def add_accounts():
 
 
 @bp.post("/accounts/<username>/reset")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def reset(username: str):
     """A new one-time password, shown once."""
     check_csrf()
@@ -90,7 +89,7 @@ def reset(username: str):
 
 
 @bp.post("/accounts/<username>/active")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def activate(username: str):
     """Deactivate or reactivate an account."""
     check_csrf()

@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..auth import check_csrf, roles_required
+from ..auth import check_csrf, requires
 from ..campaign import campaign
 from ..forms import from_form_post, new_id
 from ..i18n import current_lang, gettext
 from ..reporting.figures import NotYourAgency, agency_codes, submit_agency_report
 from ..storage import Conflict
 from . import bp
-
-REPORTERS = ("agency", "district", "department")
 
 
 def _render(values: dict, errors: dict, status: int = 200):
@@ -30,7 +28,7 @@ def _render(values: dict, errors: dict, status: int = 200):
 
 
 @bp.get("/agency-report")
-@roles_required(*REPORTERS)
+@requires("report_for_agency")
 def agency_report_form():
     """A fresh report with a new id, prefilled with the agency's latest figures."""
     camp = campaign()
@@ -42,7 +40,7 @@ def agency_report_form():
 
 
 @bp.post("/agency-report")
-@roles_required(*REPORTERS)
+@requires("report_for_agency")
 def submit_agency_report_form():
     """Validate with the report form's schema, store the next version, confirm."""
     check_csrf()

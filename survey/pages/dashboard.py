@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
-from ..auth import roles_required
+from ..auth import requires
 from ..campaign import campaign
+from ..i18n import current_lang, gettext
 from ..reporting.charts import coverage_bars, cumulative_line, number
 from ..reporting.dashboard import build_dashboard
-from ..i18n import current_lang, gettext
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 
@@ -27,7 +27,7 @@ def _scope() -> tuple[list[int], str, str, int | None]:
 
 
 @bp.get("/dashboard")
-@roles_required("district", "department")
+@requires("see_dashboard")
 def dashboard():
     """Totals against the target, coverage bars, installations by day, who is late."""
     camp, lang = campaign(), current_lang()

@@ -6,21 +6,16 @@ from flask import abort, g, render_template, request
 
 from exports.aggregate import column_headings, figure_columns, total_row
 
-from ..auth import roles_required
+from ..auth import requires
 from ..campaign import aggregate_rows, campaign
 from ..i18n import current_lang, gettext
+from ..policy import levels_for
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 
 
-def levels_for(role: str) -> list[str]:
-    """Levels a role may look at."""
-    return {"officer": ["commune", "hamlet"], "district": ["district", "commune", "hamlet"],
-            "department": ["province", "district", "commune", "hamlet"]}[role]
-
-
 @bp.get("/aggregates")
-@roles_required("officer", "district", "department")
+@requires("see_figures")
 def figures():
     """Figures at one level; every unit in scope is listed, the empty ones too."""
     camp, lang = campaign(), current_lang()

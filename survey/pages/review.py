@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..auth import check_csrf, login_required, roles_required
+from ..auth import check_csrf, login_required, requires
 from ..campaign import campaign
 from ..forms import from_form_post
+from ..households.review import probable_duplicates
 from ..households.service import OutsideArea, correct, remove_duplicate
 from ..i18n import current_lang
-from ..households.review import probable_duplicates
+from ..policy import may
 from ..text import clean
 from . import bp
 from .household import render_form
@@ -32,7 +33,7 @@ def review():
     flags = camp.flags.open_flags(communes)
     records = {f["record_id"]: camp.households.get(f["record_id"], [f["commune_code"]]) for f in flags}
     duplicates = []
-    if g.user.role in ("district", "department"):
+    if may(g.user, "settle_duplicates"):
         duplicates = probable_duplicates(camp.households, communes, camp.flags.dismissed())
     return render_template("review.html", flags=flags, records=records, duplicates=duplicates,
                            gazetteer=camp.gazetteer)
@@ -50,7 +51,7 @@ def household_detail(record_id: str):
 
 
 @bp.post("/households/<record_id>/flag")
-@roles_required("district", "department")
+@requires("flag_households")
 def flag_household(record_id: str):
     """Send a record back to its officer with a reason."""
     check_csrf()
@@ -91,7 +92,7 @@ def edit_household(record_id: str):
 
 
 @bp.post("/review/duplicates")
-@roles_required("district", "department")
+@requires("settle_duplicates")
 def settle_duplicates():
     """Keep both records (different households) or remove the later copies."""
     check_csrf()

@@ -20,7 +20,7 @@ from ..gazetteer import Gazetteer
 from ..i18n import MESSAGES
 from ..storage import Collection
 
-__all__ = ["AgencyRegistry", "AgencySchema", "agencies_in_scope"]
+__all__ = ["AgencyRegistry", "AgencySchema"]
 
 CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
 
@@ -102,13 +102,3 @@ class AgencySchema(Schema):
         if errors:
             raise ValidationError(errors)
 
-
-def agencies_in_scope(role: str, unit: int | str, registry: AgencyRegistry) -> list[str]:
-    """Agencies a user may see: the Department all, a district its People's Committee, an agency itself."""
-    if role == "department":
-        return registry.codes()
-    if role == "district":
-        return registry.of_district(int(unit))
-    if role == "agency":
-        return [unit] if unit in registry.all() else []
-    return []

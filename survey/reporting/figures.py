@@ -10,8 +10,8 @@ import math
 
 from ..campaign import Campaign, aggregate_rows
 from ..forms import new_id
+from ..policy import agencies_for
 from ..users import User
-from .agencies import agencies_in_scope
 from .agency_reports import agency_rows, agency_totals
 
 __all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report", "target_count",
@@ -24,7 +24,7 @@ class NotYourAgency(Exception):
 
 def agency_codes(camp: Campaign, user: User) -> list[str]:
     """Agency codes ``user`` may see, in registry order."""
-    return agencies_in_scope(user.role, user.unit, camp.agencies)
+    return agencies_for(user.role, user.unit, camp.agencies)
 
 
 def agency_table(camp: Campaign, codes: list[str]) -> tuple[list[dict], dict]:
