@@ -45,11 +45,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(downloads_bp)
+    auth.csrf.init_app(app)
     errors.register(app)
     cli.register(app)
 
     app.before_request(_remember_lang)
     app.before_request(auth.load_user)
+    app.before_request(auth.protect_session_writes)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,

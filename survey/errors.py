@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .i18n import gettext
@@ -37,11 +38,11 @@ _MESSAGES = {401: "authentication required: log in or send Authorization: Bearer
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     message = _MESSAGES.get(status) or (exc.description or exc.name)
-    if status == 400 and exc.description == "csrf":
+    if isinstance(exc, CSRFError):
         message = "missing or wrong CSRF token: reload the page and submit again"
     if _wants_json():
         return _with_allow(json_error(status, message), exc)
-    key = {403: "forbidden", 404: "not_found", 400: "csrf" if exc.description == "csrf" else None}.get(status)
+    key = {403: "forbidden", 404: "not_found", 400: "csrf" if isinstance(exc, CSRFError) else None}.get(status)
     text = gettext(key) if key else message
     return _with_allow(Response(render_template("error.html", status=status, message=text), status,
                                 mimetype="text/html"), exc)

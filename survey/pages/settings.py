@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..auth import check_csrf, requires
+from ..auth import requires
 from ..campaign import campaign
 from ..i18n import current_lang, gettext
 from ..reporting.agencies import AgencySchema
@@ -29,7 +29,6 @@ def settings():
 @requires("edit_settings")
 def save_settings():
     """Validate with ``SettingsSchema`` and store for every worker."""
-    check_csrf()
     camp = campaign()
     data = {k: request.form.get(k, "") for k in _SETTINGS}
     try:
@@ -60,7 +59,6 @@ def agencies():
 @requires("edit_agencies")
 def save_agency():
     """Validate with ``AgencySchema`` and keep the change in the data directory."""
-    check_csrf()
     camp = campaign()
     data = {k: request.form.get(k, "").strip() for k in ("code", "name", "group")}
     district = request.form.get("district", "")
