@@ -6,10 +6,12 @@ from typing import Any, Callable, Mapping
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from ..problems import BadInput
+
 __all__ = ["FilterError", "record_filter"]
 
 
-class FilterError(Exception):
+class FilterError(BadInput):
     """A filter in the query string is malformed; the message names it."""
 
 

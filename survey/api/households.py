@@ -5,53 +5,30 @@ from __future__ import annotations
 from itertools import islice
 from typing import Callable
 
-from flask import abort, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from ..auth import login_required
 from ..campaign import campaign
-from ..errors import json_error
-from ..households.service import OutsideArea, correct, submit
-from ..scope import ScopeError, communes_in_scope
-from ..storage import Conflict
+from ..households.service import correct, find, submit
+from ..problems import BadInput
+from ..scope import communes_in_scope
 from . import bp
-from .body import BadBody, json_object
-from .filters import FilterError, record_filter
+from .body import json_object
+from .filters import record_filter
 from .lang import api_lang
 
 
-def _load(data: dict):
-    """Validated record, or a 422 answer naming each bad field."""
-    try:
-        return campaign().schemas.schema(api_lang()).load(data), None
-    except ValidationError as exc:
-        return None, json_error(422, "the record has invalid fields", fields=exc.messages)
-
-
-def _body():
-    try:
-        return json_object(), None
-    except BadBody as exc:
-        return None, json_error(400, str(exc))
+def _load(data: dict) -> dict:
+    """The validated record; a ValidationError answers 422 naming each bad field."""
+    return campaign().schemas.schema(api_lang()).load(data)
 
 
 @bp.post("/v1/households")
 @login_required
 def create_household():
     """Store a household; a retry with the same id and content answers 200, not a copy."""
-    data, error = _body()
-    if error:
-        return error
-    record, error = _load(data)
-    if error:
-        return error
-    try:
-        stored, created = submit(campaign(), g.user, record)
-    except OutsideArea:
-        return json_error(403, "you may not submit households for this commune")
-    except Conflict:
-        return json_error(409, "a different household was already stored under this id",
-                          id=record["id"])
+    stored, created = submit(campaign(), g.user, _load(json_object()))
     response = jsonify(stored)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/households/{stored['id']}"
@@ -62,10 +39,7 @@ def create_household():
 @login_required
 def get_household(record_id: str):
     """One household within the user's area."""
-    record = campaign().households.get(record_id, sorted(g.user.communes))
-    if record is None:
-        return json_error(404, f"no household {record_id} in your area")
-    return jsonify(record)
+    return jsonify(find(campaign(), g.user, record_id))
 
 
 @bp.put("/v1/households/<record_id>")
@@ -73,21 +47,11 @@ def get_household(record_id: str):
 def replace_household(record_id: str):
     """Correct a household: the whole record is sent again, validated as a new one."""
     camp = campaign()
-    data, error = _body()
-    if error:
-        return error
+    data = json_object()
     if data.setdefault("id", record_id) != record_id:
-        return json_error(422, "the record has invalid fields", fields={"id": ["does not match the URL"]})
-    current = camp.households.get(record_id, sorted(g.user.communes))
-    if current is None:
-        return json_error(404, f"no household {record_id} in your area")
-    record, error = _load(data)
-    if error:
-        return error
-    try:
-        return jsonify(correct(camp, g.user, current, record))
-    except OutsideArea:
-        return json_error(403, "you may not change households of this commune")
+        raise ValidationError({"id": ["does not match the URL"]})
+    current = find(camp, g.user, record_id)
+    return jsonify(correct(camp, g.user, current, _load(data)))
 
 
 def _page_args() -> tuple[int, int]:
@@ -96,9 +60,9 @@ def _page_args() -> tuple[int, int]:
         page = int(request.args.get("page", 1))
         per_page = int(request.args.get("per_page", 50))
     except ValueError:
-        abort(400, description="page and per_page must be whole numbers")
+        raise BadInput("page and per_page must be whole numbers") from None
     if page < 1 or not 1 <= per_page <= limit:
-        abort(400, description=f"page must be >= 1 and per_page between 1 and {limit}")
+        raise BadInput(f"page must be >= 1 and per_page between 1 and {limit}")
     return page, per_page
 
 
@@ -113,14 +77,8 @@ def list_households():
     """Households of the user's area, filtered by ?district= / ?commune= (and ?officer=me,
     ?visited_on=), a page at a time."""
     camp = campaign()
-    try:
-        communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
-                                     request.args.get("commune"))
-        keep = record_filter(request.args, g.user.username)
-    except ScopeError as exc:
-        return json_error(exc.status, exc.message)
-    except FilterError as exc:
-        return json_error(400, str(exc))
+    communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"), request.args.get("commune"))
+    keep = record_filter(request.args, g.user.username)
     page, per_page = _page_args()
     skip, items, total = (page - 1) * per_page, [], 0
     for code in communes:
@@ -140,9 +98,7 @@ def list_households():
 def household_history(record_id: str):
     """A record now, its review flag, and its earlier versions (oldest first)."""
     camp = campaign()
-    record = camp.households.get(record_id, sorted(g.user.communes))
-    if record is None:
-        return json_error(404, f"no household {record_id} in your area")
+    record = find(camp, g.user, record_id)
     return jsonify({"current": record, "flag": camp.flags.get(record_id, record["commune_code"]),
                     "versions": camp.history.versions(record_id)})
 

@@ -11,7 +11,7 @@ from ..auth import requires
 from ..campaign import campaign
 from ..i18n import LANGS, current_lang
 from ..policy import levels_for
-from ..scope import ScopeError, communes_in_scope
+from ..scope import communes_in_scope
 from . import bp
 from .tables import aggregate_sheets, aggregate_table
 
@@ -20,11 +20,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope() -> list[int]:
-    try:
-        return communes_in_scope(g.user, campaign().gazetteer, request.args.get("district"),
-                                 request.args.get("commune"))
-    except ScopeError as exc:
-        abort(exc.status, description=exc.message)
+    return communes_in_scope(g.user, campaign().gazetteer, request.args.get("district"), request.args.get("commune"))
 
 
 def _lang() -> str:

@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from exports.writers import household_columns, household_headings
 
 from ..campaign import Campaign
-from ..storage import Conflict
+from ..problems import Conflict
 from ..text import fold
 from ..users import User
 from .service import OutsideArea, submit

@@ -5,14 +5,19 @@ from __future__ import annotations
 from ..campaign import Campaign
 from ..forms import new_id
 from ..policy import may
+from ..problems import NotFound, OutsideArea
 from ..users import User
 from .review import changes_between
 
-__all__ = ["OutsideArea", "submit", "correct", "remove_duplicate"]
+__all__ = ["OutsideArea", "find", "submit", "correct", "remove_duplicate"]
 
 
-class OutsideArea(Exception):
-    """The user may not write households of this commune."""
+def find(camp: Campaign, user: User, record_id: str) -> dict:
+    """A household of the user's area by id; NotFound otherwise (other areas stay unseen)."""
+    record = camp.households.get(record_id, sorted(user.communes))
+    if record is None:
+        raise NotFound(f"no household {record_id} in your area")
+    return record
 
 
 def _server_fields(camp: Campaign, user: User, record: dict) -> dict:
@@ -26,7 +31,7 @@ def _server_fields(camp: Campaign, user: User, record: dict) -> dict:
 
 
 def submit(camp: Campaign, user: User, record: dict) -> tuple[dict, bool]:
-    """Store a validated household; (stored, created). Raises OutsideArea or storage.Conflict."""
+    """Store a validated household; (stored, created). Raises OutsideArea or Conflict."""
     return camp.households.create(_server_fields(camp, user, record), camp.stamp)
 
 

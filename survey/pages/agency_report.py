@@ -9,8 +9,8 @@ from ..auth import requires
 from ..campaign import campaign
 from ..forms import from_form_post, new_id
 from ..i18n import current_lang, gettext
-from ..reporting.figures import NotYourAgency, agency_codes, submit_agency_report
-from ..storage import Conflict
+from ..problems import Conflict
+from ..reporting.figures import agency_codes, submit_agency_report
 from . import bp
 
 
@@ -52,8 +52,6 @@ def submit_agency_report_form():
         return _render(data, exc.messages, 422)
     try:
         stored, _ = submit_agency_report(camp, g.user, record)
-    except NotYourAgency:
-        abort(403)
     except Conflict as exc:
         stored = exc.existing  # the page was sent twice with edits: the first one stands
     name = camp.agencies.all()[stored["agency_code"]]["name"]

@@ -10,7 +10,7 @@ from ..auth import requires
 from ..campaign import aggregate_rows, campaign
 from ..i18n import current_lang, gettext
 from ..policy import levels_for
-from ..scope import ScopeError, communes_in_scope
+from ..scope import communes_in_scope
 from . import bp
 
 
@@ -23,11 +23,7 @@ def figures():
     level = request.args.get("level", levels[1] if len(levels) > 1 else levels[0])
     if level not in levels:
         abort(400, description=f"level must be one of {', '.join(levels)}")
-    try:
-        communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
-                                     request.args.get("commune"))
-    except ScopeError as exc:
-        abort(exc.status, description=exc.message)
+    communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"), request.args.get("commune"))
     rows = aggregate_rows(camp, level, communes)
     columns = ["households", *camp.form.aggregate["sums"], "installed_total", "coverage_pct"]
     headings = column_headings(camp.form, ["code", "name", *columns], lang)

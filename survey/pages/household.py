@@ -8,9 +8,9 @@ from marshmallow import ValidationError
 from ..auth import login_required
 from ..campaign import aggregate_rows, campaign
 from ..forms import from_form_post, new_id
-from ..households.service import OutsideArea, submit
+from ..households.service import submit
 from ..i18n import current_lang, gettext
-from ..storage import Conflict
+from ..problems import Conflict
 from . import bp
 
 
@@ -54,8 +54,6 @@ def submit_household():
         return render_form(data, exc.messages, 422)
     try:
         stored, _ = submit(camp, g.user, record)
-    except OutsideArea:
-        abort(403)
     except Conflict:
         stored = None  # the page was sent twice with edits: keep the first, show a new form
     session["last_commune"], session["last_hamlet"] = record["commune_code"], record["hamlet"]

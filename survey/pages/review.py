@@ -9,7 +9,7 @@ from ..auth import login_required, requires
 from ..campaign import campaign
 from ..forms import from_form_post
 from ..households.review import probable_duplicates
-from ..households.service import OutsideArea, correct, remove_duplicate
+from ..households.service import correct, find, remove_duplicate
 from ..i18n import current_lang
 from ..policy import may
 from ..text import clean
@@ -18,10 +18,7 @@ from .household import render_form
 
 
 def _record(record_id: str) -> dict:
-    record = campaign().households.get(record_id, sorted(g.user.communes))
-    if record is None:
-        abort(404)
-    return record
+    return find(campaign(), g.user, record_id)
 
 
 @bp.get("/review")
@@ -83,8 +80,6 @@ def edit_household(record_id: str):
         correct(camp, g.user, record, fixed)
     except ValidationError as exc:
         return render_form(data, exc.messages, 422, action=action)
-    except OutsideArea:
-        abort(403)
     flash("Đã sửa phiếu." if current_lang() == "vi" else "Record corrected.", "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 

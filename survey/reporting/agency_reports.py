@@ -16,7 +16,8 @@ from tinydb.table import Document
 
 from exports.coverage import coverage_pct
 
-from ..storage import Collection, Conflict
+from ..problems import Conflict
+from ..storage import Collection
 
 __all__ = ["AgencyReportStore", "STATUSES", "timeliness", "agency_rows", "agency_totals", "FIGURES"]
 

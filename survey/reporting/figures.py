@@ -11,15 +11,12 @@ import math
 from ..campaign import Campaign, aggregate_rows
 from ..forms import new_id
 from ..policy import agencies_for
+from ..problems import NotYourAgency
 from ..users import User
 from .agency_reports import agency_rows, agency_totals
 
 __all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report", "target_count",
            "province_report_data"]
-
-
-class NotYourAgency(Exception):
-    """The user may not report for this agency."""
 
 
 def agency_codes(camp: Campaign, user: User) -> list[str]:
