@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export SURVEY_DATA_DIR ?= data
 
-.PHONY: serve test bench install install-dev browser clean
+.PHONY: serve test bench install install-dev browser clean translations
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ install-dev: $(VENV)/.dev
 serve: install
 	$(VENV)/bin/flask --app wsgi demo --if-empty
 	SURVEY_BIND=0.0.0.0:$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+# The message catalogues: the compiled .mo files are committed; after editing a .po, run this.
+translations: install
+	for po in survey/translations/*/LC_MESSAGES/messages.po; do \
+	  $(VENV)/bin/pybabel -q compile -i $$po -o $${po%.po}.mo; done
 
 # Browser tests drive Debian's chromium; install it when missing (root: directly, else sudo).
 browser:

@@ -10,10 +10,10 @@ from flask import Flask, g, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, campaign, cli, errors
+from . import auth, campaign, cli, errors, i18n
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, client_messages, current_lang, gettext
+from .i18n import LANGS, client_messages, current_lang, day, gettext, number
 from .policy import may
 
 __all__ = ["create_app"]
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(downloads_bp)
     auth.csrf.init_app(app)
+    i18n.init_app(app)
     errors.register(app)
     cli.register(app)
 
@@ -55,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
-                                client_messages=client_messages, may=_may)
+                                client_messages=client_messages, may=_may, num=number, day=day)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app
 

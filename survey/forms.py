@@ -19,7 +19,7 @@ import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from .gazetteer import Gazetteer
-from .i18n import MESSAGES
+from .i18n import translate
 from .text import bad_characters, clean
 
 __all__ = ["FormDefinition", "load_form", "SchemaFactory"]
@@ -88,8 +88,7 @@ class _Messages:
         self.lang = lang
 
     def __call__(self, key: str, **params: object) -> str:
-        text = MESSAGES[key][self.lang]
-        return text.format(**params) if params else text
+        return translate(key, self.lang, **params)
 
     def base(self) -> dict[str, str]:
         return {"required": self("required"), "null": self("null"),
@@ -120,7 +119,7 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         bad = bad_characters(text)
         if bad:
-            raise ValidationError(self.bad_chars_message.format(chars=", ".join(bad)))
+            raise ValidationError(self.bad_chars_message % {"chars": ", ".join(bad)})
         return clean(text, multiline=self.multiline)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 # Conflict belongs to the household rules; this is the one import of it outside storage.
 from .storage import Conflict
 
-__all__ = ["BadInput", "NotFound", "Refused", "OutsideArea", "NotYourAgency", "Conflict"]
+__all__ = ["BadInput", "Conflict", "NotFound", "NotYourAgency", "OutsideArea", "Refused"]
 
 
 class BadInput(Exception):

@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
-from .i18n import MESSAGES
+from .i18n import translate
 from .storage import Collection
 
 __all__ = ["CampaignSettings", "SettingsSchema", "SettingsStore", "DEFAULTS"]
@@ -41,10 +41,6 @@ DEFAULTS = CampaignSettings(start=dt.date(2020, 8, 12), agency_deadline=dt.date(
                             province_deadline=dt.date(2020, 8, 25), target_pct=50, stale_days=3)
 
 
-def _text(key: str, lang: str) -> str:
-    return MESSAGES[key][lang]
-
-
 class SettingsSchema(Schema):
     """What the settings form may send, messages in the page's language; dates in campaign order."""
 
@@ -64,20 +60,20 @@ class SettingsSchema(Schema):
         self.lang = lang
         for name, field in self.fields.items():
             kind = "not_integer" if name in self.BOUNDS else "not_date"
-            field.error_messages = {**field.error_messages, "required": _text("required", lang),
-                                    "null": _text("null", lang), "invalid": _text(kind, lang)}
+            field.error_messages = {**field.error_messages, "required": translate("required", lang),
+                                    "null": translate("null", lang), "invalid": translate(kind, lang)}
 
     @validates_schema
     def _check(self, data: dict, **kwargs: Any) -> None:
         errors = {}
         for name, (low, high) in self.BOUNDS.items():
             if name in data and not low <= data[name] <= high:
-                errors[name] = [_text("range", self.lang).format(min=low, max=high)]
+                errors[name] = [translate("range", self.lang, min=low, max=high)]
         start, agency, province = (data.get(k) for k in ("start", "agency_deadline", "province_deadline"))
         if start and agency and agency < start:
-            errors["agency_deadline"] = [_text("deadline_before_start", self.lang)]
+            errors["agency_deadline"] = [translate("deadline_before_start", self.lang)]
         if agency and province and province < agency:
-            errors["province_deadline"] = [_text("province_before_agency", self.lang)]
+            errors["province_deadline"] = [translate("province_before_agency", self.lang)]
         if errors:
             raise ValidationError(errors)
 

@@ -9,31 +9,20 @@ from exports.province_report import province_report_xlsx
 
 from ..auth import requires
 from ..campaign import campaign
-from ..i18n import MESSAGES
+from ..i18n import translate
 from ..reporting.figures import agency_codes, agency_table, province_report_data
 from . import bp
 from .views import CSV, XLSX, _attachment, _filename, _lang
 
-_COLUMNS = {
-    "code": {"vi": "Mã", "en": "Code"}, "name": {"vi": "Cơ quan, đơn vị", "en": "Agency"},
-    "group": {"vi": "Nhóm", "en": "Group"}, "status": {"vi": "Tình trạng", "en": "Status"},
-    "versions": {"vi": "Số lần báo cáo", "en": "Reports"},
-    "first_submitted_at": {"vi": "Gửi lần đầu", "en": "First sent at"},
-    "submitted_at": {"vi": "Gửi lần cuối", "en": "Last sent at"},
-    "reported_on": {"vi": "Số liệu đến ngày", "en": "Figures as of"},
-    "staff_total": {"vi": "Tổng số cán bộ", "en": "Staff"},
-    "smartphone_users": {"vi": "Số dùng ĐTTM", "en": "Smartphone users"},
-    "installed": {"vi": "Số đã cài", "en": "Installed"},
-    "coverage_pct": {"vi": "Tỷ lệ (%)", "en": "Coverage (%)"},
-    "reporter_name": {"vi": "Người báo cáo", "en": "Reported by"},
-    "reporter_phone": {"vi": "Điện thoại", "en": "Phone"},
-}
+# The table's columns in order; their headings are the catalogue's "col_<key>".
+_COLUMNS = ("code", "name", "group", "status", "versions", "first_submitted_at", "submitted_at", "reported_on",
+            "staff_total", "smartphone_users", "installed", "coverage_pct", "reporter_name", "reporter_phone")
 
 
 def _cell(row: dict, key: str, lang: str, groups: dict[str, dict[str, str]]):
     """A table cell: statuses and groups in words, missing figures blank."""
     if key == "status":
-        return MESSAGES["status_" + row[key]][lang]
+        return translate("status_" + row[key], lang)
     if key == "group":
         return groups.get(row[key], {}).get(lang, row[key])
     return "" if row[key] is None else row[key]
@@ -43,7 +32,7 @@ def agency_sheet(rows: list[dict], groups: dict[str, dict[str, str]], lang: str)
     """(title, headings, rows, widths) of the agency table, for the CSV and XLSX writers."""
     keys = list(_COLUMNS)
     table = [[_cell(r, k, lang, groups) for k in keys] for r in rows]
-    return ("Cơ quan, đơn vị" if lang == "vi" else "Agencies", [_COLUMNS[k][lang] for k in keys], table,
+    return (translate("sheet_agencies", lang), [translate("col_" + k, lang) for k in keys], table,
             [12, 34, 22, 20, 8, 22, 22, 12, 10, 10, 10, 10, 20, 14])
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from exports.aggregate import column_headings, figure_columns, total_row
 
 from ..campaign import aggregate_rows, campaign
+from ..i18n import translate
 from ..policy import levels_for
-
-_SHEETS = {"province": {"vi": "Toàn tỉnh", "en": "Province"}, "district": {"vi": "Theo huyện", "en": "By district"},
-           "commune": {"vi": "Theo xã", "en": "By commune"}, "hamlet": {"vi": "Theo thôn, xóm", "en": "By hamlet"}}
 
 
 def _keys(level: str) -> list[str]:
@@ -36,8 +34,8 @@ def aggregate_sheets(communes: list[int], lang: str, role: str) -> list[tuple]:
         headings, keys, rows = aggregate_table(level, communes, lang)
         table = [[r.get(k, "") for k in keys] for r in rows]
         if level != "province" and rows:
-            total = total_row(rows, camp.form, "Tổng cộng" if lang == "vi" else "Total")
+            total = total_row(rows, camp.form, translate("total", lang))
             table.append([total.get(k, "") for k in keys])
         widths = [12 if k.endswith("code") else 30 if k.endswith("name") else 14 for k in keys]
-        sheets.append((_SHEETS[level][lang], headings, table, widths))
+        sheets.append((translate("sheet_" + level, lang), headings, table, widths))
     return sheets

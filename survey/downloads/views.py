@@ -9,7 +9,7 @@ from exports.aggregate import LEVELS
 
 from ..auth import requires
 from ..campaign import campaign
-from ..i18n import LANGS, current_lang
+from ..i18n import LANGS, current_lang, translate
 from ..policy import levels_for
 from ..scope import communes_in_scope
 from . import bp
@@ -83,7 +83,7 @@ def households(fmt: str):
     if fmt == "xlsx":
         wide = {"hamlet", "head_name", "address", "note", "commune_name", "district_name", "id"}
         widths = [28 if c in wide else 14 for c in writers.household_columns(form)]
-        sheet = ("Hộ gia đình" if lang == "vi" else "Households", headings,
+        sheet = (translate("sheet_households", lang), headings,
                  writers.household_rows(records, form, gaz), widths)
         fh = writers.xlsx_file([sheet])
         return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=_filename("ho-gia-dinh", "xlsx"))

@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from ..accounts import AccountLog, create, read_account_rows, reset_password, set_active
 from ..auth import requires
 from ..campaign import campaign
-from ..i18n import current_lang
+from ..i18n import gettext
 from ..policy import may_manage, roles_managed_by
 from ..text import clean
 from ..users import ROLES, AccountError
@@ -97,5 +97,5 @@ def activate(username: str):
     except AccountError as exc:
         flash(str(exc), "error")
     else:
-        flash(("Đã cập nhật " if current_lang() == "vi" else "Updated ") + username, "ok")
+        flash(gettext("account_updated", username=username), "ok")
     return redirect(url_for("pages.accounts"))

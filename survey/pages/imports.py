@@ -7,7 +7,7 @@ from flask import Response, abort, g, render_template, request
 from ..auth import login_required
 from ..campaign import campaign
 from ..households.imports import ImportFileError, import_rows, read_rows, template_xlsx
-from ..i18n import current_lang
+from ..i18n import current_lang, gettext
 from . import bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,7 +27,7 @@ def import_file():
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            error = "Chọn một tệp .csv hoặc .xlsx." if current_lang() == "vi" else "Choose a .csv or .xlsx file."
+            error = gettext("choose_file")
         else:
             try:
                 rows = read_rows(campaign(), upload.filename, upload.stream)

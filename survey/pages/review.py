@@ -10,7 +10,7 @@ from ..campaign import campaign
 from ..forms import from_form_post
 from ..households.review import probable_duplicates
 from ..households.service import correct, find, remove_duplicate
-from ..i18n import current_lang
+from ..i18n import current_lang, gettext
 from ..policy import may
 from ..text import clean
 from . import bp
@@ -55,10 +55,10 @@ def flag_household(record_id: str):
     record = _record(record_id)
     reason = clean(request.form.get("reason", ""))[:300]
     if not reason:
-        flash("Cần ghi lý do." if current_lang() == "vi" else "A reason is needed.", "error")
+        flash(gettext("reason_needed"), "error")
     else:
         camp.flags.flag(record, reason, g.user.username, camp.stamp())
-        flash("Đã gửi lại cho cán bộ nhập." if current_lang() == "vi" else "Sent back to the officer.", "ok")
+        flash(gettext("flag_sent"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
 
@@ -80,7 +80,7 @@ def edit_household(record_id: str):
         correct(camp, g.user, record, fixed)
     except ValidationError as exc:
         return render_form(data, exc.messages, 422, action=action)
-    flash("Đã sửa phiếu." if current_lang() == "vi" else "Record corrected.", "ok")
+    flash(gettext("record_corrected"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
 

@@ -17,7 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from ..forms import Text
 from ..gazetteer import Gazetteer
-from ..i18n import MESSAGES
+from ..i18n import translate
 from ..storage import Collection
 
 __all__ = ["AgencyRegistry", "AgencySchema"]
@@ -84,8 +84,7 @@ class AgencySchema(Schema):
         self.fields["name"].bad_chars_message = self._msg("bad_chars")
 
     def _msg(self, key: str, **params: object) -> str:
-        text = MESSAGES[key][self.lang]
-        return text.format(**params) if params else text
+        return translate(key, self.lang, **params)
 
     @validates_schema
     def _check(self, data: dict, **kwargs: Any) -> None:

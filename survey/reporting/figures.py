@@ -10,10 +10,11 @@ import math
 
 from ..campaign import Campaign, aggregate_rows
 from ..forms import new_id
+from ..i18n import translate
 from ..policy import agencies_for
 from ..problems import NotYourAgency
 from ..users import User
-from .agency_reports import agency_rows, agency_totals
+from .agency_reports import STATUSES, agency_rows, agency_totals
 
 __all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report", "target_count",
            "province_report_data"]
@@ -60,4 +61,5 @@ def province_report_data(camp: Campaign) -> dict:
             "agency_totals": agency_totals, "settings": settings, "generated_at": camp.now(),
             "target": target_count(province["smartphone_users"], settings.target_pct),
             "district_names": {code: d.name for code, d in camp.gazetteer.districts.items()},
-            "groups": {k: v["vi"] for k, v in camp.agencies.groups.items()}}
+            "groups": {k: v["vi"] for k, v in camp.agencies.groups.items()},
+            "statuses": {s: translate("status_" + s, "vi") for s in STATUSES}}
