@@ -10,15 +10,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
+
 from flask import Flask, current_app
 
 from exports.aggregate import hamlet_summary, hamlet_tally, merge_tallies, rollup, tally_frame
 
+from .reporting.agencies import AgencyRegistry
+from .reporting.agency_reports import AgencyReportStore
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
 from .households.review import Flags, History
-from .reporting.agencies import AgencyRegistry
-from .reporting.agency_reports import AgencyReportStore
 from .settings import SettingsStore
 from .storage import HouseholdStore, KeptSummary, write_atomically
 from .throttle import Limits, LoginThrottle

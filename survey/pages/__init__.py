@@ -4,15 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import (  # noqa: E402,F401
-               account,
-               accounts,
-               agency_report,
-               dashboard,
-               figures,
-               household,
-               imports,
-               offline,  # routes register on import
-               review,
-               settings,
-)
+from . import (account, accounts, agency_report, dashboard, household, figures, imports,  # noqa: E402,F401
+               offline, review, settings)  # routes register on import
