@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export SURVEY_DATA_DIR ?= data
 
-.PHONY: serve test bench install install-dev browser clean
+.PHONY: serve test test-fast lint bench install install-dev browser clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,15 @@ browser:
 test: install-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The quick loop while coding: no browser, no real gunicorn (a minute or two on 2 cores).
+test-fast: install-dev
+	$(PY) -m pytest -m "not browser and not server" $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check survey exports bench tests wsgi.py
+
 # Sizes and load: BENCH_ARGS="--sizes 230000" for the province alone; see `$(PY) -m bench --help`.
-bench: install
+bench: install-dev
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

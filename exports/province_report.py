@@ -16,8 +16,6 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from survey.i18n import MESSAGES
-
 from .writers import safe_cell
 
 __all__ = ["province_report_xlsx", "SHEETS", "SUMMARY_LABELS"]
@@ -63,11 +61,6 @@ SUMMARY_LABELS = {
     "agency_installed": "Số cán bộ đã cài Bluezone",
     "agency_coverage_pct": "Tỷ lệ cán bộ đã cài / dùng ĐTTM (%)",
 }
-
-
-def _status(key: str) -> str:
-    """A status in Vietnamese words, as the Chairman reads it."""
-    return MESSAGES["status_" + key]["vi"]
 
 
 def _setup(ws: Worksheet, widths: list[int], header_row: int) -> None:
@@ -228,7 +221,7 @@ def _agencies(ws: Worksheet, data: dict) -> None:
     headings = ["Mã", "Cơ quan, đơn vị", "Nhóm", "Tình trạng báo cáo", "Gửi lần đầu", "Số lần báo cáo",
                 "Số liệu đến ngày", "Tổng số cán bộ", "Số dùng ĐTTM", "Số đã cài", "Tỷ lệ (%)",
                 "Người báo cáo", "Điện thoại"]
-    rows = [[r["code"], r["name"], data["groups"].get(r["group"], r["group"]), _status(r["status"]),
+    rows = [[r["code"], r["name"], data["groups"].get(r["group"], r["group"]), data["status_labels"][r["status"]],
              _when(r["first_submitted_at"]), r["versions"],
              dt.date.fromisoformat(r["reported_on"]) if r["reported_on"] else None,
              r["staff_total"], r["smartphone_users"], r["installed"], r["coverage_pct"],

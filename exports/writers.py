@@ -1,4 +1,4 @@
-"""CSV, XLSX and JSON writers for aggregates and household lists.
+"""CSV, XLSX and JSON writers: tables in, bytes out; they know nothing of the survey.
 
 CSV is UTF-8 with a BOM so that Excel shows Vietnamese as written. Text cells that a
 spreadsheet would run as a formula (starting with = + - @ or a control character) are
@@ -11,16 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from typing import IO, Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 import orjson
 
-from survey.forms import FormDefinition
-from survey.gazetteer import Gazetteer
-
 from .xlsx import write_workbook
 
-__all__ = ["safe_cell", "csv_rows", "xlsx_sheets", "household_columns", "household_rows", "json_bytes"]
+__all__ = ["safe_cell", "csv_rows", "xlsx_sheets", "xlsx_bytes", "xlsx_file", "json_bytes"]
 
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -89,58 +87,6 @@ def xlsx_file(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], li
     xlsx_sheets(sheets, fh)
     fh.seek(0)
     return fh
-
-
-_SERVER_HEADINGS = {
-    "commune_name": {"vi": "Tên xã", "en": "Commune name"},
-    "district_code": {"vi": "Mã huyện", "en": "District code"},
-    "district_name": {"vi": "Tên huyện", "en": "District name"},
-    "officer": {"vi": "Cán bộ nhập", "en": "Officer"},
-    "created_at": {"vi": "Thời điểm nhập", "en": "Created at"},
-    "updated_at": {"vi": "Thời điểm sửa", "en": "Updated at"},
-}
-
-
-def household_columns(form: FormDefinition) -> list[str]:
-    """Export columns: every form field, with unit names and server fields beside them."""
-    cols: list[str] = []
-    for name in form.names:
-        cols.append(name)
-        if form.field(name)["type"] == "commune":
-            cols += ["commune_name", "district_code", "district_name"]
-    return cols + ["officer", "created_at", "updated_at"]
-
-
-def household_headings(form: FormDefinition, lang: str) -> list[str]:
-    """Headings of the household export in ``lang``."""
-    return [_SERVER_HEADINGS[c][lang] if c in _SERVER_HEADINGS else form.label(c, lang)
-            for c in household_columns(form)]
-
-
-def household_rows(records: Iterable[dict], form: FormDefinition, gazetteer: Gazetteer) -> Iterator[list]:
-    """One list of cell values per record, in ``household_columns`` order."""
-    columns = household_columns(form)
-    lists = [i for i, col in enumerate(columns) if col in set(form.names_of_type("choices"))]
-    named = {col: columns.index(col) for col in ("commune_name", "district_name") if col in columns}
-    units: dict[Any, dict[str, str]] = {}
-    for rec in records:
-        code = rec["commune_code"]
-        names = units.get(code)
-        if names is None:
-            names = units[code] = _unit_names(code, gazetteer)
-        row = [rec.get(col) for col in columns]
-        for col, i in named.items():
-            row[i] = names[col]
-        for i in lists:
-            row[i] = ";".join(row[i] or [])
-        yield ["" if v is None else v for v in row]
-
-
-def _unit_names(commune_code: Any, gazetteer: Gazetteer) -> dict[str, str]:
-    commune = gazetteer.communes.get(commune_code)
-    district = gazetteer.districts.get(commune.parent) if commune else None
-    return {"commune_name": commune.name if commune else "",
-            "district_name": district.name if district else ""}
 
 
 def json_bytes(value: Any) -> bytes:

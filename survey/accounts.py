@@ -9,15 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, TYPE_CHECKING
 
 from openpyxl import load_workbook
 
-from .campaign import Campaign
 from .storage import Collection
 from .text import fold
 from .users import AccountError, User
+
+if TYPE_CHECKING:
+    from .campaign import Campaign
 
 __all__ = ["may_manage", "AccountLog", "create", "reset_password", "set_active", "read_account_rows"]
 

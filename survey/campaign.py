@@ -1,4 +1,8 @@
-"""The campaign's services for one app: gazetteer, form, schemas, stores and clock."""
+"""The campaign's services for one app: gazetteer, form, schemas, stores and clock.
+
+This module only wires: it builds each service once per app and hands it to views. The
+domain packages (households, reporting) and storage never import it at run time.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +14,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
-
 from flask import Flask, current_app
 
-from exports.aggregate import hamlet_summary, hamlet_tally, merge_tallies, rollup, tally_frame
-
-from .reporting.agencies import AgencyRegistry
-from .reporting.agency_reports import AgencyReportStore
+from .accounts import AccountLog
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
+from .households.records import HouseholdRecords
 from .households.review import Flags, History
+from .reporting.agencies import AgencyRegistry
+from .reporting.agency_reports import AgencyReportStore
+from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
 from .settings import SettingsStore
-from .storage import HouseholdStore, KeptSummary, write_atomically
+from .storage import Collection, KeptSummary, open_households, write_atomically
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
 
@@ -38,8 +42,8 @@ class Campaign:
         self.gazetteer: Gazetteer = load_gazetteer(int(config["SURVEY_PROVINCE"]))
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
-        self.households = HouseholdStore(self.data_dir)
-        self.households.keep_summary("hamlets", self._hamlet_tallies())
+        self.households = HouseholdRecords(open_households(self.data_dir))
+        self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
         self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
         self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,
@@ -57,8 +61,15 @@ class Campaign:
         form = self.form
         shape = orjson.dumps([form.aggregate, form.choice_labels(form.aggregate["counts"], "en")])
         return KeptSummary(tally=lambda records: hamlet_tally(records, form), merge=merge_tallies,
-                           finish=lambda tally: tally_frame(tally, form),
+                           finish=lambda tally: tally_summary(tally, form),
                            version=hashlib.sha256(shape).hexdigest()[:16])
+
+    def backed_up_collections(self) -> list[Collection]:
+        """Every collection the stores keep besides households, for backups (login attempts
+        are left out: they matter for fifteen minutes)."""
+        singles = [self.users.users, self.users.tokens, self.agencies.changes, self.agency_reports.collection,
+                   self.settings.collection, AccountLog(self.data_dir).coll]
+        return [*singles, *self.history.collections(), *self.flags.collections()]
 
     def now(self) -> dt.datetime:
         """The current time in the campaign's time zone."""
@@ -97,11 +108,3 @@ def init_app(app: Flask) -> Campaign:
     app.extensions["survey"] = Campaign(app.config)
     return app.extensions["survey"]
 
-
-def aggregate_rows(camp: Campaign, level: str, communes: list[int]) -> list[dict]:
-    """Aggregate rows at ``level`` over ``communes``, from per-commune cached summaries."""
-    def summarise(records: list[dict]):
-        return hamlet_summary(records, camp.form)
-
-    summaries = {code: camp.households.derived(code, "hamlets", summarise) for code in communes}
-    return rollup(summaries, camp.gazetteer, camp.form, level, communes)

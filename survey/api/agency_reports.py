@@ -8,8 +8,8 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..errors import json_error
+from ..households.records import Conflict
 from ..reporting.figures import NotYourAgency, agency_codes, agency_table, submit_agency_report
-from ..storage import Conflict
 from . import bp
 from .body import BadBody, json_object
 from .lang import api_lang

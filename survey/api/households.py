@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Callable
 
 from flask import abort, current_app, g, jsonify, request
 from marshmallow import ValidationError
@@ -11,9 +11,9 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..errors import json_error
+from ..households.records import Conflict
 from ..households.service import OutsideArea, correct, submit
 from ..scope import ScopeError, communes_in_scope
-from ..storage import Conflict
 from . import bp
 from .body import BadBody, json_object
 from .filters import FilterError, record_filter
@@ -104,9 +104,9 @@ def _page_args() -> tuple[int, int]:
     return page, per_page
 
 
-def _kept(docs: dict[str, dict], keep: Callable[[dict], bool] | None) -> dict[str, dict]:
-    """The documents the filter keeps (all of them when there is no filter)."""
-    return docs if keep is None else {k: d for k, d in docs.items() if keep(d)}
+def _kept(docs: Iterable[dict], keep: Callable[[dict], bool] | None) -> list[dict]:
+    """The records the filter keeps (all of them when there is no filter)."""
+    return list(docs) if keep is None else [d for d in docs if keep(d)]
 
 
 @bp.get("/v1/households")
@@ -126,9 +126,9 @@ def list_households():
     page, per_page = _page_args()
     skip, items, total = (page - 1) * per_page, [], 0
     for code in communes:
-        docs = _kept(camp.households.shard(code).documents(), keep)
+        docs = _kept(camp.households.scan(code), keep)
         if len(items) < per_page and skip < len(docs):
-            items.extend(islice(docs.values(), skip, skip + per_page - len(items)))
+            items.extend(islice(docs, skip, skip + per_page - len(items)))
             skip = 0
         else:
             skip -= min(skip, len(docs))
@@ -146,7 +146,7 @@ def household_history(record_id: str):
     if record is None:
         return json_error(404, f"no household {record_id} in your area")
     return jsonify({"current": record, "flag": camp.flags.get(record_id, record["commune_code"]),
-                    "versions": camp.history.versions(record_id)})
+                    "versions": camp.history.versions(record_id, g.user.communes)})
 
 
 @bp.get("/v1/review/flags")

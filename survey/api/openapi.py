@@ -6,9 +6,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 
-from exports.aggregate import LEVELS, figure_columns
-
 from ..campaign import campaign
+from ..reporting.aggregate import LEVELS, figure_columns
 from . import bp
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

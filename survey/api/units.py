@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from exports.aggregate import LEVELS
-
 from ..auth import login_required
-from ..campaign import aggregate_rows, campaign
+from ..campaign import campaign
 from ..errors import json_error
+from ..reporting.aggregate import LEVELS, aggregate_rows
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 

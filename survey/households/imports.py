@@ -11,20 +11,22 @@ import csv
 import datetime as dt
 import io
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from exports.writers import household_columns, household_headings
-
-from ..campaign import Campaign
-from ..storage import Conflict
+from ..reporting.tables import household_columns, household_headings
 from ..text import fold
 from ..users import User
+from .records import Conflict
 from .service import OutsideArea, submit
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
 
 __all__ = ["ImportReport", "read_rows", "import_rows", "template_xlsx", "ImportFileError"]
 
@@ -115,9 +117,8 @@ def _typed(camp: Campaign, raw: dict[str, Any]) -> dict[str, Any]:
             continue
         kind = spec["type"]
         if kind in ("integer", "commune"):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            elif isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii():
+            whole_float = isinstance(value, float) and value.is_integer()
+            if whole_float or isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii():
                 value = int(value)
         elif kind == "choices":
             value = [v.strip() for v in str(value).split(";") if v.strip()]

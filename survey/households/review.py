@@ -7,13 +7,14 @@ submission costs nothing more: only a correction or a review decision writes her
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from tinydb.table import Document
 
-from ..storage import SERVER_FIELDS, Collection, HouseholdStore
+from ..storage import Collection
 from ..text import fold, place_key
+from .records import SERVER_FIELDS, HouseholdRecords
 
 __all__ = ["History", "Flags", "probable_duplicates", "changes_between"]
 
@@ -35,6 +36,10 @@ class History:
     def _shard(self, record_id: str) -> Collection:
         return Collection(self.root / f"{record_id[:2].lower()}.json", "versions")
 
+    def collections(self) -> list[Collection]:
+        """Every history file there is (for backups)."""
+        return [Collection(p, "versions") for p in sorted(self.root.glob("*.json"))]
+
     def add(self, before: dict, after: dict | None, by: str, at: str, reason: str = "") -> None:
         """Keep ``before`` as a version replaced by ``after`` (None: the record was removed)."""
         entry = {"record": before, "replaced_by": by, "replaced_at": at, "reason": reason,
@@ -45,10 +50,13 @@ class History:
             versions.append(entry)
             table.upsert(Document({"versions": versions}, doc_id=before["id"]))
 
-    def versions(self, record_id: str) -> list[dict]:
-        """Earlier versions, oldest first."""
+    def versions(self, record_id: str, communes: Iterable[int]) -> list[dict]:
+        """Earlier versions that lay in ``communes``, oldest first: a reader never sees a
+        version from outside their area (a record moved in, or an id reused before ids were
+        unique in the province)."""
         doc = self._shard(record_id).get(record_id)
-        return list(doc["versions"]) if doc else []
+        area = set(communes)
+        return [v for v in doc["versions"] if v["record"].get("commune_code") in area] if doc else []
 
 
 class Flags:
@@ -59,6 +67,10 @@ class Flags:
 
     def _shard(self, commune_code: int) -> Collection:
         return Collection(self.root / f"{int(commune_code)}.json", "flags")
+
+    def collections(self) -> list[Collection]:
+        """Every flag file there is, and the dismissed groups (for backups)."""
+        return [Collection(p, "pairs" if p.stem == "dismissed" else "flags") for p in sorted(self.root.glob("*.json"))]
 
     def flag(self, record: dict, reason: str, by: str, at: str) -> dict:
         """Mark a record as needing correction, with the reviewer's reason."""
@@ -101,7 +113,7 @@ def duplicate_key(record: dict) -> tuple:
     return record["commune_code"], place_key(record["hamlet"]), fold(record["head_name"])
 
 
-def probable_duplicates(store: HouseholdStore, communes: Iterable[int],
+def probable_duplicates(store: HouseholdRecords, communes: Iterable[int],
                         dismissed: set[frozenset[str]] = frozenset()) -> list[list[dict]]:
     """Groups of records that look like one household entered by different officers."""
     groups: dict[tuple, list[dict]] = defaultdict(list)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from ..campaign import Campaign
+from typing import TYPE_CHECKING
+
 from ..forms import new_id
 from ..users import User
 from .review import changes_between
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
 
 __all__ = ["OutsideArea", "submit", "correct", "remove_duplicate"]
 
@@ -37,7 +41,9 @@ def correct(camp: Campaign, user: User, current: dict, record: dict) -> dict:
     record["officer"] = current["officer"]
     stored = camp.households.replace(current, record, camp.stamp)
     if changes_between(current, stored):
-        camp.history.add(current, stored, user.username, stored["updated_at"])
+        moved = current["commune_code"] != stored["commune_code"]
+        reason = f"moved from commune {current['commune_code']}" if moved else ""
+        camp.history.add(current, stored, user.username, stored["updated_at"], reason=reason)
     camp.flags.resolve(current["id"], current["commune_code"], user.username, stored["updated_at"])
     return stored
 

@@ -8,9 +8,9 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post, new_id
+from ..households.records import Conflict
 from ..i18n import current_lang, gettext
 from ..reporting.figures import NotYourAgency, agency_codes, submit_agency_report
-from ..storage import Conflict
 from . import bp
 
 REPORTERS = ("agency", "district", "department")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
-from exports.aggregate import column_headings, figure_columns, total_row
-
 from ..auth import roles_required
-from ..campaign import aggregate_rows, campaign
+from ..campaign import campaign
 from ..i18n import current_lang, gettext
+from ..reporting.aggregate import aggregate_rows, column_headings, figure_columns, total_row
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 

@@ -6,11 +6,12 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from marshmallow import ValidationError
 
 from ..auth import check_csrf, login_required
-from ..campaign import aggregate_rows, campaign
+from ..campaign import campaign
 from ..forms import from_form_post, new_id
+from ..households.records import Conflict
 from ..households.service import OutsideArea, submit
 from ..i18n import current_lang, gettext
-from ..storage import Conflict
+from ..reporting.aggregate import aggregate_rows
 from . import bp
 
 

@@ -8,9 +8,9 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post
+from ..households.review import probable_duplicates
 from ..households.service import OutsideArea, correct, remove_duplicate
 from ..i18n import current_lang
-from ..households.review import probable_duplicates
 from ..text import clean
 from . import bp
 from .household import render_form
@@ -46,7 +46,7 @@ def household_detail(record_id: str):
     record = _record(record_id)
     return render_template("household.html", record=record, form=camp.form,
                            flag=camp.flags.get(record_id, record["commune_code"]),
-                           versions=camp.history.versions(record_id), gazetteer=camp.gazetteer)
+                           versions=camp.history.versions(record_id, g.user.communes), gazetteer=camp.gazetteer)
 
 
 @bp.post("/households/<record_id>/flag")

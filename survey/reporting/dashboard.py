@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..campaign import Campaign, aggregate_rows
 from ..settings import CampaignSettings
 from ..users import User
+from .aggregate import aggregate_rows
 from .figures import agency_codes, agency_table, target_count
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
 
 __all__ = ["Dashboard", "build_dashboard", "activity", "cumulative"]
 

@@ -7,12 +7,17 @@ cannot disagree.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from ..campaign import Campaign, aggregate_rows
 from ..forms import new_id
+from ..i18n import MESSAGES
 from ..users import User
 from .agencies import agencies_in_scope
-from .agency_reports import agency_rows, agency_totals
+from .agency_reports import STATUSES, agency_rows, agency_totals
+from .aggregate import aggregate_rows
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
 
 __all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report", "target_count",
            "province_report_data"]
@@ -63,4 +68,5 @@ def province_report_data(camp: Campaign) -> dict:
             "agency_totals": agency_totals, "settings": settings, "generated_at": camp.now(),
             "target": target_count(province["smartphone_users"], settings.target_pct),
             "district_names": {code: d.name for code, d in camp.gazetteer.districts.items()},
-            "groups": {k: v["vi"] for k, v in camp.agencies.groups.items()}}
+            "groups": {k: v["vi"] for k, v in camp.agencies.groups.items()},
+            "status_labels": {key: MESSAGES["status_" + key]["vi"] for key in STATUSES}}

@@ -18,7 +18,7 @@ def body_of(rec):
 def test_a_correction_keeps_the_previous_version(api, camp):
     rec = submit(api)
     api.put(f"/api/v1/households/{rec['id']}", {**body_of(rec), "members": 6, "head_name": "Bùi Văn Ân"})
-    versions = camp.history.versions(rec["id"])
+    versions = camp.history.versions(rec["id"], camp.gazetteer.communes)
     assert len(versions) == 1
     assert versions[0]["record"] == rec
     assert versions[0]["changes"] == {"head_name": ["Bùi Văn An", "Bùi Văn Ân"], "members": [4, 6]}
@@ -28,7 +28,7 @@ def test_a_correction_keeps_the_previous_version(api, camp):
 def test_a_correction_that_changes_nothing_adds_no_version(api, camp):
     rec = submit(api)
     api.put(f"/api/v1/households/{rec['id']}", body_of(rec))
-    assert camp.history.versions(rec["id"]) == []
+    assert camp.history.versions(rec["id"], camp.gazetteer.communes) == []
 
 
 def test_aggregates_count_the_current_version(api):
@@ -89,7 +89,7 @@ def test_probable_duplicates_are_shown_and_settled(app, api, camp):
     assert r.status_code == 302
     assert camp.households.count([4789]) == 2
     assert camp.households.get(second["id"], [4789]) is None
-    kept = camp.history.versions(second["id"])
+    kept = camp.history.versions(second["id"], camp.gazetteer.communes)
     assert kept[0]["removed"] and kept[0]["record"]["head_name"] == "BUI VAN AN"
     assert 'class="card dup"' not in reviewer.get("/review").get_data(as_text=True)
 

@@ -35,7 +35,7 @@ def test_a_damaged_data_file_is_a_clear_503_and_its_error_log_holds_no_personal_
     """A file damaged from outside fails its commune only, with a message an operator can act on.
 
     A submission may still be taken into the commune's change log (it is whole on disk);
-    reading the commune, and folding its log, find the damage and say so.
+    reading the commune, and compacting its log, find the damage and say so.
     """
     auth = {"Authorization": f"Bearer {tokens['department']}"}
     assert requests.post(live_server.url + "/api/v1/households", json=household(), headers=auth,
