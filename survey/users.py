@@ -17,6 +17,7 @@ from typing import Callable, Mapping
 from tinydb.table import Document
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .codes import is_code
 from .gazetteer import Gazetteer
 from .storage import Collection
 
@@ -79,7 +80,9 @@ class UserStore:
                 raise AccountError("role agency needs --unit, the code of a reporting agency")
             return unit  # type: ignore[return-value]
         if isinstance(unit, str):
-            unit = int(unit) if unit.isdigit() else -1
+            if not is_code(unit):
+                raise AccountError(f"unit must be a unit code of digits 0-9, not {unit!r}")
+            unit = int(unit)
         if role == "department":
             if unit not in (None, g.province.code):
                 raise AccountError(f"a department account covers the province ({g.province.code})")

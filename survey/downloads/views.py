@@ -9,6 +9,7 @@ from exports.aggregate import LEVELS
 
 from ..auth import login_required, roles_required
 from ..campaign import campaign
+from ..codes import is_code
 from ..i18n import LANGS, current_lang
 from ..scope import ScopeError, communes_in_scope
 from . import bp
@@ -33,7 +34,7 @@ def _lang() -> str:
 
 def _filename(stem: str, ext: str) -> str:
     camp = campaign()
-    parts = [stem, *(f"{k}{request.args[k]}" for k in ("district", "commune") if request.args.get(k)),
+    parts = [stem, *(f"{k}{request.args[k]}" for k in ("district", "commune") if is_code(request.args.get(k))),
              camp.today().isoformat()]
     return "-".join(parts) + "." + ext
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import g, make_response, redirect, render_template, request, url_for
 
 from .. import auth
@@ -18,10 +20,18 @@ def _home_for(role: str) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: a login link must not send the officer elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only same-site paths: a login link must not send the officer elsewhere.
+
+    Browsers drop tabs and line breaks from a Location ("/%09/evil.example" is
+    "//evil.example" to them), so the check runs on the path as a browser would read it.
+    """
+    if not target:
+        return None
+    path = "".join(ch for ch in target if ch.isprintable() and not ch.isspace())
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None
+    parts = urlsplit(path)
+    return path if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from ..accounts import AccountLog, create, may_manage, read_account_rows, reset_password, set_active
 from ..auth import check_csrf, roles_required
 from ..campaign import campaign
+from ..codes import is_code
 from ..i18n import current_lang
 from ..text import clean
 from ..users import ROLES, AccountError
@@ -23,10 +24,9 @@ def _unit(value: str | None) -> int | str | None:
     value = (value or "").strip()
     if not value:
         return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return value.upper()  # an agency's code (SYT, UBND-148); check_unit says if it is one
+    # digits are a commune or district; anything else an agency's code (SYT, UBND-148) or a
+    # mistake ("4831.9", "²"), which check_unit refuses with the reason
+    return int(value) if is_code(value) else value.upper()
 
 
 def _managed() -> list[dict]:
