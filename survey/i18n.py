@@ -71,6 +71,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_found": {"vi": "Không tìm thấy trang.", "en": "Page not found."},
     "csrf": {"vi": "Phiên làm việc đã hết hạn, vui lòng gửi lại.", "en": "The form expired; please submit it again."},
     "signed_in_as": {"vi": "Đăng nhập: {user}", "en": "Signed in: {user}"},
+    "dup_distinct": {"vi": "Hãy chọn ít nhất hai phiếu khác nhau của một nhóm có thể trùng lặp.",
+                     "en": "Choose at least two different records of one probable-duplicate group."},
+    "dup_not_group": {"vi": "Các phiếu này không phải một nhóm có thể trùng lặp (hoặc nhóm đã được xử lý).",
+                      "en": "These records are not one probable-duplicate group (or it was settled already)."},
     # reporting: dashboard, agency reports, settings, the province report
     "dashboard": {"vi": "Theo dõi", "en": "Dashboard"},
     "dashboard_title": {"vi": "Theo dõi cài đặt Bluezone", "en": "Bluezone installation dashboard"},

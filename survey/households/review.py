@@ -15,7 +15,7 @@ from tinydb.table import Document
 from ..storage import SERVER_FIELDS, Collection, HouseholdStore
 from ..text import fold, place_key
 
-__all__ = ["History", "Flags", "probable_duplicates", "changes_between"]
+__all__ = ["History", "Flags", "probable_duplicates", "changes_between", "NotDuplicates", "current_group"]
 
 
 def changes_between(before: dict, after: dict | None) -> dict[str, list]:
@@ -114,3 +114,27 @@ def probable_duplicates(store: HouseholdStore, communes: Iterable[int],
         if len(records) > 1 and len(officers) > 1 and ids not in dismissed:
             found.append(sorted(records, key=lambda r: r["created_at"]))
     return sorted(found, key=lambda g: (g[0]["commune_code"], g[0]["hamlet"]))
+
+
+class NotDuplicates(ValueError):
+    """Records a reviewer named are not one current probable-duplicate group; ``key`` says why."""
+
+    def __init__(self, key: str, status: int):
+        super().__init__(key)
+        self.key, self.status = key, status
+
+
+def current_group(store: HouseholdStore, ids: list[str], communes: Iterable[int],
+                  dismissed: set[frozenset[str]]) -> list[dict]:
+    """The records ``ids`` (oldest first) if they are distinct and all of one listed group.
+
+    The review form sends the ids of a group, but a form can be rewritten: one record
+    named twice, or two unrelated ones, must not be settled as duplicates of each other.
+    """
+    if len(ids) < 2 or len(set(ids)) != len(ids):
+        raise NotDuplicates("dup_distinct", 400)
+    wanted = set(ids)
+    for group in probable_duplicates(store, communes, dismissed):
+        if wanted <= {r["id"] for r in group}:
+            return [r for r in group if r["id"] in wanted]
+    raise NotDuplicates("dup_not_group", 409)

@@ -9,8 +9,8 @@ from ..auth import check_csrf, login_required, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post
 from ..households.service import OutsideArea, correct, remove_duplicate
-from ..i18n import current_lang
-from ..households.review import probable_duplicates
+from ..i18n import current_lang, gettext
+from ..households.review import NotDuplicates, current_group, probable_duplicates
 from ..text import clean
 from . import bp
 from .household import render_form
@@ -97,9 +97,11 @@ def settle_duplicates():
     check_csrf()
     camp = campaign()
     ids = request.form.getlist("ids")
-    records = [_record(i) for i in ids]
-    if len(records) < 2:
-        abort(400, description="choose the records of one group")
+    communes = sorted({_record(i)["commune_code"] for i in set(ids)})  # 404 outside the area
+    try:
+        records = current_group(camp.households, ids, communes, camp.flags.dismissed())
+    except NotDuplicates as exc:
+        abort(exc.status, description=gettext(exc.key))
     if request.form.get("decision") == "keep":
         camp.flags.dismiss(ids, g.user.username, camp.stamp())
     elif request.form.get("decision") == "remove":

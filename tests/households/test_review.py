@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from ..conftest import as_user, csrf, household
 
 
@@ -116,3 +118,41 @@ def test_history_and_flags_through_the_api(app, api, camp):
     assert [f["record_id"] for f in api.get("/api/v1/review/flags", user="officer").get_json()["items"]] == [rec["id"]]
     assert api.get("/api/v1/review/flags", user="officer2").get_json()["items"] == []
     assert api.get(f"/api/v1/households/{rec['id']}/history", user="officer2").status_code == 404
+
+
+def _settle(reviewer, ids, decision="remove"):
+    return reviewer.post("/review/duplicates", data={"ids": ids, "decision": decision,
+                                                     "csrf_token": csrf(reviewer, "/review")})
+
+
+def test_one_record_named_twice_is_not_a_duplicate_group(app, api, camp):
+    """ids=X&ids=X would remove X "as a duplicate of X": refused, X stays."""
+    a = submit(api, user="officer", head_name="Đinh Văn Sơn")
+    submit(api, user="department", head_name="Đinh Văn Sơn")
+    response = _settle(as_user(app, "district"), [a["id"], a["id"]])
+    assert response.status_code == 400
+    assert "khác nhau" in response.get_data(as_text=True)
+    assert camp.households.get(a["id"], [4789]) is not None
+    assert camp.history.versions(a["id"]) == []
+
+
+@pytest.mark.parametrize("decision", ["remove", "keep"])
+def test_unrelated_records_cannot_be_settled_as_duplicates(app, api, camp, decision):
+    """Two records that are no probable-duplicate group: refused with the reason, both stay."""
+    a = submit(api, user="officer", head_name="Đinh Văn Sơn")
+    b = submit(api, user="department", head_name="Xa Thị Hoa")
+    response = _settle(as_user(app, "district"), [a["id"], b["id"]], decision)
+    assert response.status_code == 409
+    assert "không phải một nhóm" in response.get_data(as_text=True)
+    assert camp.households.count([4789]) == 2
+    assert camp.flags.dismissed() == set()
+
+
+def test_a_group_already_kept_cannot_then_be_removed(app, api, camp):
+    """Once judged different households, the pair is no current group any more."""
+    a = submit(api, user="officer", head_name="Đinh Văn Sơn")
+    b = submit(api, user="department", head_name="Đinh Văn Sơn")
+    reviewer = as_user(app, "district")
+    assert _settle(reviewer, [a["id"], b["id"]], "keep").status_code == 302
+    assert _settle(reviewer, [a["id"], b["id"]], "remove").status_code == 409
+    assert camp.households.count([4789]) == 2
