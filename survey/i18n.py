@@ -75,6 +75,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "en": "Choose at least two different records of one probable-duplicate group."},
     "dup_not_group": {"vi": "Các phiếu này không phải một nhóm có thể trùng lặp (hoặc nhóm đã được xử lý).",
                       "en": "These records are not one probable-duplicate group (or it was settled already)."},
+    "no_open_flag": {"vi": "Phiếu này không có yêu cầu sửa nào đang chờ.",
+                     "en": "This record has no open request for correction."},
+    "checked_saved": {"vi": "Đã ghi nhận: đã kiểm tra, không cần sửa.", "en": "Recorded: checked, no change needed."},
+    "checked_button": {"vi": "Đã kiểm tra, không cần sửa", "en": "Checked, no change needed"},
+    "checked_no_change": {"vi": "đã kiểm tra, không sửa", "en": "checked, no change"},
     # reporting: dashboard, agency reports, settings, the province report
     "dashboard": {"vi": "Theo dõi", "en": "Dashboard"},
     "dashboard_title": {"vi": "Theo dõi cài đặt Bluezone", "en": "Bluezone installation dashboard"},

@@ -67,13 +67,14 @@ class Flags:
         self._shard(record["commune_code"]).put(record["id"], doc)
         return doc
 
-    def resolve(self, record_id: str, commune_code: int, by: str, at: str) -> dict | None:
-        """Close an open flag when the record is corrected; None if there was none."""
+    def resolve(self, record_id: str, commune_code: int, by: str, at: str,
+                status: str = "corrected") -> dict | None:
+        """Close an open flag (corrected, or checked with no change); None if there was none."""
         shard = self._shard(commune_code)
         doc = shard.get(record_id)
         if doc is None or doc["status"] != "open":
             return None
-        doc.update(status="corrected", resolved_by=by, resolved_at=at)
+        doc.update(status=status, resolved_by=by, resolved_at=at)
         shard.put(record_id, doc)
         return doc
 

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post
-from ..households.service import OutsideArea, correct, remove_duplicate
+from ..households.service import NoOpenFlag, OutsideArea, confirm_unchanged, correct, remove_duplicate
 from ..i18n import current_lang, gettext
 from ..households.review import NotDuplicates, current_group, probable_duplicates
 from ..text import clean
@@ -62,6 +62,22 @@ def flag_household(record_id: str):
     else:
         camp.flags.flag(record, reason, g.user.username, camp.stamp())
         flash("Đã gửi lại cho cán bộ nhập." if current_lang() == "vi" else "Sent back to the officer.", "ok")
+    return redirect(url_for("pages.household_detail", record_id=record_id))
+
+
+@bp.post("/households/<record_id>/checked")
+@login_required
+def household_checked(record_id: str):
+    """The officer answers a flag with "checked, no change"; the history keeps it."""
+    check_csrf()
+    camp = campaign()
+    try:
+        confirm_unchanged(camp, g.user, _record(record_id))
+    except OutsideArea:
+        abort(403)
+    except NoOpenFlag:
+        abort(409, description=gettext("no_open_flag"))
+    flash(gettext("checked_saved"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
 
