@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(limits.refuse_oversized_stream)
     app.before_request(_remember_lang)
     app.before_request(auth.load_user)
+    app.before_request(auth.require_password_change)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,

@@ -36,6 +36,7 @@ API = [
     # Roles without an agency are refused first; the others get the validation answer.
     ("POST", "/api/v1/agency-reports", "empty", (403, 403, 422, 422, 422), 422),
     ("GET", "/api/v1/session", None, (200, 200, 200, 200, 200), 200),
+    ("POST", "/api/v1/password", "empty", (422, 422, 422, 422, 422), 422),
     ("GET", "/exports/aggregates.csv?commune=4789", None, (200, 403, 200, 403, 200), 403),
     ("GET", "/exports/aggregates.xlsx?district=148", None, (403, 403, 200, 403, 200), 403),
     ("GET", "/exports/households.csv", None, (403, 403, 200, 200, 200), 403),
@@ -70,6 +71,8 @@ PAGES = [
     ("POST", "/agencies", "empty", (403, 403, 403, 403, 422), 403),
     ("GET", "/agency-report", None, (403, 403, 200, 200, 200), 200),
     ("POST", "/agency-report", "empty", (403, 403, 422, 422, 422), 422),
+    ("GET", "/password", None, (200, 200, 200, 200, 200), 200),
+    ("POST", "/password", "empty", (422, 422, 422, 422, 422), 422),
     ("GET", "/settings", None, (403, 403, 403, 403, 200), 403),
     ("POST", "/settings", "empty", (403, 403, 403, 403, 422), 403),
 ]
