@@ -61,8 +61,8 @@ def create(camp: Campaign, log: AccountLog, actor: User, username: str, full_nam
     """Create an account with a one-time password, which is returned to hand to its owner."""
     unit = _check(camp, actor, role, unit)
     password = secrets.token_urlsafe(9)
-    camp.users.add(username, password, role, unit, full_name, one_time=True)
-    log.add(actor.username, camp.stamp(), "create", username, f"{role} {unit} {full_name}".strip())
+    doc = camp.users.add(username, password, role, unit, full_name, one_time=True)
+    log.add(actor.username, camp.stamp(), "create", username, f"{role} {unit} {doc['full_name']}".strip())
     return password
 
 

@@ -24,7 +24,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .codes import is_code
 from .gazetteer import Gazetteer
-from .i18n import MESSAGES
+from .i18n import MESSAGES, gettext
+from .text import BadText, human_text
 from .storage import Collection
 
 __all__ = ["ROLES", "User", "UserStore", "AccountError", "PasswordRefused", "check_password"]
@@ -119,6 +120,10 @@ class UserStore:
         if not USERNAME.match(username):
             raise AccountError("a username is 2-40 characters: a-z, 0-9, '.', '_' or '-'")
         check_password(password)
+        try:
+            full_name = human_text(full_name)
+        except BadText as exc:
+            raise AccountError(f"full name: {gettext('bad_chars', chars=exc.chars)}") from None
         unit = self.check_unit(role, unit)
         doc = {"username": username, "role": role, "unit": unit, "full_name": full_name,
                "password": generate_password_hash(password), "active": True, "generation": 0,

@@ -9,7 +9,6 @@ from ..auth import check_csrf, roles_required
 from ..campaign import campaign
 from ..codes import is_code
 from ..i18n import current_lang
-from ..text import clean
 from ..users import ROLES, AccountError
 from . import bp
 
@@ -51,7 +50,7 @@ def _create_rows(rows: list[dict]) -> tuple[list[tuple[str, str]], list[str]]:
     for n, row in enumerate(rows, 1):
         try:
             password = create(camp, _log(), g.user, row.get("username", "").strip().lower(),
-                              clean(row.get("full_name", "")), row.get("role", "").strip(), _unit(row.get("unit")))
+                              row.get("full_name", ""), row.get("role", "").strip(), _unit(row.get("unit")))
             made.append((row["username"].strip().lower(), password))
         except (AccountError, PermissionError) as exc:
             errors.append(f"{n}. {row.get('username', '')}: {exc}")

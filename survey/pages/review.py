@@ -11,7 +11,7 @@ from ..forms import from_form_post
 from ..households.service import NoOpenFlag, OutsideArea, confirm_unchanged, correct, remove_duplicate
 from ..i18n import current_lang, gettext
 from ..households.review import NotDuplicates, current_group, probable_duplicates
-from ..text import clean
+from ..text import BadText, human_text
 from . import bp
 from .household import render_form
 
@@ -56,7 +56,11 @@ def flag_household(record_id: str):
     check_csrf()
     camp = campaign()
     record = _record(record_id)
-    reason = clean(request.form.get("reason", ""))[:300]
+    try:
+        reason = human_text(request.form.get("reason", ""))[:300]
+    except BadText as exc:
+        flash(gettext("bad_chars", chars=exc.chars), "error")
+        return redirect(url_for("pages.household_detail", record_id=record_id))
     if not reason:
         flash("Cần ghi lý do." if current_lang() == "vi" else "A reason is needed.", "error")
     else:
