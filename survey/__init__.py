@@ -10,7 +10,7 @@ from flask import Flask, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, campaign, cli, errors, limits
+from . import auth, campaign, cli, errors, limits, logs
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
 from .i18n import LANGS, client_messages, current_lang, gettext
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(downloads_bp)
     errors.register(app)
     cli.register(app)
+    logs.install(app)
 
     app.before_request(limits.refuse_oversized_stream)
     app.before_request(_remember_lang)
