@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CodeError", "parse_code", "is_code"]
+__all__ = ["CodeError", "is_code", "parse_code"]
 
 _CODE = re.compile(r"[0-9]{1,9}")
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, request
 from gunicorn.glogging import Logger
 
-__all__ = ["ROUTE", "redact_target", "install", "RedactingLogger"]
+__all__ = ["ROUTE", "RedactingLogger", "install", "redact_target"]
 
 ROUTE = "survey.route"
 _TARGET = re.compile(r"(?:([a-z][a-z0-9+.-]*://[^/\s'\"]*)|(?<![\w.:]))(/[^\s'\"]*)", re.IGNORECASE)
@@ -54,7 +54,7 @@ def _scrub(value: Any) -> Any:
 class RedactingLogger(Logger):
     """gunicorn's logger, printing route templates and no query strings or request targets."""
 
-    def atoms(self, resp, req, environ, request_time):  # noqa: D102 (gunicorn's hook)
+    def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         route = environ.get(ROUTE) or redact_target(environ.get("PATH_INFO") or "/")
         atoms.update({"U": route, "q": "-", "f": "-",

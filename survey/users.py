@@ -25,8 +25,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .codes import is_code
 from .gazetteer import Gazetteer
 from .i18n import MESSAGES, gettext
-from .text import BadText, human_text
 from .storage import Collection
+from .text import BadText, human_text
 
 __all__ = ["ROLES", "User", "UserStore", "AccountError", "PasswordRefused", "check_password"]
 

@@ -8,9 +8,9 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post
+from ..households.review import NotDuplicates, current_group, probable_duplicates
 from ..households.service import NoOpenFlag, OutsideArea, confirm_unchanged, correct, remove_duplicate
 from ..i18n import current_lang, gettext
-from ..households.review import NotDuplicates, current_group, probable_duplicates
 from ..text import BadText, human_text
 from . import bp
 from .household import render_form

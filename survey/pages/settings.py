@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..reporting.agencies import AgencySchema
 from ..auth import check_csrf, roles_required
 from ..campaign import campaign
 from ..codes import is_code
 from ..i18n import current_lang, gettext
+from ..reporting.agencies import AgencySchema
 from . import bp
 
 _SETTINGS = ("start", "agency_deadline", "province_deadline", "target_pct", "stale_days")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from pathlib import Path
 
 import requests
 
@@ -96,7 +97,7 @@ def test_the_access_log_names_routes_not_accounts(live_server):
                       timeout=30).status_code == 200
         assert s.get(live_server.url + "/accounts/district2/nothing-here", timeout=30).status_code == 404
     live_server.stop()
-    log = open(live_server.log.name, encoding="utf-8").read()
+    log = Path(live_server.log.name).read_text(encoding="utf-8")
     assert '"POST /accounts/<username>/reset" 200' in log
     assert '"GET /accounts/…" 404' in log
     for name in ("officer2", "district2", "department"):
@@ -116,7 +117,7 @@ def test_the_error_log_keeps_no_request_target_or_query(data_dir, tokens, monkey
             sock.recv(1024)  # the worker is killed at its timeout and the connection closes
     finally:
         server.stop()
-    log = open(server.log.name, encoding="utf-8").read()
+    log = Path(server.log.name).read_text(encoding="utf-8")
     assert "Error handling request" in log  # the failure is logged...
     for value in ("district=148", "B%C3%ADm", "?"):
         assert value not in log, f"{value!r} found in the server log"  # ...without what it asked for
