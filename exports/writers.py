@@ -31,22 +31,20 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_FIRST = frozenset(_FORMULA_START)
 # A trigger where a spreadsheet splitting on any separator would start a cell.
 _AFTER_SEPARATOR = re.compile(r"([,;\t\r\n] *)(?=[=+\-@])")
-_SEPARATORS = re.compile(r"[,;\t\r\n]")
 
 
 def safe_cell(value: Any) -> Any:
     """Neutralise text a spreadsheet would take as a formula; other values pass as they are."""
     if type(value) is not str:
         return value
-    if _SEPARATORS.search(value):
-        value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    value = _AFTER_SEPARATOR.sub(r"\1'", value)
     return "'" + value if value[:1] in _FORMULA_FIRST else value
 
 
 def _safe_row(row: Iterable[Any]) -> list:
     """``safe_cell`` over a row, with a fast path: it runs for every cell of a province's export."""
-    return [safe_cell(v) if type(v) is str and (v[:1] in _FORMULA_FIRST or _SEPARATORS.search(v)) else v
-            for v in row]
+    first, inner = _FORMULA_FIRST, _AFTER_SEPARATOR.search
+    return [safe_cell(v) if type(v) is str and (v[:1] in first or inner(v)) else v for v in row]
 
 
 class _Line(io.StringIO):

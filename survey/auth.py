@@ -7,7 +7,7 @@ import hmac
 import secrets
 from typing import Callable
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import Response, abort, g, redirect, request, session, url_for
 
 from .campaign import campaign
 from .errors import json_error
@@ -120,7 +120,7 @@ _BEFORE_CHANGE = frozenset({"pages.change_password", "api.change_password", "pag
                             "static", "healthz", "pages.service_worker", "pages.manifest"})
 
 
-def require_password_change():
+def require_password_change() -> Response | None:
     """A one-time password leads to the change-password page and nowhere else until changed."""
     user = g.get("user")
     if user is None or not user.must_change or request.endpoint in _BEFORE_CHANGE:

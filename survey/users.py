@@ -225,12 +225,12 @@ class UserStore:
 
     def change_password(self, username: str, current: str, new: str) -> User:
         """The holder's own change: the current password is needed, the new one must differ."""
-        if self.authenticate(username, current) is None:
-            raise PasswordRefused("password_wrong")
         if new == current:
             raise PasswordRefused("password_same")
         if len(new) < 8:
             raise PasswordRefused("password_short")
+        if self.authenticate(username, current) is None:
+            raise PasswordRefused("password_wrong")
         self.update(username, password=new, must_change=False, revoke=True)
         return self.load(username)  # type: ignore[return-value]
 
