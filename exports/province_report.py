@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .writers import safe_cell
+_FORMULA_FIRST = frozenset("=+-@")
 
 __all__ = ["province_report_xlsx", "SHEETS", "SUMMARY_LABELS"]
 
@@ -97,9 +97,11 @@ def _table(ws: Worksheet, headings: list[str], rows: list[list[Any]], formats: l
     for cell in ws[header_row]:
         cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEAD_FILL, _WRAP, _BOX
     for values in rows + ([total] if total else []):
-        ws.append([safe_cell(v) for v in values])
+        ws.append(values)
         for cell, fmt in zip(ws[ws.max_row], formats):
             cell.border = _BOX
+            if isinstance(cell.value, str) and cell.value[:1] in _FORMULA_FIRST:
+                cell.data_type, cell.quotePrefix = "s", True  # text, never a formula
             if fmt:
                 cell.number_format = fmt
     if total:

@@ -1,8 +1,11 @@
 """CSV, XLSX and JSON writers: tables in, bytes out; they know nothing of the survey.
 
-CSV is UTF-8 with a BOM so that Excel shows Vietnamese as written. Text cells that a
-spreadsheet would run as a formula (starting with = + - @ or a control character) are
-prefixed with an apostrophe: a household's name must never become a command.
+CSV is UTF-8 with a BOM so that Excel shows Vietnamese as written. A household's name must
+never become a command, whatever list separator the spreadsheet uses (Excel in Vietnamese
+splits on ";", since "," is the decimal mark, and does not honour quotes in mid-field): every
+text field is quoted, and wherever a cell could begin (at the start, or after any ",", ";",
+tab or line break) a = + - @ gets an apostrophe before it. In XLSX, text is stored as text
+with the cell's quotePrefix style instead (``xlsx.py``): no formula, no stray apostrophe.
 Household lists are streamed row by row, so memory stays bounded whatever the size.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -23,18 +27,22 @@ __all__ = ["safe_cell", "csv_rows", "xlsx_sheets", "xlsx_bytes", "xlsx_file", "j
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_FIRST = frozenset(_FORMULA_START)
+# A trigger where a spreadsheet splitting on any separator would start a cell.
+_AFTER_SEPARATOR = re.compile(r"([,;\t\r\n] *)(?=[=+\-@])")
 
 
 def safe_cell(value: Any) -> Any:
     """Neutralise text a spreadsheet would take as a formula; other values pass as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if type(value) is not str:
+        return value
+    value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    return "'" + value if value[:1] in _FORMULA_FIRST else value
 
 
 def _safe_row(row: Iterable[Any]) -> list:
-    """``safe_cell`` over a row, inlined: it runs for every cell of a province's export."""
-    return ["'" + v if type(v) is str and v[:1] in _FORMULA_FIRST else v for v in row]
+    """``safe_cell`` over a row, with a fast path: it runs for every cell of a province's export."""
+    first, inner = _FORMULA_FIRST, _AFTER_SEPARATOR.search
+    return [safe_cell(v) if type(v) is str and (v[:1] in first or inner(v)) else v for v in row]
 
 
 class _Line(io.StringIO):
@@ -50,7 +58,7 @@ class _Line(io.StringIO):
 def csv_rows(headings: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """CSV text in chunks: BOM and heading first, then one chunk per 500 rows."""
     buf = _Line()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(headings)
     yield BOM + buf.take()
     batch: list[list] = []
@@ -68,10 +76,10 @@ def xlsx_sheets(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], 
                 out: IO[bytes]) -> None:
     """Write sheets (title, headings, rows, column widths) to ``out`` in constant memory.
 
-    Headings are bold and frozen so they stay on screen and on every printed page.
+    Headings are bold and frozen so they stay on screen and on every printed page. Text
+    goes in as it is: the XLSX writer stores it as text, never as a formula.
     """
-    write_workbook([(title, headings, (_safe_row(row) for row in rows), widths)
-                    for title, headings, rows, widths in sheets], out)
+    write_workbook(sheets, out)
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], list[int]]]) -> bytes:

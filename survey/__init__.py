@@ -10,7 +10,7 @@ from flask import Flask, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, campaign, cli, errors
+from . import auth, campaign, cli, errors, limits, logs
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
 from .i18n import LANGS, client_messages, current_lang, gettext
@@ -46,9 +46,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(downloads_bp)
     errors.register(app)
     cli.register(app)
+    logs.install(app)
 
+    app.before_request(limits.refuse_oversized_stream)
     app.before_request(_remember_lang)
     app.before_request(auth.load_user)
+    app.before_request(auth.require_password_change)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,

@@ -22,7 +22,8 @@ from .users import AccountError, User
 if TYPE_CHECKING:
     from .campaign import Campaign
 
-__all__ = ["may_manage", "AccountLog", "create", "reset_password", "set_active", "read_account_rows"]
+__all__ = ["may_manage", "AccountLog", "create", "reset_password", "set_active", "read_account_rows",
+           "change_own_password"]
 
 
 def may_manage(actor: User, role: str, unit: int | None, gazetteer) -> bool:
@@ -63,8 +64,8 @@ def create(camp: Campaign, log: AccountLog, actor: User, username: str, full_nam
     """Create an account with a one-time password, which is returned to hand to its owner."""
     unit = _check(camp, actor, role, unit)
     password = secrets.token_urlsafe(9)
-    camp.users.add(username, password, role, unit, full_name)
-    log.add(actor.username, camp.stamp(), "create", username, f"{role} {unit} {full_name}".strip())
+    doc = camp.users.add(username, password, role, unit, full_name, one_time=True)
+    log.add(actor.username, camp.stamp(), "create", username, f"{role} {unit} {doc['full_name']}".strip())
     return password
 
 
@@ -77,21 +78,35 @@ def _existing(camp: Campaign, actor: User, username: str) -> dict:
 
 
 def reset_password(camp: Campaign, log: AccountLog, actor: User, username: str) -> str:
-    """A new one-time password for an account the actor manages."""
+    """A new one-time password for an account the actor manages; its sessions and tokens end."""
     _existing(camp, actor, username)
     password = secrets.token_urlsafe(9)
-    camp.users.update(username, password=password)
+    camp.users.update(username, password=password, must_change=True, revoke=True)
     log.add(actor.username, camp.stamp(), "reset_password", username)
     return password
 
 
 def set_active(camp: Campaign, log: AccountLog, actor: User, username: str, active: bool) -> None:
-    """Deactivate (or reactivate) an account; a deactivated one can neither log in nor use tokens."""
+    """Deactivate (or reactivate) an account; a deactivated one can neither log in nor use tokens.
+
+    Deactivation ends its sessions and tokens for good: reactivating does not revive them.
+    """
     if username == actor.username and not active:
         raise AccountError("you cannot deactivate your own account")
     _existing(camp, actor, username)
-    camp.users.update(username, active=active)
+    camp.users.update(username, active=active, revoke=not active)
     log.add(actor.username, camp.stamp(), "activate" if active else "deactivate", username)
+
+
+def change_own_password(camp: Campaign, username: str, address: str, current: str, new: str) -> User:
+    """The holder's change, counted like a login attempt so it cannot be used to guess
+    passwords (raises Throttled or PasswordRefused); the account's other credentials end."""
+    attempt = camp.logins.begin(username, address)
+    user = camp.users.change_password(username, current, new)
+    camp.logins.succeeded(username, address, attempt)
+    log = AccountLog(camp.data_dir)
+    log.add(username, camp.stamp(), "change_password", username)
+    return user
 
 
 _COLUMNS = {"username": "username", "ten dang nhap": "username", "full_name": "full_name",

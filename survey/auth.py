@@ -7,12 +7,15 @@ import hmac
 import secrets
 from typing import Callable
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import Response, abort, g, redirect, request, session, url_for
 
 from .campaign import campaign
+from .errors import json_error
+from .i18n import gettext
 from .users import User
 
-__all__ = ["load_user", "login_required", "roles_required", "csrf_token", "check_csrf", "login", "logout"]
+__all__ = ["load_user", "login_required", "roles_required", "csrf_token", "check_csrf", "login", "logout",
+           "require_password_change"]
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -27,7 +30,14 @@ def load_user() -> None:
         return
     username = session.get("user")
     if username:
-        g.user = campaign().users.load(username)
+        user = campaign().users.load(username)
+        # a session made before a reset, deactivation or logout carries an old generation
+        if user is not None and session.get("gen") == _generation(user):
+            g.user = user
+
+
+def _generation(user: User) -> list[int]:
+    return [user.generation, user.sessions]
 
 
 def current_user() -> User | None:
@@ -39,6 +49,7 @@ def login(user: User) -> None:
     lang = session.get("lang")
     session.clear()
     session["user"] = user.username
+    session["gen"] = _generation(user)
     session["csrf"] = secrets.token_urlsafe(24)
     if lang:
         session["lang"] = lang
@@ -46,7 +57,9 @@ def login(user: User) -> None:
 
 
 def logout() -> None:
-    """End the session, keeping only the language choice."""
+    """End the session, and every copy of its cookie, keeping only the language choice."""
+    if g.get("user") is not None and not g.get("via_token"):
+        campaign().users.end_sessions(g.user.username)
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -100,3 +113,18 @@ def check_csrf() -> None:
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent, expected):
         abort(400, description="csrf")
+
+
+# What an account signed in with a one-time password may still reach.
+_BEFORE_CHANGE = frozenset({"pages.change_password", "api.change_password", "pages.logout", "pages.login",
+                            "static", "healthz", "pages.service_worker", "pages.manifest"})
+
+
+def require_password_change() -> Response | None:
+    """A one-time password leads to the change-password page and nowhere else until changed."""
+    user = g.get("user")
+    if user is None or not user.must_change or request.endpoint in _BEFORE_CHANGE:
+        return None
+    if _is_api() or g.get("via_token") or not request.accept_mimetypes.accept_html:
+        return json_error(403, gettext("must_change_password"), change_password="/api/v1/password")
+    return redirect(url_for("pages.change_password"))

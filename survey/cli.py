@@ -54,6 +54,17 @@ def new_token(username: str) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@users.command("revoke-tokens")
+@click.argument("username")
+def revoke_tokens(username: str) -> None:
+    """End every API token and session of USERNAME (a lost phone, a leaked script)."""
+    try:
+        count = campaign().users.revoke_tokens(username)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {count} tokens of {username}; its sessions have ended too")
+
+
 def _demo_accounts(camp, path: Path) -> list[tuple[str, str, str]]:
     """Department, district and officer accounts for the demo; passwords saved beside the data."""
     accounts = [("so-tttt", "department", None)]

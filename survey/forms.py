@@ -20,7 +20,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from .gazetteer import Gazetteer
 from .i18n import MESSAGES
-from .text import bad_characters, clean
+from .text import BadText, human_text
 
 __all__ = ["FormDefinition", "load_form", "SchemaFactory"]
 
@@ -118,10 +118,10 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        bad = bad_characters(text)
-        if bad:
-            raise ValidationError(self.bad_chars_message.format(chars=", ".join(bad)))
-        return clean(text, multiline=self.multiline)
+        try:
+            return human_text(text, multiline=self.multiline)
+        except BadText as exc:
+            raise ValidationError(self.bad_chars_message.format(chars=exc.chars)) from None
 
 
 class UUIDText(fields.UUID):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean", "place_key", "fold", "bad_characters"]
+__all__ = ["clean", "place_key", "fold", "bad_characters", "BadText", "human_text"]
 
 # Combining marks that carry the five Vietnamese tones (grave, acute, tilde, hook, dot below).
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
@@ -43,6 +43,23 @@ def bad_characters(value: str) -> list[str]:
         if ch not in "\t\n\r" and unicodedata.category(ch) in _REJECTED_CATEGORIES
     }
     return sorted(found)
+
+
+class BadText(ValueError):
+    """Text holding control or invisible characters; ``chars`` names their code points."""
+
+    def __init__(self, chars: list[str]):
+        super().__init__(", ".join(chars))
+        self.chars = ", ".join(chars)
+
+
+def human_text(value: str, *, multiline: bool = False) -> str:
+    """The one rule for every text a person types (names, addresses, reasons, agency names):
+    control, bidi and zero-width characters refused (BadText names them), stored as NFC."""
+    bad = bad_characters(value)
+    if bad:
+        raise BadText(bad)
+    return clean(value, multiline=multiline)
 
 
 def _syllable_key(word: str) -> str:

@@ -81,9 +81,21 @@ def test_district_staff_export_only_their_district(filled):
     assert len(rows) == 1
 
 
-@pytest.mark.parametrize("value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\t=1"])
+@pytest.mark.parametrize("value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd"])
 def test_formula_like_text_is_neutralised(value):
     assert safe_cell(value) == "'" + value
+
+
+def test_a_leading_tab_is_neutralised_on_both_sides():
+    """Read as tab-separated, the tab starts a new cell: that cell is neutralised too."""
+    assert safe_cell("\t=1") == "'\t'=1"
+
+
+@pytest.mark.parametrize(("value", "safe"), [("Nguyễn;=1+1", "Nguyễn;'=1+1"), ("a, -1", "a, '-1"),
+                                             ("x\t@y", "x\t'@y"), ("=a;+b", "'=a;'+b"),
+                                             ("Xóm 3; số 7", "Xóm 3; số 7"), ("2020-08-16T08:00+07:00", None)])
+def test_formula_triggers_after_any_separator_are_neutralised(value, safe):
+    assert safe_cell(value) == (value if safe is None else safe)
 
 
 def test_formula_injection_never_reaches_a_spreadsheet(api):
@@ -91,8 +103,8 @@ def test_formula_injection_never_reaches_a_spreadsheet(api):
     rows = read_csv(api.get("/exports/households.csv"))
     assert rows[1][rows[0].index("Họ tên chủ hộ")].startswith("'=")
     wb = load_workbook(io.BytesIO(api.get("/exports/households.xlsx").get_data()))
-    values = [c.value for c in wb.active[2]]
-    assert "'=HYPERLINK(\"http://x\")" in values and "'+1" in values
+    cells = {c.value: c for c in wb.active[2]}
+    assert cells["=HYPERLINK(\"http://x\")"].data_type == "s" and cells["+1"].quotePrefix
     assert all(c.data_type != "f" for c in wb.active[2])
 
 

@@ -12,7 +12,7 @@ from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..errors import json_error
 from ..households.records import Conflict
-from ..households.service import OutsideArea, correct, submit
+from ..households.service import NoOpenFlag, OutsideArea, confirm_unchanged, correct, submit
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 from .body import BadBody, json_object
@@ -147,6 +147,23 @@ def household_history(record_id: str):
         return json_error(404, f"no household {record_id} in your area")
     return jsonify({"current": record, "flag": camp.flags.get(record_id, record["commune_code"]),
                     "versions": camp.history.versions(record_id, g.user.communes)})
+
+
+@bp.post("/v1/households/<record_id>/checked")
+@login_required
+def household_checked(record_id: str):
+    """The officer checked a flagged record and it needs no change: the flag closes, on record."""
+    check_csrf()
+    camp = campaign()
+    record = camp.households.get(record_id, sorted(g.user.communes))
+    if record is None:
+        return json_error(404, f"no household {record_id} in your area")
+    try:
+        return jsonify(confirm_unchanged(camp, g.user, record))
+    except OutsideArea:
+        return json_error(403, "you may not change households of this commune")
+    except NoOpenFlag:
+        return json_error(409, "this household has no open review flag")
 
 
 @bp.get("/v1/review/flags")

@@ -78,6 +78,10 @@ def build_spec() -> dict:
                                              "flag": {"type": "object", "nullable": True},
                                              "versions": {"type": "array", "items": {"type": "object"}}}}}}},
                                               "404": _ERROR, **_AUTH_ERRORS}}})
+    spec.path("/api/v1/households/{record_id}/checked", operations={"post": {
+        "summary": "Close the record's open review flag as checked, no change (kept in its history)",
+        "security": [{"bearer": []}], "parameters": id_param,
+        "responses": {"200": {"description": "the closed flag"}, "404": _ERROR, "409": _ERROR, **_AUTH_ERRORS}}})
     spec.path("/api/v1/review/flags", operations={"get": {
         "summary": "Open review flags in scope", "security": [{"bearer": []}],
         "responses": {"200": {"description": "flags", "content": {"application/json": {"schema": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from ..campaign import campaign
+from ..codes import is_code
 from ..i18n import LANGS, current_lang
 
 __all__ = ["CSV", "XLSX", "attachment", "filename", "lang_of_request"]
@@ -22,7 +23,7 @@ def lang_of_request() -> str:
 def filename(stem: str, ext: str) -> str:
     """A file name saying what and when: stem, the unit filters, today."""
     camp = campaign()
-    parts = [stem, *(f"{k}{request.args[k]}" for k in ("district", "commune") if request.args.get(k)),
+    parts = [stem, *(f"{k}{request.args[k]}" for k in ("district", "commune") if is_code(request.args.get(k))),
              camp.today().isoformat()]
     return "-".join(parts) + "." + ext
 

@@ -16,7 +16,7 @@ from ..storage import Collection
 from ..text import fold, place_key
 from .records import SERVER_FIELDS, HouseholdRecords
 
-__all__ = ["History", "Flags", "probable_duplicates", "changes_between"]
+__all__ = ["History", "Flags", "probable_duplicates", "changes_between", "NotDuplicates", "current_group"]
 
 
 def changes_between(before: dict, after: dict | None) -> dict[str, list]:
@@ -79,13 +79,14 @@ class Flags:
         self._shard(record["commune_code"]).put(record["id"], doc)
         return doc
 
-    def resolve(self, record_id: str, commune_code: int, by: str, at: str) -> dict | None:
-        """Close an open flag when the record is corrected; None if there was none."""
+    def resolve(self, record_id: str, commune_code: int, by: str, at: str,
+                status: str = "corrected") -> dict | None:
+        """Close an open flag (corrected, or checked with no change); None if there was none."""
         shard = self._shard(commune_code)
         doc = shard.get(record_id)
         if doc is None or doc["status"] != "open":
             return None
-        doc.update(status="corrected", resolved_by=by, resolved_at=at)
+        doc.update(status=status, resolved_by=by, resolved_at=at)
         shard.put(record_id, doc)
         return doc
 
@@ -126,3 +127,27 @@ def probable_duplicates(store: HouseholdRecords, communes: Iterable[int],
         if len(records) > 1 and len(officers) > 1 and ids not in dismissed:
             found.append(sorted(records, key=lambda r: r["created_at"]))
     return sorted(found, key=lambda g: (g[0]["commune_code"], g[0]["hamlet"]))
+
+
+class NotDuplicates(ValueError):
+    """Records a reviewer named are not one current probable-duplicate group; ``key`` says why."""
+
+    def __init__(self, key: str, status: int):
+        super().__init__(key)
+        self.key, self.status = key, status
+
+
+def current_group(store: HouseholdStore, ids: list[str], communes: Iterable[int],
+                  dismissed: set[frozenset[str]]) -> list[dict]:
+    """The records ``ids`` (oldest first) if they are distinct and all of one listed group.
+
+    The review form sends the ids of a group, but a form can be rewritten: one record
+    named twice, or two unrelated ones, must not be settled as duplicates of each other.
+    """
+    if len(ids) < 2 or len(set(ids)) != len(ids):
+        raise NotDuplicates("dup_distinct", 400)
+    wanted = set(ids)
+    for group in probable_duplicates(store, communes, dismissed):
+        if wanted <= {r["id"] for r in group}:
+            return [r for r in group if r["id"] in wanted]
+    raise NotDuplicates("dup_not_group", 409)

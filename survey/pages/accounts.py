@@ -7,8 +7,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from ..accounts import AccountLog, create, may_manage, read_account_rows, reset_password, set_active
 from ..auth import check_csrf, roles_required
 from ..campaign import campaign
+from ..codes import is_code
 from ..i18n import current_lang
-from ..text import clean
 from ..users import ROLES, AccountError
 from . import bp
 
@@ -23,10 +23,9 @@ def _unit(value: str | None) -> int | str | None:
     value = (value or "").strip()
     if not value:
         return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return value.upper()  # an agency's code (SYT, UBND-148); check_unit says if it is one
+    # digits are a commune or district; anything else an agency's code (SYT, UBND-148) or a
+    # mistake ("4831.9", "²"), which check_unit refuses with the reason
+    return int(value) if is_code(value) else value.upper()
 
 
 def _managed() -> list[dict]:
@@ -51,7 +50,7 @@ def _create_rows(rows: list[dict]) -> tuple[list[tuple[str, str]], list[str]]:
     for n, row in enumerate(rows, 1):
         try:
             password = create(camp, _log(), g.user, row.get("username", "").strip().lower(),
-                              clean(row.get("full_name", "")), row.get("role", "").strip(), _unit(row.get("unit")))
+                              row.get("full_name", ""), row.get("role", "").strip(), _unit(row.get("unit")))
             made.append((row["username"].strip().lower(), password))
         except (AccountError, PermissionError) as exc:
             errors.append(f"{n}. {row.get('username', '')}: {exc}")

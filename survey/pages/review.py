@@ -8,10 +8,10 @@ from marshmallow import ValidationError
 from ..auth import check_csrf, login_required, roles_required
 from ..campaign import campaign
 from ..forms import from_form_post
-from ..households.review import probable_duplicates
-from ..households.service import OutsideArea, correct, remove_duplicate
-from ..i18n import current_lang
-from ..text import clean
+from ..households.review import NotDuplicates, current_group, probable_duplicates
+from ..households.service import NoOpenFlag, OutsideArea, confirm_unchanged, correct, remove_duplicate
+from ..i18n import current_lang, gettext
+from ..text import BadText, human_text
 from . import bp
 from .household import render_form
 
@@ -56,12 +56,32 @@ def flag_household(record_id: str):
     check_csrf()
     camp = campaign()
     record = _record(record_id)
-    reason = clean(request.form.get("reason", ""))[:300]
+    try:
+        reason = human_text(request.form.get("reason", ""))[:300]
+    except BadText as exc:
+        flash(gettext("bad_chars", chars=exc.chars), "error")
+        return redirect(url_for("pages.household_detail", record_id=record_id))
     if not reason:
         flash("Cần ghi lý do." if current_lang() == "vi" else "A reason is needed.", "error")
     else:
         camp.flags.flag(record, reason, g.user.username, camp.stamp())
         flash("Đã gửi lại cho cán bộ nhập." if current_lang() == "vi" else "Sent back to the officer.", "ok")
+    return redirect(url_for("pages.household_detail", record_id=record_id))
+
+
+@bp.post("/households/<record_id>/checked")
+@login_required
+def household_checked(record_id: str):
+    """The officer answers a flag with "checked, no change"; the history keeps it."""
+    check_csrf()
+    camp = campaign()
+    try:
+        confirm_unchanged(camp, g.user, _record(record_id))
+    except OutsideArea:
+        abort(403)
+    except NoOpenFlag:
+        abort(409, description=gettext("no_open_flag"))
+    flash(gettext("checked_saved"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
 
@@ -97,9 +117,11 @@ def settle_duplicates():
     check_csrf()
     camp = campaign()
     ids = request.form.getlist("ids")
-    records = [_record(i) for i in ids]
-    if len(records) < 2:
-        abort(400, description="choose the records of one group")
+    communes = sorted({_record(i)["commune_code"] for i in set(ids)})  # 404 outside the area
+    try:
+        records = current_group(camp.households, ids, communes, camp.flags.dismissed())
+    except NotDuplicates as exc:
+        abort(exc.status, description=gettext(exc.key))
     if request.form.get("decision") == "keep":
         camp.flags.dismiss(ids, g.user.username, camp.stamp())
     elif request.form.get("decision") == "remove":
