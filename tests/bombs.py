@@ -72,18 +72,22 @@ def _rebuilt(parts: dict[str, bytes], replaced: dict[str, Member]) -> bytes:
     return zip_of(members)
 
 
-def dimension_bomb() -> bytes:
-    """About 5 KB: headings and one row (members "many"), the sheet claiming A1:XFD1048576."""
-    parts = workbook_members([HEADINGS, [4789, "Xóm Mới", "Bùi Văn An", "many", 1, 0, 1, "2020-08-15"]])
-    sheet = parts["xl/worksheets/sheet1.xml"]
-    parts["xl/worksheets/sheet1.xml"] = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:XFD1048576"', sheet)
-    return _rebuilt(parts, {})
+def dimension_bomb(rows: int = 50_000) -> bytes:
+    """About 5 KB: headings, then ``rows`` empty rows, the sheet claiming A1:XFD1048576.
+
+    A reader that trusts the claim pads every row to 16,384 cells: minutes of work.
+    """
+    parts = workbook_members([HEADINGS])
+    head, tail = parts["xl/worksheets/sheet1.xml"].split(b"</sheetData>")
+    head = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:XFD1048576"', head)
+    return _rebuilt(parts, {"xl/worksheets/sheet1.xml": deflated(head, b"<row><c/></row>" * 1000, rows // 1000,
+                                                                 b"</sheetData>" + tail)})
 
 
 def huge_sheet_bomb(unpacked: int = 1100 * MB) -> bytes:
     """About 1 MB that unpacks to ``unpacked`` bytes of rows."""
     parts = workbook_members([HEADINGS])
-    sheet = parts["xl/worksheets/sheet1.xml"]
+    sheet = re.sub(rb"<dimension[^>]*/>", b"", parts["xl/worksheets/sheet1.xml"])  # no size claimed at all
     head, tail = sheet.split(b"</sheetData>")
     row = b"<row><c><v>1</v></c></row>"
     unit = row * (MB // len(row))
@@ -98,6 +102,9 @@ def shared_strings_bomb(unpacked: int = 300 * MB) -> bytes:
     unit = entry * (MB // len(entry))
     head = (b'<?xml version="1.0" encoding="UTF-8"?>'
             b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
     return _rebuilt(parts, {"xl/sharedStrings.xml": deflated(head, unit, unpacked // len(unit), b"</sst>")})
 
 

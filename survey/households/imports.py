@@ -85,10 +85,14 @@ def _mapped(camp: Campaign, rows: Iterator[list]) -> Iterator[tuple[int, dict[st
     unknown = [str(h) for h, c in zip(headings, columns) if c is None and h not in (None, "")]
     if unknown:
         raise ImportFileError(f"unknown columns: {', '.join(unknown)}")
+    found = False
     for number, row in enumerate(rows, start=2):
         if all(v in (None, "") for v in row):
             continue
+        found = True
         yield number, {c: v for c, v in zip(columns, row) if c and c not in SERVER_COLUMNS}
+    if not found:
+        raise ImportFileError("the file has headings but no household under them")
 
 
 def _typed(camp: Campaign, raw: dict[str, Any]) -> dict[str, Any]:
