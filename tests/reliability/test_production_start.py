@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.conftest import free_port
+from survey import create_app
+from tests.conftest import free_port, household
 
 from .slow_clients import ROOT, ProductionStart, csrf_of, probe_under_slow_clients
 
@@ -56,6 +57,9 @@ def test_login_throttling_counts_the_client_not_a_forged_header(production):
 
 
 def test_make_serve_listens_where_told_and_on_loopback_by_default(data_dir):
+    camp = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test"}).extensions["survey"]
+    camp.households.bulk_insert(4789, [{**household(), "district_code": 148, "officer": "officer",
+                                        "created_at": camp.stamp(), "updated_at": camp.stamp()}])  # no demo data
     told = ProductionStart(data_dir)
     told.start(["make", "-s", "serve", f"VENV={ROOT / '.venv'}"])
     try:
