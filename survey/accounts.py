@@ -16,8 +16,8 @@ from .text import fold
 from .uploads import Limits, UploadError, read_table
 from .users import USERNAME, AccountError, User
 
-__all__ = ["may_manage", "AccountLog", "create", "create_many", "ListRefused", "reset_password", "set_active",
-           "read_account_rows"]
+__all__ = ["AccountLog", "ListRefused", "create", "create_many", "may_manage", "read_account_rows",
+           "reset_password", "set_active"]
 
 # An account list is short (a province has a few hundred officers) and each account costs a
 # password hash, so a list holds at most this many rows.

@@ -14,12 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from openpyxl import load_workbook
 
-__all__ = ["UploadError", "Limits", "read_table"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "UploadError", "read_table"]
 
 MB = 1024 * 1024
 
@@ -43,7 +44,10 @@ class Limits:
     ratio_floor: int = MB
 
 
-def read_table(filename: str, stream: IO[bytes], limits: Limits = Limits()) -> Iterator[list[Any]]:
+DEFAULT_LIMITS = Limits()
+
+
+def read_table(filename: str, stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[list[Any]]:
     """Rows of cell values (the heading row first) of a .csv or .xlsx upload; raises UploadError.
 
     The file's structure is checked before the first row is returned, so a bomb is refused
@@ -113,7 +117,7 @@ def _xlsx_rows(raw: bytes, limits: Limits) -> Iterator[list[Any]]:
     try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         sheet = wb.worksheets[0]
-    except Exception as exc:  # openpyxl raises several types for a damaged file
+    except Exception as exc:  # noqa: BLE001 -- openpyxl raises several types for a damaged file
         raise UploadError(f"the XLSX file cannot be read: {exc}") from None
     sheet.reset_dimensions()  # <dimension> is the file's claim, not its content
     return _sheet_rows(wb, sheet)
@@ -125,7 +129,7 @@ def _sheet_rows(wb, sheet) -> Iterator[list[Any]]:
             yield list(row)
     except UploadError:
         raise
-    except Exception as exc:  # a member cut short (its CRC fails), malformed XML
+    except Exception as exc:  # noqa: BLE001 -- a member cut short (its CRC fails), malformed XML
         raise UploadError(f"the XLSX file cannot be read: {exc}") from None
     finally:
         wb.close()

@@ -83,7 +83,7 @@ def test_the_reader_ignores_a_lying_dimension(bomb_files):
 @pytest.mark.parametrize("name", list(BOMBS))
 def test_a_bomb_upload_is_a_4xx_within_seconds_in_little_memory(bomb_files, data_dir, name, page):
     out = subprocess.run([sys.executable, "-c", PROBE, str(data_dir), str(bomb_files[name]), page], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     over_limit = page == "/accounts" and bomb_files[name].stat().st_size > 1024 * 1024  # the 1 MB body limit

@@ -24,7 +24,7 @@ from ..storage import write_atomically
 from ..users import User
 from .imports import ImportReport, import_rows
 
-__all__ = ["SYNC_ROWS", "start", "status", "report_of"]
+__all__ = ["SYNC_ROWS", "report_of", "start", "status"]
 
 log = logging.getLogger(__name__)
 # Up to this many rows an import answers in the request itself (well under a second).

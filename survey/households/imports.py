@@ -22,7 +22,7 @@ from exports.writers import household_columns, household_headings
 from ..campaign import Campaign
 from ..storage import content_of
 from ..text import fold
-from ..uploads import Limits, UploadError, read_table
+from ..uploads import DEFAULT_LIMITS, Limits, UploadError, read_table
 from ..users import User
 from .service import OutsideArea, _server_fields
 
@@ -64,7 +64,7 @@ def _header_map(camp: Campaign) -> dict[str, str]:
 
 
 def read_rows(camp: Campaign, filename: str, stream: IO[bytes],
-              limits: Limits = Limits()) -> Iterator[tuple[int, dict[str, Any]]]:
+              limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, {column: raw value}) for each non-empty row of a CSV or XLSX file."""
     try:
         rows = read_table(filename, stream, limits)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from ..accounts import AccountLog, ListRefused, create_many, may_manage, read_account_rows, reset_password, set_active
+from ..accounts import (AccountLog, ListRefused, create_many, may_manage, read_account_rows, reset_password,
+                        set_active)
 from ..auth import check_csrf, roles_required
 from ..campaign import campaign
 from ..i18n import current_lang

@@ -112,8 +112,8 @@ def probe_under_slow_clients(url: str, port: int, token: str, seconds: float = 3
         record = {"id": str(uuid.uuid4()), "commune_code": 4789, "hamlet": "Xóm Mới", "head_name": "Bùi Văn An",
                   "members": 3, "smartphone_users": 1, "installed_before": 0, "installed_during_visit": 1,
                   "reasons_not_installed": [], "visited_on": "2020-08-15"}
-        probe.timed("post", lambda: requests.post(url + "/api/v1/households", json=record, timeout=2,
-                                                  headers={"Authorization": f"Bearer {token}"}))
+        probe.timed("post", lambda record=record: requests.post(url + "/api/v1/households", json=record, timeout=2,
+                                                                headers={"Authorization": f"Bearer {token}"}))
         time.sleep(0.3)
     load.stopping.set()
     load.join(5)
@@ -132,8 +132,8 @@ class ProductionStart:
             self.env["SURVEY_WORKERS"] = str(workers)
         self.proc: subprocess.Popen | None = None
 
-    def start(self, command: list[str] | None = None) -> "ProductionStart":
-        self.log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")
+    def start(self, command: list[str] | None = None) -> ProductionStart:
+        self.log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")  # noqa: SIM115 -- closed by stop()
         self.proc = subprocess.Popen(command or [str(ROOT / "deploy" / "serve")], cwd=ROOT, env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
