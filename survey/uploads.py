@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from openpyxl import load_workbook
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "UploadError", "read_table"]
+__all__ = ["DEFAULT_LIMITS", "LOCAL_FILE_LIMITS", "Limits", "UploadError", "read_table"]
 
 MB = 1024 * 1024
 
@@ -45,6 +45,9 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# A file an administrator imports from the server's own disk (`flask import`): a whole
+# province's export fits; still checked, so a mistaken file fails instead of filling memory.
+LOCAL_FILE_LIMITS = Limits(rows=2_000_000, cells=40_000_000, unpacked=2048 * MB, shared_strings=256 * MB)
 
 
 def read_table(filename: str, stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[list[Any]]:

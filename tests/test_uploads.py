@@ -161,3 +161,11 @@ def test_a_member_that_understates_its_size_is_cut_at_the_size_it_declares():
     with pytest.raises(UploadError, match="cannot be read"):
         list(read_table("x.xlsx", io.BytesIO(bombs.zip_of(members))))
     assert time.monotonic() - start < 2
+
+
+def test_a_file_on_the_servers_own_disk_may_hold_a_whole_province():
+    from survey.uploads import LOCAL_FILE_LIMITS
+    rows = [["commune_code", "hamlet"]] + [[4789, "Xóm"]] * 150_000
+    assert len(list(read_table("ho.csv", csv_bytes(rows), LOCAL_FILE_LIMITS))) == 150_001
+    with pytest.raises(UploadError, match="more than 100000 rows"):
+        list(read_table("ho.csv", csv_bytes(rows)))

@@ -35,7 +35,8 @@ JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
 
 
 def _path(camp: Campaign, job_id: str) -> Path:
-    return Path(camp.data_dir) / "import-jobs" / f"{job_id}.json"
+    # Not *.json: backups take the data directory's JSON collections, and a job is not data.
+    return Path(camp.data_dir) / "import-jobs" / f"{job_id}.status"
 
 
 def _write(camp: Campaign, job_id: str, state: dict[str, Any]) -> None:

@@ -3,6 +3,8 @@ throttling counts the real client, and `make serve` listens where it is told (lo
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import requests
 
@@ -76,3 +78,10 @@ def test_make_serve_listens_where_told_and_on_loopback_by_default(data_dir):
         assert by_default.listening_addresses() == {"0100007F"}
     finally:
         by_default.stop()
+
+
+def test_the_first_make_serve_says_what_it_installs(tmp_path):
+    plan = subprocess.run(["make", "-n", "serve", f"VENV={tmp_path / 'venv'}"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    assert "Installing the pinned Python packages" in plan
+    assert plan.index("Installing the pinned") < plan.index("pip install")
