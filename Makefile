@@ -5,10 +5,14 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export SURVEY_DATA_DIR ?= data
+# Where `make serve` listens. Loopback unless told otherwise: the demo accounts' passwords are
+# printed. SURVEY_BIND=0.0.0.0:8000 (or PORT=8080) from the environment is honoured.
+export SURVEY_BIND ?= 127.0.0.1:$(PORT)
 
-.PHONY: serve test test-fast lint bench install install-dev browser clean
+.PHONY: serve test test-fast lint bench install install-dev browser nginx clean
 
 $(VENV)/.runtime: requirements.txt
+	@echo "Installing the pinned Python packages into $(VENV) (first run only; a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -20,9 +24,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-serve: install
+# nginx (buffering, timeouts) in front of gunicorn on a private socket: deploy/serve.
+serve: install nginx
 	$(VENV)/bin/flask --app wsgi demo --if-empty
-	SURVEY_BIND=0.0.0.0:$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+	exec deploy/serve
 
 # Browser tests drive Debian's chromium; install it when missing (root: directly, else sudo).
 browser:
@@ -30,7 +35,14 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-test: install-dev browser
+# The production start puts Debian's nginx in front of gunicorn; install it when missing.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "Installing nginx from Debian (the buffering proxy in front of gunicorn)..."; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q nginx; }
+
+test: install-dev browser nginx
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop while coding: no browser, no real gunicorn (a minute or two on 2 cores).

@@ -2,7 +2,8 @@
 
 import os
 
-bind = os.environ.get("SURVEY_BIND", "0.0.0.0:8000")
+# deploy/serve binds gunicorn to a private unix socket behind nginx; run bare only on loopback.
+bind = os.environ.get("SURVEY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SURVEY_WORKERS", (os.cpu_count() or 1) * 2 + 1))
 worker_class = "sync"
 timeout = int(os.environ.get("SURVEY_TIMEOUT", 60))

@@ -6,24 +6,26 @@ district. Every change is logged with who made it and when; passwords never are.
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from openpyxl import load_workbook
-
 from .storage import Collection
-from .text import fold
-from .users import AccountError, User
+from .i18n import gettext
+from .text import BadText, fold, human_text
+from .uploads import Limits, UploadError, read_table
+from .users import USERNAME, AccountError, User
 
 if TYPE_CHECKING:
     from .campaign import Campaign
 
-__all__ = ["may_manage", "AccountLog", "create", "reset_password", "set_active", "read_account_rows",
-           "change_own_password"]
+__all__ = ["AccountLog", "ListRefused", "change_own_password", "create", "create_many", "may_manage",
+           "read_account_rows", "reset_password", "set_active"]
+
+# An account list is short (a province has a few hundred officers) and each account costs a
+# password hash, so a list holds at most this many rows.
+ACCOUNT_LIMITS = Limits(rows=301, columns=16, cells=301 * 16)
 
 
 def may_manage(actor: User, role: str, unit: int | None, gazetteer) -> bool:
@@ -109,28 +111,71 @@ def change_own_password(camp: Campaign, username: str, address: str, current: st
     return user
 
 
+class ListRefused(AccountError):
+    """Some rows of an account list are bad, so none was created; ``problems`` names each row."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _check_new(camp: Campaign, actor: User, row: dict, seen: set[str]) -> None:
+    """Everything ``create`` would refuse, checked without creating anything."""
+    username = row["username"]
+    if not USERNAME.match(username):
+        raise AccountError("a username is 2-40 characters: a-z, 0-9, '.', '_' or '-'")
+    if username in seen or camp.users.exists(username):
+        raise AccountError(f"user {username!r} exists already")
+    seen.add(username)
+    try:
+        human_text(row["full_name"])
+    except BadText as exc:
+        raise AccountError(f"full name: {gettext('bad_chars', chars=exc.chars)}") from None
+    _check(camp, actor, row["role"], row["unit"])
+
+
+def create_many(camp: Campaign, log: AccountLog, actor: User,
+                rows: list[tuple[int, dict]]) -> list[tuple[str, str]]:
+    """All rows or none: every (line, row) is checked before the first account is created.
+
+    Returns (username, one-time password) per row; raises ListRefused naming each bad line.
+    """
+    problems: list[str] = []
+    seen: set[str] = set()
+    for line, row in rows:
+        try:
+            _check_new(camp, actor, row, seen)
+        except (AccountError, PermissionError) as exc:
+            problems.append(f"{line}. {row['username'] or '-'}: {exc}")
+    if problems:
+        raise ListRefused(problems)
+    return [(row["username"], create(camp, log, actor, row["username"], row["full_name"], row["role"], row["unit"]))
+            for _, row in rows]
+
+
 _COLUMNS = {"username": "username", "ten dang nhap": "username", "full_name": "full_name",
             "ho ten": "full_name", "ho va ten": "full_name", "role": "role", "vai tro": "role",
             "unit": "unit", "ma don vi": "unit", "don vi": "unit"}
 
 
-def read_account_rows(filename: str, stream: IO[bytes]) -> list[dict]:
-    """Rows of a CSV/XLSX list with columns username, full name, role, unit (vi or en headings)."""
-    if filename.lower().endswith(".xlsx"):
-        sheet = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True).worksheets[0]
-        table = [list(r) for r in sheet.iter_rows(values_only=True)]
-    elif filename.lower().endswith(".csv"):
-        table = list(csv.reader(io.StringIO(stream.read().decode("utf-8-sig"))))
-    else:
-        raise AccountError("the list must be .csv or .xlsx")
-    if not table:
-        raise AccountError("the list is empty")
-    keys = [_COLUMNS.get(fold(str(h or ""))) for h in table[0]]
-    if not {"username", "role"} <= set(keys):
-        raise AccountError("the list needs columns username, full_name, role, unit")
-    rows = []
-    for values in table[1:]:
-        row = {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, values) if k}
-        if any(row.values()):
-            rows.append(row)
+def read_account_rows(filename: str, stream: IO[bytes]) -> list[tuple[int, dict]]:
+    """(line, row) of a CSV/XLSX list with columns username, full name, role, unit (vi or en headings).
+
+    The same guarded reader as household imports: a spreadsheet bomb is refused before it is read.
+    """
+    try:
+        table = read_table(filename, stream, ACCOUNT_LIMITS)
+        headings = next(table, None)
+        if headings is None:
+            raise AccountError("the list is empty")
+        keys = [_COLUMNS.get(fold(str(h or ""))) for h in headings]
+        if not {"username", "role"} <= set(keys):
+            raise AccountError("the list needs columns username, full_name, role, unit")
+        rows = []
+        for line, values in enumerate(table, start=2):
+            row = {k: ("" if v is None else str(v).strip()) for k, v in zip(keys, values) if k}
+            if any(row.values()):
+                rows.append((line, row))
+    except UploadError as exc:
+        raise AccountError(str(exc)) from None
     return rows

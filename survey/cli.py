@@ -168,11 +168,12 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
 def import_command(file: str, username: str | None, lang: str) -> None:
     """Import households from a CSV or XLSX file in the columns of the household export."""
     from .households.imports import ImportFileError, import_rows, read_rows
+    from .uploads import LOCAL_FILE_LIMITS
     camp = campaign()
     user = _import_user(camp, username)
     try:
         with open(file, "rb") as fh:
-            rows = list(read_rows(camp, file, fh))
+            rows = list(read_rows(camp, file, fh, LOCAL_FILE_LIMITS))
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
     with click.progressbar(length=len(rows), label="rows", file=sys.stderr) as bar:

@@ -2,7 +2,7 @@
 
 Households live in one file per commune, so a commune's lock alone cannot stop officer B
 from reusing, in commune B, the id of a household of commune A. Every id is therefore
-claimed first in one of 64 append-only bucket logs (by a hash of the id), under that
+claimed first in one of 16 append-only bucket logs (by a hash of the id), under that
 bucket's lock: ``[id, commune]`` per line, fdatasync'd before the record is written.
 A claim without its record (a crash in between) is harmless: a retry in the same commune
 goes on; the id stays reserved elsewhere.
@@ -27,7 +27,7 @@ from .idindex import id_hash
 
 __all__ = ["IdClaims", "ClaimBucket", "BUCKETS"]
 
-BUCKETS = 64
+BUCKETS = 16
 _COMPLETE = "complete"
 
 

@@ -60,6 +60,9 @@ PAGES = [
     ("GET", "/import", None, (200, 200, 403, 403, 200), 403),
     ("POST", "/import", "empty", (422, 422, 403, 403, 422), 403),
     ("GET", "/import/template.xlsx", None, (200, 200, 403, 403, 200), 403),
+    # Another account's or an unknown import job: not found, for those who may import at all.
+    ("GET", "/import/jobs/AAAAAAAAAAAAAAAA", None, (404, 404, 403, 403, 404), 403),
+    ("GET", "/import/jobs/AAAAAAAAAAAAAAAA.json", None, (404, 404, 403, 403, 404), 403),
     ("GET", "/accounts", None, (403, 403, 200, 200, 200), 403),
     ("POST", "/accounts", "empty", (403, 403, 422, 422, 422), 403),
     ("POST", "/accounts/officer2/active", "empty", (403, 403, 403, 302, 302), 403),
