@@ -1,0 +1,97 @@
+"""Collect's side of the OpenRosa exchange, as ODK Collect sends it, for the tests."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from survey.openrosa.keys import new_key
+
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
+NS = {"x": "http://openrosa.org/xforms/xformsList", "r": "http://openrosa.org/http/response"}
+
+
+def instance_xml(form_version: str = "1", instance_id: str | None = None, form_id: str = "household",
+                 **answers: object) -> bytes:
+    """A submission as Collect writes it: the instance root with the form's id and version."""
+    values = {"commune_code": 4789, "hamlet": "Xóm Mới", "head_name": "Bùi Văn An", "address": "",
+              "members": 4, "smartphone_users": 2, "installed_before": 1, "installed_during_visit": 1,
+              "reasons_not_installed": "no_smartphone", "visited_on": "2020-08-15", "note": ""}
+    values.update(answers)
+    root = ET.Element("data", {"id": form_id, "version": form_version,
+                               "xmlns:jr": "http://openrosa.org/javarosa",
+                               "xmlns:orx": "http://openrosa.org/xforms"})
+    for name, value in values.items():
+        if value is not ...:
+            ET.SubElement(root, name).text = "" if value is None else str(value)
+    meta = ET.SubElement(root, "meta")
+    ET.SubElement(meta, "instanceID").text = instance_id or f"uuid:{uuid.uuid4()}"
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+class Collect:
+    """One phone configured with a server URL (a key URL, or the plain URL and a password)."""
+
+    def __init__(self, client, server: str, auth: tuple[str, str] | None = None):
+        self.client, self.server, self.auth = client, server.rstrip("/"), auth
+
+    def _kw(self) -> dict:
+        kw: dict = {"headers": dict(OPENROSA)}
+        if self.auth:
+            kw["auth"] = self.auth
+        return kw
+
+    def get(self, url: str):
+        return self.client.get(url if "://" in url else self.server + url, **self._kw())
+
+    def form_list(self):
+        return self.get("/formList")
+
+    def entries(self) -> list[dict[str, str]]:
+        response = self.form_list()
+        assert response.status_code == 200, response.get_data(as_text=True)
+        root = ET.fromstring(response.get_data())
+        return [{child.tag.split("}")[1]: child.text for child in xform} for xform in root.findall("x:xform", NS)]
+
+    def download(self) -> bytes:
+        """Download the one form listed and check its hash, as Collect does before keeping it."""
+        (entry,) = self.entries()
+        body = self.get(entry["downloadUrl"])
+        assert body.status_code == 200
+        assert entry["hash"] == "md5:" + hashlib.md5(body.get_data()).hexdigest()
+        return body.get_data()
+
+    def head(self):
+        return self.client.head(self.server + "/submission", **self._kw())
+
+    def submit(self, xml: bytes, *attachments: tuple[str, bytes, str]):
+        """POST multipart/form-data: xml_submission_file, then each attachment by its file name."""
+        import io
+        data: dict = {"xml_submission_file": (io.BytesIO(xml), "household.xml", "text/xml")}
+        for name, content, mime in attachments:
+            data[name] = (io.BytesIO(content), name, mime)
+        return self.client.post(self.server + "/submission", data=data,
+                                content_type="multipart/form-data", **self._kw())
+
+
+def message(response) -> str:
+    """The officer-facing message of an OpenRosaResponse."""
+    root = ET.fromstring(response.get_data())
+    assert root.tag == "{http://openrosa.org/http/response}OpenRosaResponse"
+    return root.find("r:message", NS).text
+
+
+@pytest.fixture
+def key_url(app, camp):
+    """A Collect server URL holding a fresh key of ``officer`` (commune 4789)."""
+    def make(username: str = "officer") -> str:
+        return f"http://localhost/openrosa/key/{new_key(camp, username)}"
+    return make
+
+
+@pytest.fixture
+def collect(client, key_url) -> Collect:
+    return Collect(client, key_url())
