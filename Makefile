@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export SURVEY_DATA_DIR ?= data
 
-.PHONY: serve test bench install install-dev browser clean
+.PHONY: serve test bench install install-dev browser webforms clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-test: install-dev browser
+# ODK Web Forms (the XForm engine the OpenRosa tests fill the served form with), from the lockfile.
+WEBFORMS := tests/browser/webforms
+$(WEBFORMS)/node_modules/.package-lock.json: $(WEBFORMS)/package-lock.json
+	npm ci --prefix $(WEBFORMS) --no-audit --no-fund --loglevel=error
+webforms: $(WEBFORMS)/node_modules/.package-lock.json
+
+test: install-dev browser webforms
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Sizes and load: BENCH_ARGS="--sizes 230000" for the province alone; see `$(PY) -m bench --help`.
@@ -38,4 +44,4 @@ bench: install
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(WEBFORMS)/node_modules
