@@ -128,3 +128,27 @@ def test_cli_prints_a_working_collect_url(runner, client):
     path = url.replace("https://survey.example.vn", "http://localhost")
     assert Collect(client, path).form_list().status_code == 200
     assert runner.invoke(args=["users", "collect-url", "nobody"]).exit_code != 0
+
+
+COLLECT_ROUTES = [("GET", "/openrosa/formList"), ("GET", "/openrosa/forms/household.xml"),
+                  ("GET", "/openrosa/forms/household.xlsx"), ("GET", "/openrosa/forms/household/manifest"),
+                  ("HEAD", "/openrosa/submission"), ("POST", "/openrosa/submission")]
+
+
+def test_the_list_of_collect_routes_is_complete(app):
+    every = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("openrosa.")}
+    adapter = app.url_map.bind("localhost")
+    listed = {adapter.match(url, method=method)[0] for method, url in COLLECT_ROUTES}
+    assert every - listed == {"openrosa.setup", "openrosa.setup_xlsx", "openrosa.revoke_key"}
+
+
+def test_neither_sessions_nor_bearer_tokens_open_collects_routes(app, api):
+    signed_in = as_user(app, "department")
+    token = api.headers("department")
+    for n, (method, url) in enumerate(COLLECT_ROUTES):
+        for client, headers in ((signed_in, {}), (app.test_client(), token)):
+            response = client.open(url, method=method, headers=headers)
+            assert response.status_code == 401, (method, url)
+            assert response.headers["WWW-Authenticate"].startswith("Basic")
+        key_url = url.replace("/openrosa/", f"/openrosa/key/ck_wrong{n}/")
+        assert app.test_client().open(key_url, method=method).status_code == 401
