@@ -11,6 +11,7 @@ accesslog = "-"
 errorlog = "-"
 # Paths only, never query strings or bodies: household data stays out of the logs.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+logger_class = "survey.openrosa.access_log.KeyRedactingLogger"  # Collect keys are in paths
 forwarded_allow_ips = os.environ.get("SURVEY_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # No runtime control socket: it lives at one fixed path per user, which several instances
 # (tests, benchmarks, a second campaign) would fight over, and nothing here uses it.

@@ -8,7 +8,7 @@ from flask import Response
 
 from .xlsform import PublishedForm
 
-__all__ = ["xml_response", "form_list", "manifest", "openrosa_response"]
+__all__ = ["form_list", "manifest", "openrosa_response", "xml_response"]
 
 XFORMS_LIST = "http://openrosa.org/xforms/xformsList"
 MANIFEST = "http://openrosa.org/xforms/xformsManifest"

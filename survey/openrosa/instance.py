@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..forms import FormDefinition, from_form_post
 
-__all__ = ["Instance", "BadInstance", "UnknownForm", "UnsafeXml", "read_instance", "record_id"]
+__all__ = ["BadInstance", "Instance", "UnknownForm", "UnsafeXml", "read_instance", "record_id"]
 
 META = "meta"
 

@@ -21,7 +21,7 @@ import segno
 from ..campaign import Campaign
 from ..users import AccountError, User
 
-__all__ = ["KEY_FIELD", "new_key", "user_for_key", "revoke", "has_key", "collect_settings", "qr_svg"]
+__all__ = ["KEY_FIELD", "collect_settings", "has_key", "new_key", "qr_svg", "revoke", "user_for_key"]
 
 KEY_FIELD = "collect_key"
 _PREFIX = "ck_"

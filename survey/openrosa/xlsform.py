@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from openpyxl import Workbook
 from pyxform.xls2xform import convert

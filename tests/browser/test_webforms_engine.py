@@ -112,7 +112,7 @@ def _same_household_everywhere(api, engine_id: str, api_id: str) -> None:
     items = api.get("/api/v1/households?commune=4789").get_json()["items"]
     by_id = {item["id"]: item for item in items}
     assert len(items) == 2 and set(by_id) == {engine_id, api_id}
-    strip = lambda r: {k: v for k, v in r.items() if k not in SERVER_FIELDS}  # noqa: E731
+    strip = lambda r: {k: v for k, v in r.items() if k not in SERVER_FIELDS}
     assert strip(by_id[engine_id]) == strip(by_id[api_id])
 
     rows = api.get("/api/v1/aggregates?level=commune&commune=4789").get_json()["rows"]
