@@ -1,14 +1,15 @@
 """Who is Collect: a key in the URL, or HTTP Basic with the account's password over HTTPS.
 
-Both paths count each attempt in the same login throttle as the login page, before the
-secret is checked, so guessing keys or passwords through Collect's routes is no cheaper
-than through the form. A browser session never opens these routes: Collect sends no cookie,
+Both paths go through the same login throttle as the login page: a password attempt is
+counted before it is checked, as on the login page; a wrong key is counted too (a right one
+costs nothing, see ``_by_key``), so hammering Collect's routes is no cheaper than the form. A browser session never opens these routes: Collect sends no cookie,
 and taking one would let another site post households in the officer's name.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import request
 
@@ -34,25 +35,38 @@ def _challenge(message: str) -> Refused:
     return Refused(401, message, {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'})
 
 
-def _checked(name: str, check) -> User:
+def _throttled(exc: Throttled) -> Refused:
+    return Refused(429, f"Thử sai quá nhiều lần; thử lại sau {exc.retry_after} giây.",
+                   {"Retry-After": str(exc.retry_after)})
+
+
+def _checked(name: str, check: Callable[[], User | None]) -> User | None:
     """Count the attempt, check it, and take it back on success (as the login page does)."""
     camp, address = campaign(), request.remote_addr or ""
     try:
         attempt = camp.logins.begin(name, address)
     except Throttled as exc:
-        raise Refused(429, f"Thử sai quá nhiều lần; thử lại sau {exc.retry_after} giây.",
-                      {"Retry-After": str(exc.retry_after)}) from None
+        raise _throttled(exc) from None
     user = check()
-    if user is None:
-        return None  # type: ignore[return-value]
-    camp.logins.succeeded(name, address, attempt)
+    if user is not None:
+        camp.logins.succeeded(name, address, attempt)
     return user
 
 
 def _by_key(key: str) -> User:
-    name = "collect-key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    user = _checked(name, lambda: user_for_key(campaign(), key))
+    """A right key costs no write; a wrong one is counted (and refused with 429 over the limit).
+
+    Counting after the check is safe here, unlike for passwords: a key is 256 random bits, so
+    the throttle only has to stop a client hammering the service, not a guesser's luck.
+    """
+    camp = campaign()
+    user = user_for_key(camp, key)
     if user is None:
+        name = "collect-key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        try:
+            camp.logins.begin(name, request.remote_addr or "")
+        except Throttled as exc:
+            raise _throttled(exc) from None
         raise _challenge("Mã kết nối không đúng hoặc đã bị thu hồi. Hãy quét lại mã QR mới.")
     return user
 
