@@ -148,9 +148,11 @@ def not_found(exc):
     return _answer(404, "Không có biểu mẫu này cho tài khoản của bạn.")
 
 
-@bp.after_request
+@bp.after_app_request
 def openrosa_headers(response: Response) -> Response:
-    """Every OpenRosa answer names the protocol version and the date; none is cached."""
+    """Every answer under /openrosa (routing errors too) names the protocol version and the date."""
+    if not request.path.startswith(bp.url_prefix or "/openrosa"):
+        return response
     response.headers["X-OpenRosa-Version"] = "1.0"
     response.headers.setdefault("Date", http_date())
     response.headers["Cache-Control"] = "no-store"

@@ -32,7 +32,10 @@ def test_manifest_is_empty_and_every_answer_carries_the_protocol_headers(collect
     assert manifest.status_code == 200
     root = ET.fromstring(manifest.get_data())
     assert root.tag == "{http://openrosa.org/xforms/xformsManifest}manifest" and len(root) == 0
-    for response in (manifest, collect.head(), collect.get("/forms/nothing.xml")):
+    wrong_method = collect.client.post(collect.server + "/formList")
+    unknown_path = collect.get("/nothing")
+    assert (wrong_method.status_code, unknown_path.status_code) == (405, 404)
+    for response in (manifest, collect.head(), collect.get("/forms/nothing.xml"), wrong_method, unknown_path):
         assert response.headers["X-OpenRosa-Version"] == "1.0" and response.headers["Date"]
 
 
