@@ -5,24 +5,20 @@ officer, and the submission the engine builds goes back through Collect's exchan
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from openpyxl import load_workbook
 
 from survey.openrosa.keys import new_key
 
-from ..openrosa.conftest import Collect, message
+from ..openrosa.conftest import Collect, message, same_household_everywhere
 
 pytestmark = pytest.mark.browser
 
 WEBFORMS = Path(__file__).resolve().parent / "webforms"
 ORIGIN = "http://localhost"  # a secure context: the engine needs crypto.randomUUID for instanceID
 TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css", ".json": "application/json"}
-SERVER_FIELDS = {"id", "created_at", "updated_at", "officer"}
 
 
 def _serve(route) -> None:
@@ -103,31 +99,4 @@ def test_web_forms_renders_the_xform_checks_its_rules_and_its_submission_is_stor
 
     twin = make_household(head_name="Bùi Văn Engine", smartphone_users=3, address=..., visited_on=camp.today().isoformat())
     assert api.post("/api/v1/households", twin).status_code == 201
-    _same_household_everywhere(api, instance_id[5:], twin["id"])
-
-
-def _same_household_everywhere(api, engine_id: str, api_id: str) -> None:
-    """The household from the engine: in the API list once, equal to its JSON API twin, in
-    the aggregates and in both exports."""
-    items = api.get("/api/v1/households?commune=4789").get_json()["items"]
-    by_id = {item["id"]: item for item in items}
-    assert len(items) == 2 and set(by_id) == {engine_id, api_id}
-    strip = lambda r: {k: v for k, v in r.items() if k not in SERVER_FIELDS}
-    assert strip(by_id[engine_id]) == strip(by_id[api_id])
-
-    rows = api.get("/api/v1/aggregates?level=commune&commune=4789").get_json()["rows"]
-    (row,) = [r for r in rows if r["code"] == 4789]
-    assert row["households"] == 2 and row["members"] == 8 and row["smartphone_users"] == 6
-
-    text = api.get("/exports/households.csv?commune=4789").get_data().decode("utf-8-sig")
-    table = list(csv.reader(io.StringIO(text)))
-    ids = [r[0] for r in table[1:]]
-    assert sorted(ids) == sorted([engine_id, api_id])
-    heading = table[0]
-    keep = [i for i, name in enumerate(heading) if name not in ("Mã phiếu", "Thời điểm gửi", "Cập nhật")]
-    values = {r[0]: [r[i] for i in keep] for r in table[1:]}
-    assert values[engine_id] == values[api_id]
-
-    book = load_workbook(io.BytesIO(api.get("/exports/households.xlsx?commune=4789").get_data()), read_only=True)
-    cells = [r[0] for r in book.active.iter_rows(values_only=True)][1:]
-    assert sorted(cells) == sorted([engine_id, api_id])
+    same_household_everywhere(api, camp, instance_id[5:], twin)

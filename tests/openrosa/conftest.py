@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import uuid
 from xml.etree import ElementTree as ET
 
 import pytest
+from openpyxl import load_workbook
 
+from exports.writers import household_columns
 from survey.openrosa.keys import new_key
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
+SERVER_FIELDS = {"id", "created_at", "updated_at", "officer"}
 NS = {"x": "http://openrosa.org/xforms/xformsList", "r": "http://openrosa.org/http/response"}
 
 
@@ -95,3 +100,37 @@ def key_url(app, camp):
 @pytest.fixture
 def collect(client, key_url) -> Collect:
     return Collect(client, key_url())
+
+
+def _export_values(rows: list[list], form) -> dict[str, list]:
+    """Export rows keyed by record id, without the columns the server sets per record."""
+    columns = household_columns(form)
+    keep = [i for i, name in enumerate(columns) if name not in SERVER_FIELDS]
+    assert len(rows[0]) == len(columns)
+    return {str(row[0]): [row[i] for i in keep] for row in rows[1:]}
+
+
+def same_household_everywhere(api, camp, collect_id: str, twin: dict) -> None:
+    """The household sent through Collect's exchange is in the API list once, equal to its
+    ``twin`` typed through the JSON API (server fields aside), in the aggregates and both exports."""
+    items = api.get("/api/v1/households?commune=4789").get_json()["items"]
+    by_id = {item["id"]: item for item in items}
+    assert len(items) == 2 and set(by_id) == {collect_id, twin["id"]}
+    assert ({k: v for k, v in by_id[collect_id].items() if k not in SERVER_FIELDS}
+            == {k: v for k, v in by_id[twin["id"]].items() if k not in SERVER_FIELDS})
+
+    rows = api.get("/api/v1/aggregates?level=commune&commune=4789").get_json()["rows"]
+    (row,) = [r for r in rows if r["code"] == 4789]
+    assert row["households"] == 2
+    for name in camp.form.aggregate["sums"]:
+        assert row[name] == 2 * twin[name], name
+
+    text = api.get("/exports/households.csv?commune=4789").get_data().decode("utf-8-sig")
+    csv_rows = _export_values(list(csv.reader(io.StringIO(text))), camp.form)
+    assert sorted(csv_rows) == sorted([collect_id, twin["id"]])
+    assert csv_rows[collect_id] == csv_rows[twin["id"]]
+
+    book = load_workbook(io.BytesIO(api.get("/exports/households.xlsx?commune=4789").get_data()), read_only=True)
+    xlsx_rows = _export_values([list(r) for r in book.active.iter_rows(values_only=True)], camp.form)
+    assert sorted(xlsx_rows) == sorted([collect_id, twin["id"]])
+    assert xlsx_rows[collect_id] == xlsx_rows[twin["id"]]
