@@ -72,8 +72,11 @@ def _answers(form: FormDefinition, root: Element) -> tuple[MultiDict, str]:
     for child in root:
         name = _local(child.tag)
         if name == META:
-            found = [m for m in child if _local(m.tag) == "instanceID"]
-            instance_id = (found[0].text or "") if found else ""
+            meta = {_local(m.tag): (m.text or "") for m in child}
+            if meta.get("deprecatedID"):
+                raise BadInstance("Phiếu sửa lại sau khi đã gửi (deprecatedID) không nhận qua Collect; "
+                                  "hãy sửa phiếu trên trang web.")
+            instance_id = meta.get("instanceID", "")
             continue
         if name not in form.by_name or name == "id" or len(child):
             raise BadInstance(f"Phần tử <{name}> không có trong biểu mẫu {form.name}")

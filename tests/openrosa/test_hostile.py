@@ -36,7 +36,9 @@ def test_dtds_and_entities_are_refused_unread(collect, camp, xml):
     (instance_xml(instance_id="uuid:not-a-uuid"), "instanceID"),
     (instance_xml(instance_id=" "), "instanceID"),
     (instance_xml().replace(b"<hamlet>", b"<hamlet><b>x</b>"), "<hamlet>"),
-], ids=["truncated", "binary", "unknown-element", "id-element", "bad-uuid", "no-uuid", "nested"])
+    (instance_xml().replace(b"</instanceID>", b"</instanceID><deprecatedID>uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+                            b"</deprecatedID>"), "deprecatedID"),
+], ids=["truncated", "binary", "unknown-element", "id-element", "bad-uuid", "no-uuid", "nested", "edit"])
 def test_xml_that_is_not_an_instance_of_the_form_is_400_saying_why(collect, camp, xml, says):
     response = collect.submit(xml)
     assert response.status_code == 400
