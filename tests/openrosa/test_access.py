@@ -104,7 +104,7 @@ def test_setup_page_shows_the_qr_of_collects_settings_once(app, client):
     made = officer.post("/openrosa/setup", data={"csrf_token": csrf(officer, "/openrosa/setup")})
     html = made.get_data(as_text=True)
     assert made.status_code == 200 and 'src="data:image/svg+xml' in html
-    url = re.search(r'<code id="collect-url">([^<]+)</code>', html).group(1)
+    url = re.search(r'<input id="collect-url" readonly value="([^"]+)">', html).group(1)
     assert Collect(client, url).form_list().status_code == 200
     payload = re.search(r'data-payload="([^"]+)"', html).group(1)
     src = re.search(r'<img src="([^"]+)"', html).group(1)
