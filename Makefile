@@ -9,7 +9,7 @@ export SURVEY_DATA_DIR ?= data
 # printed. SURVEY_BIND=0.0.0.0:8000 (or PORT=8080) from the environment is honoured.
 export SURVEY_BIND ?= 127.0.0.1:$(PORT)
 
-.PHONY: serve test test-fast lint bench install install-dev browser nginx clean
+.PHONY: serve test test-fast lint bench install install-dev browser nginx webforms clean
 
 $(VENV)/.runtime: requirements.txt
 	@echo "Installing the pinned Python packages into $(VENV) (first run only; a minute or two)..."
@@ -42,7 +42,14 @@ nginx:
 	  echo "Installing nginx from Debian (the buffering proxy in front of gunicorn)..."; \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q nginx; }
 
-test: install-dev browser nginx
+
+# ODK Web Forms (the XForm engine the OpenRosa tests fill the served form with), from the lockfile.
+WEBFORMS := tests/browser/webforms
+$(WEBFORMS)/node_modules/.package-lock.json: $(WEBFORMS)/package-lock.json
+	npm ci --prefix $(WEBFORMS) --no-audit --no-fund --loglevel=error
+webforms: $(WEBFORMS)/node_modules/.package-lock.json
+
+test: install-dev browser nginx webforms
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop while coding: no browser, no real gunicorn (a minute or two on 2 cores).
@@ -57,4 +64,4 @@ bench: install-dev
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(WEBFORMS)/node_modules

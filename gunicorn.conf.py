@@ -13,7 +13,7 @@ errorlog = "-"
 # Route templates, never paths, query strings or bodies: a path can name an account and a
 # query can hold a search; the logger prints /accounts/<username>/reset (survey/logs.py).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-logger_class = "survey.logs.RedactingLogger"
+logger_class = "survey.logs.RedactingLogger"  # routes, never paths: Collect keys and usernames stay out
 forwarded_allow_ips = os.environ.get("SURVEY_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # No runtime control socket: it lives at one fixed path per user, which several instances
 # (tests, benchmarks, a second campaign) would fight over, and nothing here uses it.

@@ -40,10 +40,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .api import bp as api_bp
     from .downloads import bp as downloads_bp
+    from .openrosa import bp as openrosa_bp
     from .pages import bp as pages_bp
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(downloads_bp)
+    app.register_blueprint(openrosa_bp)
     errors.register(app)
     cli.register(app)
     logs.install(app)

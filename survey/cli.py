@@ -16,6 +16,7 @@ from exports import writers
 from . import backup as backups
 from .campaign import campaign
 from .demo import agency_reports_for, households_for
+from .openrosa.cli import collect_url
 from .users import ROLES, AccountError
 
 __all__ = ["register"]
@@ -269,6 +270,7 @@ def restore(path: Path, force: bool, key_file: Path | None) -> None:
 
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
+    users.add_command(collect_url)
     app.cli.add_command(users)
     app.cli.add_command(export)
     app.cli.add_command(report)

@@ -137,7 +137,7 @@ class NotDuplicates(ValueError):
         self.key, self.status = key, status
 
 
-def current_group(store: HouseholdStore, ids: list[str], communes: Iterable[int],
+def current_group(store: HouseholdRecords, ids: list[str], communes: Iterable[int],
                   dismissed: set[frozenset[str]]) -> list[dict]:
     """The records ``ids`` (oldest first) if they are distinct and all of one listed group.
 

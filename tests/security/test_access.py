@@ -75,6 +75,10 @@ PAGES = [
     ("POST", "/password", "empty", (422, 422, 422, 422, 422), 422),
     ("GET", "/settings", None, (403, 403, 403, 403, 200), 403),
     ("POST", "/settings", "empty", (403, 403, 403, 403, 422), 403),
+    ("GET", "/openrosa/setup", None, (200, 200, 403, 403, 200), 403),
+    ("POST", "/openrosa/setup", "empty", (200, 200, 403, 403, 200), 403),
+    ("GET", "/openrosa/setup/household.xlsx", None, (200, 200, 403, 403, 200), 403),
+    ("POST", "/openrosa/keys/officer2/revoke", "empty", (403, 403, 403, 302, 302), 403),
 ]
 
 
@@ -170,6 +174,10 @@ def test_district_household_export_holds_only_its_district(api, record):
 
 PUBLIC = {"static", "healthz", "api.units", "api.openapi", "pages.login", "pages.logout", "pages.index",
           "pages.service_worker", "pages.manifest"}
+# Collect's routes take only their own credentials (a key URL, or Basic over HTTPS), never a
+# session or bearer token: tests/openrosa/test_access.py checks each of them.
+OWN_CREDENTIALS = {"openrosa.form_list_view", "openrosa.form_xml", "openrosa.form_xlsx",
+                   "openrosa.form_manifest", "openrosa.submission"}
 
 
 def test_every_row_of_the_matrix_names_a_route(app):
@@ -184,4 +192,4 @@ def test_every_endpoint_is_in_the_matrix(app):
     adapter = app.url_map.bind("localhost")
     covered = {_endpoint(adapter, m, url) for m, url, _, _, _ in API + PAGES}
     every = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert every - covered - PUBLIC == set()
+    assert every - covered - PUBLIC - OWN_CREDENTIALS == set()
