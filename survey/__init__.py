@@ -13,7 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import auth, campaign, cli, errors
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, client_messages, current_lang, gettext
+from .i18n import LANGS, client_messages, current_lang, gettext, ngettext
+from .reporting.charts import number
 
 __all__ = ["create_app"]
 
@@ -50,7 +51,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_remember_lang)
     app.before_request(auth.load_user)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
+    app.jinja_env.filters["num"] = lambda value: number(value, current_lang())
+    app.jinja_env.globals.update(_=gettext, ngettext=ngettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
                                 client_messages=client_messages)
     app.add_url_rule("/healthz", "healthz", _healthz)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
 
-__all__ = ["LANGS", "CLIENT_KEYS", "gettext", "current_lang", "client_messages"]
+__all__ = ["LANGS", "CLIENT_KEYS", "gettext", "ngettext", "current_lang", "client_messages"]
 
 LANGS = ("vi", "en")
 
@@ -169,6 +169,25 @@ MESSAGES: dict[str, dict[str, str]] = {
     "relogin": {"vi": "Phiên đăng nhập đã hết hạn. Các phiếu vẫn được giữ trên máy; đăng nhập lại để gửi.",
                 "en": "Your login has expired. The households stay on this phone; log in again to send them."},
     "relogin_link": {"vi": "Đăng nhập lại", "en": "Log in again"},
+    # the office's household list
+    "households_title": {"vi": "Danh sách hộ", "en": "Households"},
+    "search": {"vi": "Tìm theo tên chủ hộ, thôn/xóm", "en": "Search head of household, hamlet"},
+    "filter": {"vi": "Lọc", "en": "Filter"},
+    "clear_filters": {"vi": "Bỏ lọc", "en": "Clear"},
+    "all": {"vi": "Tất cả", "en": "All"},
+    "officer": {"vi": "Cán bộ nhập", "en": "Officer"},
+    "visit_date": {"vi": "Ngày đến hộ", "en": "Visit date"},
+    "review_state": {"vi": "Kiểm tra", "en": "Review"},
+    "review_open": {"vi": "Cần sửa", "en": "Needs correction"},
+    "review_corrected": {"vi": "Đã sửa", "en": "Corrected"},
+    "review_none": {"vi": "Chưa yêu cầu sửa", "en": "Not sent back"},
+    "found": {"vi": "{n} hộ", "en": "{n} households"},
+    "found_one": {"vi": "{n} hộ", "en": "{n} household"},
+    "page_of": {"vi": "Trang {page}/{pages}", "en": "Page {page} of {pages}"},
+    "previous": {"vi": "Trang trước", "en": "Previous"},
+    "next": {"vi": "Trang sau", "en": "Next"},
+    "no_match": {"vi": "Không có hộ nào khớp.", "en": "No household matches."},
+    "see_households": {"vi": "Xem danh sách hộ", "en": "See the households"},
 }
 
 # Messages the form's script shows; the page hands them over in its own language.
@@ -193,6 +212,12 @@ def gettext(key: str, lang: str | None = None, **params: object) -> str:
     """The message ``key`` in ``lang`` (default: the request's), with ``params`` filled in."""
     text = MESSAGES[key][lang or current_lang()]
     return text.format(**params) if params else text
+
+
+def ngettext(key: str, count: int, **params: object) -> str:
+    """The message ``key`` for a count: ``key + "_one"`` when ``count`` is 1 (English needs it)."""
+    one = f"{key}_one"
+    return gettext(one if count == 1 and one in MESSAGES else key, **params)
 
 
 def client_messages() -> dict[str, str]:
