@@ -10,7 +10,7 @@ from flask import Flask, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, campaign, cli, errors
+from . import auth, campaign, cli, delivery, errors
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
 from .i18n import LANGS, client_messages, current_lang, gettext, ngettext
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(downloads_bp)
     errors.register(app)
+    delivery.init_app(app)
     cli.register(app)
 
     app.before_request(_remember_lang)
@@ -64,6 +65,10 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or request.is_secure)
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        """Static files are cached publicly: they never carry a session cookie."""
+        return request.endpoint != "static" and super().should_set_cookie(app, session)
 
 
 def _remember_lang() -> None:

@@ -176,7 +176,7 @@ def test_district_household_export_holds_only_its_district(api, record):
 
 
 PUBLIC = {"static", "healthz", "api.units", "api.openapi", "pages.login", "pages.logout", "pages.index",
-          "pages.service_worker", "pages.manifest"}
+          "pages.service_worker", "pages.manifest", "favicon"}
 
 
 def test_every_endpoint_is_in_the_matrix(app):
