@@ -136,7 +136,7 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
     camp = campaign()
     communes = camp.gazetteer.communes_of[district] if district else list(camp.gazetteer.communes)
     headings = writers.household_headings(camp.form, lang)
-    rows = writers.household_rows(camp.households.records(communes), camp.form, camp.gazetteer)
+    rows = writers.household_rows(camp.households.records(communes), camp.form, camp.gazetteer, lang)
     with open(out, "wb") as fh:
         if fmt == "xlsx":
             writers.xlsx_sheets([("Hộ gia đình", headings, rows, [16] * len(headings))], fh)

@@ -81,13 +81,13 @@ def households(fmt: str):
     headings = writers.household_headings(form, lang)
     records = camp.households.records(communes)
     if fmt == "csv":
-        body = writers.csv_rows(headings, writers.household_rows(records, form, gaz))
+        body = writers.csv_rows(headings, writers.household_rows(records, form, gaz, lang))
         return _attachment(stream_with_context(body), CSV, _filename("ho-gia-dinh", "csv"))
     if fmt == "xlsx":
         wide = {"hamlet", "head_name", "address", "note", "commune_name", "district_name", "id"}
         widths = [28 if c in wide else 14 for c in writers.household_columns(form)]
         sheet = ("Hộ gia đình" if lang == "vi" else "Households", headings,
-                 writers.household_rows(records, form, gaz), widths)
+                 writers.household_rows(records, form, gaz, lang), widths)
         fh = writers.xlsx_file([sheet])
         return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=_filename("ho-gia-dinh", "xlsx"))
     if fmt == "json":
