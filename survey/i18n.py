@@ -47,6 +47,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "save": {"vi": "Lưu phiếu", "en": "Save household"},
     "saved": {"vi": "Đã lưu hộ {name} ({hamlet}). Đã ghi {count} hộ ở xã này.",
               "en": "Saved household {name} ({hamlet}). {count} households recorded in this commune."},
+    "saved_one": {"vi": "Đã lưu hộ {name} ({hamlet}). Đã ghi {count} hộ ở xã này.",
+                  "en": "Saved household {name} ({hamlet}). {count} household recorded in this commune."},
     "fix_errors": {"vi": "Vui lòng sửa các ô được đánh dấu.", "en": "Please fix the marked fields."},
     "choose": {"vi": "— Chọn —", "en": "— Choose —"},
     "aggregates": {"vi": "Tổng hợp", "en": "Aggregates"},
@@ -63,6 +65,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "code": {"vi": "Mã", "en": "Code"},
     "total": {"vi": "Tổng cộng", "en": "Total"},
     "to_fix": {"vi": "{count} phiếu cần sửa: xem lý do", "en": "{count} records need correction: see why"},
+    "to_fix_one": {"vi": "{count} phiếu cần sửa: xem lý do", "en": "{count} record needs correction: see why"},
     "review": {"vi": "Kiểm tra", "en": "Review"},
     "accounts": {"vi": "Tài khoản", "en": "Accounts"},
     "import": {"vi": "Nhập tệp", "en": "Import"},
@@ -214,10 +217,10 @@ def gettext(key: str, lang: str | None = None, **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def ngettext(key: str, count: int, **params: object) -> str:
-    """The message ``key`` for a count: ``key + "_one"`` when ``count`` is 1 (English needs it)."""
+def ngettext(key: str, amount: int, /, **params: object) -> str:
+    """The message ``key`` for a count: ``key + "_one"`` when ``amount`` is 1 (English needs it)."""
     one = f"{key}_one"
-    return gettext(one if count == 1 and one in MESSAGES else key, **params)
+    return gettext(one if amount == 1 and one in MESSAGES else key, **params)
 
 
 def client_messages() -> dict[str, str]:
