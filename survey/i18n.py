@@ -177,6 +177,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "search": {"vi": "Tìm theo tên chủ hộ, thôn/xóm", "en": "Search head of household, hamlet"},
     "filter": {"vi": "Lọc", "en": "Filter"},
     "clear_filters": {"vi": "Bỏ lọc", "en": "Clear"},
+    "more_filters": {"vi": "Lọc theo đơn vị, cán bộ, ngày, kiểm tra", "en": "Filter by unit, officer, date, review"},
     "all": {"vi": "Tất cả", "en": "All"},
     "officer": {"vi": "Cán bộ nhập", "en": "Officer"},
     "visit_date": {"vi": "Ngày đến hộ", "en": "Visit date"},
