@@ -20,6 +20,7 @@ from .reporting.agency_reports import AgencyReportStore
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
 from .households.review import Flags, History
+from .households.search_index import SEARCH_INDEX, search_summary
 from .settings import SettingsStore
 from .storage import HouseholdStore, KeptSummary, write_atomically
 from .throttle import Limits, LoginThrottle
@@ -40,6 +41,7 @@ class Campaign:
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
         self.households = HouseholdStore(self.data_dir)
         self.households.keep_summary("hamlets", self._hamlet_tallies())
+        self.households.keep_summary(SEARCH_INDEX, search_summary())
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
         self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
         self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,

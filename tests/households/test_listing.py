@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from survey import create_app
+from survey.households.search_index import CommuneIndex, merge_tallies, search_tally
+
 URL = "/api/v1/households"
 HOA_HAMLETS = ("Xóm Hoà", "Xóm Hòa", "XÓM HOA", "Xóm Mới")
 
@@ -118,3 +121,30 @@ def test_aggregates_rows_link_to_the_filtered_list(client, browser, seeded):
     assert 'href="/households?commune=4789"' in communes
     hamlets = client.get("/aggregates?level=hamlet").get_data(as_text=True)
     assert 'href="/households?commune=4789&amp;hamlet=X%C3%B3m+M%E1%BB%9Bi"' in hamlets
+
+
+def test_index_tallies_add_up_in_record_order(make_household):
+    records = [make_household(hamlet=h, head_name=n, officer=o)
+               for h, n, o in (("Xóm Hoà", "Bùi An", "a"), ("Bản Lác", "Xa Bình", "b"), ("xóm hòa", "Lò Cúc", "a"),
+                               ("Tổ 3", "Hà Đức", "c"), ("Bản Lác", "Đinh Em", "b"))]
+    assert merge_tallies(search_tally(records[:2]), search_tally(records[2:])) == search_tally(records)
+    index = CommuneIndex(search_tally(records))
+    assert [index.id_at(r) for r in range(5)] == [r["id"] for r in records]
+    assert index.row_of(records[3]["id"]) == 3 and index.row_of("no-such-id") is None
+    assert index.containing("duc").tolist() == [False, False, False, True, False]
+
+
+def test_a_new_worker_searches_from_the_kept_index_and_the_log(app, api, make_household, data_dir, monkeypatch):
+    camp = app.extensions["survey"]
+    camp.households.bulk_insert(4789, [{**make_household(head_name="Bùi Văn Cũ"), "officer": "officer",
+                                        "created_at": "2020-08-15T08:00:00+07:00",
+                                        "updated_at": "2020-08-15T08:00:00+07:00"}])
+    assert api.post(URL, make_household(head_name="Bùi Văn Mới")).status_code == 201  # in the log
+    fresh = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True})
+
+    def decode_everything(records):
+        raise AssertionError("a kept index exists: no commune should be read in full")
+    monkeypatch.setattr(CommuneIndex, "of", staticmethod(decode_everything))
+    token = fresh.extensions["survey"].users.new_token("department")
+    body = fresh.test_client().get(URL + "?q=bui van&commune=4789", headers={"Authorization": f"Bearer {token}"})
+    assert [r["head_name"] for r in body.get_json()["items"]] == ["Bùi Văn Cũ", "Bùi Văn Mới"]
