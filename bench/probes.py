@@ -39,7 +39,8 @@ class Client:
     def transferred(self, path: str, encoding: str = "br") -> int:
         """Bytes on the wire of one GET when the client accepts ``encoding`` (not decoded)."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept-Encoding": encoding}
-        with urllib.request.urlopen(urllib.request.Request(self.url + path, headers=headers), timeout=600) as resp:
+        req = urllib.request.Request(self.url + path, headers=headers)
+        with urllib.request.urlopen(req, timeout=600) as resp:
             return len(resp.read())
 
     def get_json(self, path: str) -> tuple[float, dict]:

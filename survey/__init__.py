@@ -53,7 +53,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(auth.load_user)
     app.after_request(_security_headers)
     app.jinja_env.filters["num"] = lambda value: number(value, current_lang())
-    app.jinja_env.globals.update(_=gettext, ngettext=ngettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
+    app.jinja_env.globals.update(_=gettext, ngettext=ngettext, lang=current_lang, csrf_token=auth.csrf_token,
+                                LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
                                 client_messages=client_messages)
     app.add_url_rule("/healthz", "healthz", _healthz)

@@ -23,7 +23,8 @@ class FilterError(Exception):
 
 
 def _text(name: str, longest: int) -> fields.String:
-    return fields.String(validate=validate.Length(max=longest, error=f"{name} is at most {longest} characters"))
+    too_long = f"{name} is at most {longest} characters"
+    return fields.String(validate=validate.Length(max=longest, error=too_long))
 
 
 class ListFilters(Schema):

@@ -51,7 +51,8 @@ def household_list():
         abort(400, description=str(exc))
     found = find(camp, query, _page_number(), PER_PAGE)
     gaz = camp.gazetteer
-    districts = [gaz.districts[d] for d in gaz.districts if any(g.user.can_read(c) for c in gaz.communes_of[d])]
+    districts = [gaz.districts[d] for d in gaz.districts
+                 if any(g.user.can_read(c) for c in gaz.communes_of[d])]
     shown_communes = [gaz.communes[c] for c in communes_in_scope(g.user, gaz, request.args.get("district"))] \
         if request.args.get("district") or g.user.role == "district" else []
     return render_template("households.html", found=found, args=request.args, gazetteer=gaz,

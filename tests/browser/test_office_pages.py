@@ -28,7 +28,8 @@ PAGES = [("department", "/households", "households"),
          ("officer", "/form", "form")]
 # What a tap target may be smaller than 44 × 44: nothing on these pages but form controls'
 # inner parts (the browser draws them) and links inside running text of a table-free paragraph.
-TARGETS = "header a, header button, main a, main button, main select, main input:not([type=hidden]):not([type=checkbox])"
+TARGETS = ("header a, header button, main a, main button, main select, "
+           "main input:not([type=hidden]):not([type=checkbox])")
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def watch(page) -> list[str]:
     """Every failed request and console error the page produces, as text."""
     failures: list[str] = []
     page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.on("console", lambda m: failures.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("console", lambda m: failures.append(f"console: {m.text}") if m.type == "error" else None)
     return failures
 
 
@@ -70,8 +71,9 @@ def small_targets(page) -> list[str]:
     return page.evaluate("""(selector) => [...document.querySelectorAll(selector)].filter(el => {
         const r = el.getBoundingClientRect(), s = getComputedStyle(el);
         return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && (r.width < 44 || r.height < 44);
-      }).map(el => `${el.tagName} "${(el.innerText || el.value || el.name || '').trim().slice(0, 30)}" `
-                 + `${Math.round(el.getBoundingClientRect().width)}x${Math.round(el.getBoundingClientRect().height)}`)""",
+      }).map(el => { const r = el.getBoundingClientRect();
+        return `${el.tagName} "${(el.innerText || el.value || el.name || '').trim().slice(0, 30)}" `
+               + `${Math.round(r.width)}x${Math.round(r.height)}`; })""",
                          TARGETS)
 
 
