@@ -19,7 +19,7 @@ SCREENS = ARTIFACTS / "screens"
 WIDTHS = {"phone": 360, "desktop": 1366}
 # (account, path, screenshot name) of every page a person of the office opens.
 PAGES = [("department", "/households", "households"),
-         ("department", "/households?q=hoa&district=148", "households-search"),
+         ("department", "/households?q=hoa", "households-search"),
          ("department", "/aggregates?level=commune", "aggregates-commune"),
          ("district", "/aggregates?level=hamlet", "aggregates-hamlet"),
          ("department", "/dashboard", "dashboard"),
