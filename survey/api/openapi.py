@@ -21,13 +21,15 @@ def _filters(*extra: dict) -> list[dict]:
             {"in": "query", "name": "commune", "schema": {"type": "integer"}}, *extra]
 
 
+_EMPTY = {"type": "string", "maxLength": 0}
 _LIST_FILTERS = (
     {"in": "query", "name": "hamlet", "schema": {"type": "string", "maxLength": 100},
      "description": "one hamlet, any spelling of it (case, tone placement, Unicode form)"},
     {"in": "query", "name": "officer", "schema": {"type": "string", "maxLength": 64},
      "description": "'me' for the caller's own records; district and Department staff may name any officer"},
-    {"in": "query", "name": "visited_on", "schema": {"type": "string", "format": "date"}},
-    {"in": "query", "name": "review", "schema": {"type": "string", "enum": list(REVIEW_STATES)},
+    {"in": "query", "name": "visited_on", "schema": {"oneOf": [{"type": "string", "format": "date"}, _EMPTY]},
+     "description": "one visit date; empty (a form's blank field) means any"},
+    {"in": "query", "name": "review", "schema": {"oneOf": [{"type": "string", "enum": list(REVIEW_STATES)}, _EMPTY]},
      "description": "open: sent back for correction; corrected: fixed since; none: never sent back"},
     {"in": "query", "name": "q", "schema": {"type": "string", "maxLength": 100},
      "description": "words in the head of household's name or the hamlet, accents and case ignored"})

@@ -22,7 +22,9 @@ APP.extensions["survey"].users.add("department", PASSWORD, "department", None)
 TOKEN = APP.extensions["survey"].users.new_token("department")
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
-schema.config.update(headers={"Authorization": f"Bearer {TOKEN}"})
+# The WSGI transport hands back the body as sent: ask for it uncompressed (an HTTP client
+# decodes brotli or gzip itself; tests/test_transfer.py checks the compression).
+schema.config.update(headers={"Authorization": f"Bearer {TOKEN}", "Accept-Encoding": "identity"})
 # Unknown query parameters are ignored, as HTTP APIs do; everything else off-spec must be refused.
 schema.config.generation.update(allow_extra_parameters=False)
 
