@@ -10,10 +10,11 @@ from flask import Flask, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, campaign, cli, errors, limits, logs
+from . import auth, campaign, cli, delivery, errors, limits, logs
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, client_messages, current_lang, gettext
+from .i18n import LANGS, client_messages, current_lang, gettext, ngettext
+from .reporting.charts import number
 
 __all__ = ["create_app"]
 
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(downloads_bp)
     app.register_blueprint(openrosa_bp)
     errors.register(app)
+    delivery.init_app(app)
     cli.register(app)
     logs.install(app)
 
@@ -55,7 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(auth.load_user)
     app.before_request(auth.require_password_change)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
+    app.jinja_env.filters["num"] = lambda value: number(value, current_lang())
+    app.jinja_env.globals.update(_=gettext, ngettext=ngettext, lang=current_lang, csrf_token=auth.csrf_token,
+                                LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
                                 client_messages=client_messages)
     app.add_url_rule("/healthz", "healthz", _healthz)
@@ -67,6 +71,10 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or request.is_secure)
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        """Static files are cached publicly: they never carry a session cookie."""
+        return request.endpoint != "static" and super().should_set_cookie(app, session)
 
 
 def _remember_lang() -> None:

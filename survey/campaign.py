@@ -21,6 +21,7 @@ from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
 from .households.records import HouseholdRecords
 from .households.review import Flags, History
+from .households.search_index import SEARCH_INDEX, search_summary
 from .reporting.agencies import AgencyRegistry
 from .reporting.agency_reports import AgencyReportStore
 from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
@@ -44,6 +45,7 @@ class Campaign:
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
         self.households = HouseholdRecords(open_households(self.data_dir))
         self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
+        self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
         self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
         self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,

@@ -150,7 +150,7 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
     communes = camp.gazetteer.communes_of[district] if district else list(camp.gazetteer.communes)
     from .reporting.tables import household_headings, household_rows
     headings = household_headings(camp.form, lang)
-    rows = household_rows(camp.households.records(communes), camp.form, camp.gazetteer)
+    rows = household_rows(camp.households.records(communes), camp.form, camp.gazetteer, lang)
     with open(out, "wb") as fh:
         if fmt == "xlsx":
             writers.xlsx_sheets([("Hộ gia đình", headings, rows, [16] * len(headings))], fh)

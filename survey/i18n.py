@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
 
-__all__ = ["LANGS", "CLIENT_KEYS", "gettext", "current_lang", "client_messages"]
+__all__ = ["LANGS", "CLIENT_KEYS", "gettext", "ngettext", "current_lang", "client_messages"]
 
 LANGS = ("vi", "en")
 
@@ -47,6 +47,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "save": {"vi": "Lưu phiếu", "en": "Save household"},
     "saved": {"vi": "Đã lưu hộ {name} ({hamlet}). Đã ghi {count} hộ ở xã này.",
               "en": "Saved household {name} ({hamlet}). {count} households recorded in this commune."},
+    "saved_one": {"vi": "Đã lưu hộ {name} ({hamlet}). Đã ghi {count} hộ ở xã này.",
+                  "en": "Saved household {name} ({hamlet}). {count} household recorded in this commune."},
     "fix_errors": {"vi": "Vui lòng sửa các ô được đánh dấu.", "en": "Please fix the marked fields."},
     "choose": {"vi": "— Chọn —", "en": "— Choose —"},
     "aggregates": {"vi": "Tổng hợp", "en": "Aggregates"},
@@ -63,6 +65,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "code": {"vi": "Mã", "en": "Code"},
     "total": {"vi": "Tổng cộng", "en": "Total"},
     "to_fix": {"vi": "{count} phiếu cần sửa: xem lý do", "en": "{count} records need correction: see why"},
+    "to_fix_one": {"vi": "{count} phiếu cần sửa: xem lý do", "en": "{count} record needs correction: see why"},
     "review": {"vi": "Kiểm tra", "en": "Review"},
     "accounts": {"vi": "Tài khoản", "en": "Accounts"},
     "import": {"vi": "Nhập tệp", "en": "Import"},
@@ -191,6 +194,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "relogin": {"vi": "Phiên đăng nhập đã hết hạn. Các phiếu vẫn được giữ trên máy; đăng nhập lại để gửi.",
                 "en": "Your login has expired. The households stay on this phone; log in again to send them."},
     "relogin_link": {"vi": "Đăng nhập lại", "en": "Log in again"},
+    # the office's household list
+    "households_title": {"vi": "Danh sách hộ", "en": "Households"},
+    "search": {"vi": "Tìm theo tên chủ hộ, thôn/xóm", "en": "Search head of household, hamlet"},
+    "filter": {"vi": "Lọc", "en": "Filter"},
+    "clear_filters": {"vi": "Bỏ lọc", "en": "Clear"},
+    "more_filters": {"vi": "Lọc theo đơn vị, cán bộ, ngày, kiểm tra", "en": "Filter by unit, officer, date, review"},
+    "all": {"vi": "Tất cả", "en": "All"},
+    "officer": {"vi": "Cán bộ nhập", "en": "Officer"},
+    "visit_date": {"vi": "Ngày đến hộ", "en": "Visit date"},
+    "review_state": {"vi": "Kiểm tra", "en": "Review"},
+    "review_open": {"vi": "Cần sửa", "en": "Needs correction"},
+    "review_corrected": {"vi": "Đã sửa", "en": "Corrected"},
+    "review_none": {"vi": "Chưa yêu cầu sửa", "en": "Not sent back"},
+    "found": {"vi": "{n} hộ", "en": "{n} households"},
+    "found_one": {"vi": "{n} hộ", "en": "{n} household"},
+    "page_of": {"vi": "Trang {page}/{pages}", "en": "Page {page} of {pages}"},
+    "previous": {"vi": "Trang trước", "en": "Previous"},
+    "next": {"vi": "Trang sau", "en": "Next"},
+    "no_match": {"vi": "Không có hộ nào khớp.", "en": "No household matches."},
+    "see_households": {"vi": "Xem danh sách hộ", "en": "See the households"},
 }
 
 # Messages the form's script shows; the page hands them over in its own language.
@@ -215,6 +238,12 @@ def gettext(key: str, lang: str | None = None, **params: object) -> str:
     """The message ``key`` in ``lang`` (default: the request's), with ``params`` filled in."""
     text = MESSAGES[key][lang or current_lang()]
     return text.format(**params) if params else text
+
+
+def ngettext(key: str, amount: int, /, **params: object) -> str:
+    """The message ``key`` for a count: ``key + "_one"`` when ``amount`` is 1 (English needs it)."""
+    one = f"{key}_one"
+    return gettext(one if amount == 1 and one in MESSAGES else key, **params)
 
 
 def client_messages() -> dict[str, str]:

@@ -61,7 +61,11 @@ def test_household_csv_lists_each_record(filled):
     rows = read_csv(filled.get("/exports/households.csv?district=148"))
     assert rows[0][0] == "Mã phiếu" and len(rows) == 4
     assert {r[rows[0].index("Họ tên chủ hộ")] for r in rows[1:]} == {"Bùi Văn 0", "Bùi Văn 1", "Bùi Văn 2"}
-    assert rows[1][rows[0].index("Lý do chưa cài")] == "no_smartphone"
+    assert rows[1][rows[0].index("Lý do chưa cài")] == "Không có điện thoại thông minh"  # a label, not a code
+    english = read_csv(filled.get("/exports/households.csv?district=148&lang=en"))
+    assert english[1][english[0].index("Why not installed")] == "No smartphone"
+    assert filled.get("/api/v1/households?district=148").get_json()["items"][0]["reasons_not_installed"] == [
+        "no_smartphone"]
 
 
 def test_household_xlsx_streams_every_record(filled):

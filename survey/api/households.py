@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from itertools import islice
-
 from flask import abort, current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
 from ..errors import json_error
+from ..households.listing import find
 from ..households.records import Conflict
 from ..households.service import NoOpenFlag, OutsideArea, confirm_unchanged, correct, submit
 from ..scope import ScopeError, communes_in_scope
 from . import bp
 from .body import BadBody, json_object
-from .filters import FilterError, record_filter
+from .filters import FilterError, list_query
 from .lang import api_lang
 
 
@@ -104,37 +102,24 @@ def _page_args() -> tuple[int, int]:
     return page, per_page
 
 
-def _kept(docs: Iterable[dict], keep: Callable[[dict], bool] | None) -> list[dict]:
-    """The records the filter keeps (all of them when there is no filter)."""
-    return list(docs) if keep is None else [d for d in docs if keep(d)]
-
-
 @bp.get("/v1/households")
 @login_required
 def list_households():
-    """Households of the user's area, filtered by ?district= / ?commune= (and ?officer=me,
-    ?visited_on=), a page at a time."""
+    """Households of the user's area, filtered by ?district= / ?commune= / ?hamlet= / ?officer= /
+    ?visited_on= / ?review= and searched by ?q=, a page at a time."""
     camp = campaign()
     try:
         communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
                                      request.args.get("commune"))
-        keep = record_filter(request.args, g.user.username)
+        query = list_query(request.args, g.user, communes)
     except ScopeError as exc:
         return json_error(exc.status, exc.message)
     except FilterError as exc:
         return json_error(400, str(exc))
     page, per_page = _page_args()
-    skip, items, total = (page - 1) * per_page, [], 0
-    for code in communes:
-        docs = _kept(camp.households.scan(code), keep)
-        if len(items) < per_page and skip < len(docs):
-            items.extend(islice(docs, skip, skip + per_page - len(items)))
-            skip = 0
-        else:
-            skip -= min(skip, len(docs))
-        total += len(docs)
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page,
-                    "pages": (total + per_page - 1) // per_page})
+    found = find(camp, query, page, per_page)
+    return jsonify({"items": found.items, "total": found.total, "page": page, "per_page": per_page,
+                    "pages": found.pages})
 
 
 @bp.get("/v1/households/<record_id>/history")

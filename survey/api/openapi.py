@@ -7,6 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 
 from ..campaign import campaign
+from ..households.listing import REVIEW_STATES
 from ..reporting.aggregate import LEVELS, figure_columns
 from . import bp
 
@@ -17,6 +18,20 @@ _AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
 def _filters(*extra: dict) -> list[dict]:
     return [{"in": "query", "name": "district", "schema": {"type": "integer"}},
             {"in": "query", "name": "commune", "schema": {"type": "integer"}}, *extra]
+
+
+_EMPTY = {"type": "string", "maxLength": 0}
+_LIST_FILTERS = (
+    {"in": "query", "name": "hamlet", "schema": {"type": "string", "maxLength": 100},
+     "description": "one hamlet, any spelling of it (case, tone placement, Unicode form)"},
+    {"in": "query", "name": "officer", "schema": {"type": "string", "maxLength": 64},
+     "description": "'me' for the caller's own records; district and Department staff may name any officer"},
+    {"in": "query", "name": "visited_on", "schema": {"oneOf": [{"type": "string", "format": "date"}, _EMPTY]},
+     "description": "one visit date; empty (a form's blank field) means any"},
+    {"in": "query", "name": "review", "schema": {"oneOf": [{"type": "string", "enum": list(REVIEW_STATES)}, _EMPTY]},
+     "description": "open: sent back for correction; corrected: fixed since; none: never sent back"},
+    {"in": "query", "name": "q", "schema": {"type": "string", "maxLength": 100},
+     "description": "words in the head of household's name or the hamlet, accents and case ignored"})
 
 
 def build_spec() -> dict:
@@ -51,9 +66,7 @@ def build_spec() -> dict:
                  "responses": {"201": {"description": "stored", **ref("Household")},
                                "200": {"description": "already stored", **ref("Household")}, **record_errors}},
         "get": {"summary": "List households in scope", "security": [{"bearer": []}],
-                "parameters": _filters({"in": "query", "name": "officer", "schema": {"type": "string", "enum": ["me"]},
-                                        "description": "only the caller's own records"},
-                                       {"in": "query", "name": "visited_on", "schema": {"type": "string", "format": "date"}},
+                "parameters": _filters(*_LIST_FILTERS,
                                        {"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1}},
                                        {"in": "query", "name": "per_page", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}),
                 "responses": {"200": {"description": "a page of households", "content": {"application/json": {"schema": {

@@ -66,13 +66,13 @@ def households(fmt: str):
     headings = household_headings(form, lang)
     records = camp.households.records(communes)
     if fmt == "csv":
-        body = writers.csv_rows(headings, household_rows(records, form, gaz))
+        body = writers.csv_rows(headings, household_rows(records, form, gaz, lang))
         return attachment(stream_with_context(body), CSV, filename("ho-gia-dinh", "csv"))
     if fmt == "xlsx":
         wide = {"hamlet", "head_name", "address", "note", "commune_name", "district_name", "id"}
         widths = [28 if c in wide else 14 for c in household_columns(form)]
         sheet = ("Hộ gia đình" if lang == "vi" else "Households", headings,
-                 household_rows(records, form, gaz), widths)
+                 household_rows(records, form, gaz, lang), widths)
         fh = writers.xlsx_file([sheet])
         return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=filename("ho-gia-dinh", "xlsx"))
     if fmt == "json":

@@ -114,13 +114,22 @@ def _typed(camp: Campaign, raw: dict[str, Any]) -> dict[str, Any]:
             if whole_float or isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii():
                 value = int(value)
         elif kind == "choices":
-            value = [v.strip() for v in str(value).split(";") if v.strip()]
+            value = [_choice_code(camp, name, v.strip()) for v in str(value).split(";") if v.strip()]
         elif kind == "date" and isinstance(value, (dt.date, dt.datetime)):
             value = (value.date() if isinstance(value, dt.datetime) else value).isoformat()
         elif kind in ("text", "uuid") and not isinstance(value, str):
             value = str(value)
         data[name] = value
     return data
+
+
+def _choice_code(camp: Campaign, name: str, value: str) -> str:
+    """A choice as the export writes it (its Vietnamese or English label) or as its code."""
+    for lang in ("vi", "en"):
+        for code, label in camp.form.choice_labels(name, lang).items():
+            if fold(label) == fold(value):
+                return code
+    return value
 
 
 def _row_id(data: dict) -> str:

@@ -93,6 +93,10 @@ class Flags:
     def get(self, record_id: str, commune_code: int) -> dict | None:
         return self._shard(commune_code).get(record_id)
 
+    def states(self, commune_code: int) -> dict[str, str]:
+        """Record id -> flag status ("open", "corrected") of one commune's flagged records."""
+        return {rid: doc["status"] for rid, doc in self._shard(commune_code).documents().items()}
+
     def dismiss(self, ids: Iterable[str], by: str, at: str) -> None:
         """Record a reviewer's decision that these records are different households."""
         key = ",".join(sorted(ids))

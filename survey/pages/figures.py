@@ -33,8 +33,9 @@ def figures():
     except ScopeError as exc:
         abort(exc.status, description=exc.message)
     rows = aggregate_rows(camp, level, communes)
-    columns = ["households", *camp.form.aggregate["sums"], "installed_total", "coverage_pct"]
-    headings = column_headings(camp.form, ["code", "name", *columns], lang)
+    # name first (held in place while the rest scrolls), coverage next to it, the code last
+    columns = ["coverage_pct", "households", *camp.form.aggregate["sums"], "installed_total"]
+    headings = column_headings(camp.form, ["name", *columns, "code"], lang)
     total = total_row(rows, camp.form, gettext("total")) if len(rows) > 1 and level != "hamlet" else None
     return render_template("figures.html", rows=rows, columns=columns, headings=headings, total=total,
                            level=level, levels=levels, districts=camp.gazetteer.districts,

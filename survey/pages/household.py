@@ -10,8 +10,9 @@ from ..campaign import campaign
 from ..forms import from_form_post, new_id
 from ..households.records import Conflict
 from ..households.service import OutsideArea, submit
-from ..i18n import current_lang, gettext
+from ..i18n import current_lang, gettext, ngettext
 from ..reporting.aggregate import aggregate_rows
+from ..reporting.charts import number
 from . import bp
 
 
@@ -63,5 +64,5 @@ def submit_household():
     session["last_commune"], session["last_hamlet"] = record["commune_code"], record["hamlet"]
     count = camp.households.count([record["commune_code"]])
     name = stored["head_name"] if stored else record["head_name"]
-    flash(gettext("saved", name=name, hamlet=record["hamlet"], count=count), "ok")
+    flash(ngettext("saved", count, name=name, hamlet=record["hamlet"], count=number(count, current_lang())), "ok")
     return redirect(url_for("pages.household_form"))

@@ -10,9 +10,10 @@ import datetime as dt
 
 from markupsafe import Markup, escape
 
-__all__ = ["coverage_bars", "cumulative_line", "short_name", "number"]
+__all__ = ["coverage_bars", "cumulative_line", "short_name", "number", "thin", "MAX_POINTS"]
 
 WIDTH = 340
+MAX_POINTS = 62  # two months of days; a longer span is drawn from evenly spaced days
 _PREFIXES = (("Thành phố ", "TP. "), ("Thị trấn ", "TT. "), ("Huyện ", ""), ("Phường ", "P. "), ("Xã ", ""))
 
 
@@ -92,9 +93,23 @@ def _nice_max(value: int) -> int:
     return value
 
 
+def thin(series: list[tuple[dt.date, int]], most: int = MAX_POINTS) -> list[tuple[dt.date, int]]:
+    """At most ``most`` points of a cumulative series, evenly spread, the first and last kept.
+
+    A campaign of a few weeks keeps one point a day; a long span (a mistyped year) cannot
+    make the page grow with it, since a running total read at fewer days is still true.
+    """
+    if len(series) <= most:
+        return series
+    step = (len(series) - 1) / (most - 1)
+    return [series[round(i * step)] for i in range(most)]
+
+
 def cumulative_line(series: list[tuple[dt.date, int]], target: int, title: str, target_label: str,
                     lang: str = "vi") -> Markup:
-    """Cumulative installations by day, with the target count as a dashed line."""
+    """Cumulative installations by day (one point a day, at most ``MAX_POINTS``), with the
+    target count as a dashed line."""
+    series = thin(series)
     left, right, top, bottom, height = 46, 10, 18, 28, 210
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     top_value = _nice_max(max([target, *(v for _, v in series), 1]))

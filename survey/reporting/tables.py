@@ -79,10 +79,13 @@ def household_headings(form: FormDefinition, lang: str) -> list[str]:
             for c in household_columns(form)]
 
 
-def household_rows(records: Iterable[dict], form: FormDefinition, gazetteer: Gazetteer) -> Iterator[list]:
-    """One list of cell values per record, in ``household_columns`` order."""
+def household_rows(records: Iterable[dict], form: FormDefinition, gazetteer: Gazetteer,
+                   lang: str | None = None) -> Iterator[list]:
+    """One list of cell values per record, in ``household_columns`` order; choices are
+    written as their labels in ``lang`` (people read these files), as codes when it is None."""
     columns = household_columns(form)
     lists = [i for i, col in enumerate(columns) if col in set(form.names_of_type("choices"))]
+    labels = {i: form.choice_labels(columns[i], lang) if lang else {} for i in lists}
     named = {col: columns.index(col) for col in ("commune_name", "district_name") if col in columns}
     units: dict[Any, dict[str, str]] = {}
     for rec in records:
@@ -94,7 +97,7 @@ def household_rows(records: Iterable[dict], form: FormDefinition, gazetteer: Gaz
         for col, i in named.items():
             row[i] = names[col]
         for i in lists:
-            row[i] = ";".join(row[i] or [])
+            row[i] = "; ".join(labels[i].get(code, code) for code in row[i] or [])
         yield ["" if v is None else v for v in row]
 
 

@@ -39,8 +39,31 @@ def test_agency_sends_a_report_and_sees_it_listed(browser, camp):
     assert "Đã nhận báo cáo lần 1 của Sở Y tế." in html
     stored = camp.agency_reports.versions(["SYT"])
     assert [(r["installed"], r["reporter_name"], r["id"]) for r in stored] == [(41, "Quách Thị Mai", record_id)]
-    # the next form starts from the figures just sent, under a new id
-    assert 'value="85"' in html and record_id not in re.search(r'name="id" value="([^"]+)"', html).group(1)
+    # the receipt shows above an empty form under a new id: a second tap cannot send the figures again
+    receipt = re.search(r'<section class="card receipt" id="receipt" role="status">(.*?)</section>', html, re.S).group(1)
+    assert "lần 1" in receipt and "85" in receipt and "41" in receipt
+    form = html[html.index('id="agency-report-form"'):]
+    assert 'value="85"' not in form and 'value="41"' not in form
+    assert record_id not in re.search(r'name="id" value="([^"]+)"', form).group(1)
+    assert response.request.path == "/agency-report" and response.request.args["sent"] == record_id
+    # a later visit starts from the latest figures, to correct them
+    assert 'value="85"' in browser.client.get("/agency-report").get_data(as_text=True)
+
+
+def test_a_second_tap_on_the_same_page_stores_one_version(browser, camp):
+    browser.login("agency")
+    form = browser.client.get("/agency-report").get_data(as_text=True)
+    record_id = re.search(r'name="id" value="([^"]+)"', form).group(1)
+    data = {**REPORT, "id": record_id, "agency_code": "SYT", "csrf_token": csrf(browser.client, "/agency-report")}
+    first = browser.client.post("/agency-report", data=data)
+    second = browser.client.post("/agency-report", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"] == f"/agency-report?sent={record_id}"
+    assert len(camp.agency_reports.versions(["SYT"])) == 1
+    after = browser.client.get(second.headers["Location"]).get_data(as_text=True)
+    empty = browser.client.post("/agency-report", data={"id": re.search(r'name="id" value="([^"]+)"', after).group(1),
+                                                        "agency_code": "SYT", "csrf_token": data["csrf_token"]})
+    assert empty.status_code == 422 and len(camp.agency_reports.versions(["SYT"])) == 1
 
 
 def test_report_form_errors_are_shown_on_their_field(browser, camp):

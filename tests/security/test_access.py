@@ -50,6 +50,9 @@ PAGES = [
     ("GET", "/aggregates?level=commune&commune=4789", None, (200, 403, 200, 403, 200), 403),
     ("GET", "/aggregates?level=commune&district=150", None, (403, 403, 403, 200, 200), 403),
     ("GET", "/dashboard", None, (403, 403, 200, 200, 200), 403),
+    ("GET", "/households", None, (403, 403, 200, 200, 200), 403),
+    ("GET", "/households?district=150", None, (403, 403, 403, 200, 200), 403),
+    ("GET", "/households?commune=4789&q=bui", None, (403, 403, 200, 403, 200), 403),
     ("GET", "/households/{id}", None, (200, 404, 200, 404, 200), 404),
     ("GET", "/households/{id}/edit", None, (200, 404, 403, 404, 200), 404),
     ("POST", "/households/{id}/edit", "empty", (422, 404, 403, 404, 422), 404),
@@ -173,7 +176,7 @@ def test_district_household_export_holds_only_its_district(api, record):
 
 
 PUBLIC = {"static", "healthz", "api.units", "api.openapi", "pages.login", "pages.logout", "pages.index",
-          "pages.service_worker", "pages.manifest"}
+          "pages.service_worker", "pages.manifest", "favicon"}
 # Collect's routes take only their own credentials (a key URL, or Basic over HTTPS), never a
 # session or bearer token: tests/openrosa/test_access.py checks each of them.
 OWN_CREDENTIALS = {"openrosa.form_list_view", "openrosa.form_xml", "openrosa.form_xlsx",
