@@ -16,7 +16,8 @@ def post_form(client, **fields):
     values = form_values(page)
     data = {"csrf_token": values["csrf_token"], "id": values["id"], "commune_code": "4789",
             "hamlet": "Xóm Mới", "head_name": "Bùi Văn An", "members": "4", "smartphone_users": "2",
-            "installed_before": "1", "installed_during_visit": "1", "reasons_not_installed": "no_smartphone"}
+            "installed_before": "1", "installed_during_visit": "1", "reasons_not_installed": "no_smartphone",
+            "visited_on": "2020-08-15"}
     data.update(fields)
     return client.post("/form", data=data), data
 

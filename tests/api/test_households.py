@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -44,9 +45,45 @@ def test_id_is_made_when_the_client_sends_none(api):
     uuid.UUID(r.get_json()["id"])
 
 
+def open_window_to_today(camp) -> None:
+    """The Department moves the campaign's last day to today (the defaults end in 2020)."""
+    settings = camp.settings.get().as_dict()
+    values = {k: dt.date.fromisoformat(settings[k]) for k in ("start", "agency_deadline", "province_deadline")}
+    camp.settings.save({**values, "end": camp.today(), "target_pct": 50, "stale_days": 3}, "department", "t")
+
+
 def test_visited_on_defaults_to_today_in_the_campaign_time_zone(api, camp):
+    open_window_to_today(camp)
     r = api.post(URL, household(visited_on=...))
+    assert r.status_code == 201
     assert r.get_json()["visited_on"] == camp.today().isoformat()
+
+
+@pytest.mark.parametrize("day, message", [
+    ("2020-08-09", "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),
+    ("2020-08-26", "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),
+    ("2026-01-01", "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),
+    ("2099-08-15", "Không được là ngày trong tương lai."),
+    (..., "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),  # today, after the window
+])
+def test_a_visit_outside_the_campaign_window_is_refused(api, camp, day, message):
+    r = api.post(URL + "?lang=vi", household(visited_on=day))
+    assert r.status_code == 422
+    assert r.get_json()["fields"] == {"visited_on": [message]}
+    assert list(camp.households.records([4789])) == []
+
+
+def test_the_window_follows_the_settings(api, camp):
+    r = api.post(URL, household(visited_on="2020-08-10"))
+    assert r.status_code == 201
+    open_window_to_today(camp)
+    camp.settings.save({**{k: getattr(camp.settings.get(), k) for k in ("agency_deadline", "province_deadline",
+                                                                        "end", "target_pct", "stale_days")},
+                        "start": dt.date(2020, 8, 11)}, "department", "t")
+    r = api.post(URL + "?lang=en", household(visited_on="2020-08-10"))
+    assert r.status_code == 422
+    assert r.get_json()["fields"]["visited_on"] == [
+        f"Must be within the campaign, 11/08/2020 to {camp.today():%d/%m/%Y}."]
 
 
 def test_validation_errors_name_each_field_and_store_nothing(api, camp):
