@@ -30,7 +30,16 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-test: install-dev browser
+# axe-core for the accessibility tests, pinned in tests/browser/axe/package-lock.json (npm from Debian).
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package-lock.json
+	@command -v npm >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q npm; }
+	npm ci --prefix tests/browser/axe --no-audit --no-fund
+	touch $@
+
+test: install-dev browser $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Sizes and load: BENCH_ARGS="--sizes 230000" for the province alone; see `$(PY) -m bench --help`.

@@ -147,7 +147,7 @@ def test_session_cookie_is_httponly_and_samesite(browser):
 def test_hamlet_rows_show_the_commune_code_not_the_internal_key(browser, client, api):
     api.post("/api/v1/households", {"commune_code": 4789, "hamlet": "Thôn Mường", "head_name": "Xa Văn A",
                                     "members": 3, "smartphone_users": 1, "installed_before": 0,
-                                    "installed_during_visit": 1})
+                                    "installed_during_visit": 1, "visited_on": "2020-08-15"})
     browser.login("officer")
     page = client.get("/aggregates?level=hamlet").get_data(as_text=True)
     assert "<td>4789</td>" in page and "Thôn Mường" in page and "4789:" not in page

@@ -6,6 +6,7 @@ so the app runs over a data directory of its own, removed when the module is don
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 
@@ -20,6 +21,12 @@ DATA_DIR = tempfile.mkdtemp(prefix="survey-fuzz-")
 APP = create_app({"SURVEY_DATA_DIR": DATA_DIR, "SECRET_KEY": "test", "TESTING": True})
 APP.extensions["survey"].users.add("department", PASSWORD, "department", None)
 TOKEN = APP.extensions["survey"].users.new_token("department")
+# The fuzzed service runs during its campaign: the window of visits ends today, so a household
+# without a visit date (today by default) can be stored.
+_TODAY = APP.extensions["survey"].today()
+APP.extensions["survey"].settings.save({"start": _TODAY - dt.timedelta(days=30), "end": _TODAY,
+                                        "agency_deadline": _TODAY, "province_deadline": _TODAY,
+                                        "target_pct": 50, "stale_days": 3}, "department", "fuzz")
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
 schema.config.update(headers={"Authorization": f"Bearer {TOKEN}"})
