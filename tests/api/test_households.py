@@ -216,3 +216,16 @@ def test_an_account_added_later_works_at_once(app, api):
     camp = app.extensions["survey"]
     camp.users.add("xa-4792", "another password", "officer", 4792)
     assert api.post(URL, household(commune_code=4792), user="xa-4792").status_code == 201
+
+
+def test_the_department_sets_the_window_through_the_api(api, camp):
+    body = {"start": "2020-08-12", "end": "2020-08-30", "agency_deadline": "2020-08-20",
+            "province_deadline": "2020-08-31", "target_pct": 50, "stale_days": 3}
+    assert api.put("/api/v1/settings", body, user="officer").status_code == 403
+    r = api.put("/api/v1/settings", body, user="department")
+    assert r.status_code == 200 and (r.json["start"], r.json["end"]) == ("2020-08-12", "2020-08-30")
+    assert api.get("/api/v1/settings", user="officer").json["end"] == "2020-08-30"
+    assert api.post(URL, household(visited_on="2020-08-28")).status_code == 201
+    bad = api.put("/api/v1/settings?lang=en", {**body, "start": "0001-01-01"}, user="department")
+    assert bad.status_code == 422 and bad.json["fields"]["start"] == ["Must be between 01/01/2020 and 31/12/2099."]
+    assert camp.settings.get().start.isoformat() == "2020-08-12"

@@ -143,7 +143,7 @@ def test_each_rule_broken_once_is_refused_offline_with_the_apis_words(live_serve
         assert answer.status_code == 422, (kind, answer.get_json())
         expected = answer.get_json()["fields"]
         assert name in expected, (kind, expected)
-        phone_says = page.evaluate("""(body) => BZ.checks.run(JSON.parse(document.getElementById('form-rules').textContent),
+        phone_says = page.evaluate("""(body) => BZ.checks.run(JSON.parse(document.getElementById('household-form').dataset.rules),
             body, {today: BZ.today(), communes: [4789]})""", {k: v for k, v in body.items()})
         assert phone_says == expected, kind
         if kind in BODY_ONLY:

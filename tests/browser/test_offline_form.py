@@ -15,6 +15,7 @@ import pytest
 from ..conftest import PASSWORD
 
 COMMUNE = 4789
+VISIT_DAY = "2020-08-15"  # the phone's clock day in these tests (conftest.CAMPAIGN_DAY)
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +43,7 @@ def fill(page, name: str, members: int = 4, smartphones: int = 2, before: int = 
     page.fill("#smartphone_users", str(smartphones))
     page.fill("#installed_before", str(before))
     page.fill("#installed_during_visit", str(during))
+    page.fill("#visited_on", VISIT_DAY)  # a day of the campaign's window (10-25/8/2020)
 
 
 def save(page, name: str) -> None:

@@ -152,3 +152,11 @@ def test_line_chart_draws_the_target():
 
 def test_numbers_are_written_the_vietnamese_way():
     assert (number(12345), number(45.6), number(None), number(12345, "en")) == ("12.345", "45,6", "—", "12,345")
+
+
+def test_an_axis_crossing_a_year_shows_the_year():
+    days = [dt.date(2020, 12, 30) + dt.timedelta(days=n) for n in range(4)]
+    svg = str(cumulative_line([(d, n) for n, d in enumerate(days)], 3, "t", "Mục tiêu"))
+    assert ">30/12/2020<" in svg and ">02/01/2021<" in svg
+    within = str(cumulative_line([(dt.date(2020, 8, 10), 0), (dt.date(2020, 8, 11), 1)], 3, "t", "Mục tiêu"))
+    assert ">10/08<" in within and "/2020<" not in within

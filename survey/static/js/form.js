@@ -7,7 +7,7 @@
   if (!form || form.getAttribute('action') !== '/form' || !window.indexedDB || !window.fetch) return;
   const $ = (id) => document.getElementById(id);
   const msg = JSON.parse($('outbox').dataset.msg);
-  const rules = JSON.parse($('form-rules').textContent);
+  const rules = JSON.parse(form.dataset.rules);
   const DRAFT = 'bluezone-draft';
   const PLACE = 'bluezone-place';
   let editing = null;  // {id, mode} while a saved household is being corrected
