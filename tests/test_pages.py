@@ -151,3 +151,11 @@ def test_hamlet_rows_show_the_commune_code_not_the_internal_key(browser, client,
     browser.login("officer")
     page = client.get("/aggregates?level=hamlet").get_data(as_text=True)
     assert "<td>4789</td>" in page and "Thôn Mường" in page and "4789:" not in page
+
+
+def test_the_visit_date_offers_only_the_campaign_window(browser, client):
+    browser.login("officer")
+    page = client.get("/form").get_data(as_text=True)
+    date = re.search(r'<input id="visited_on"[^>]*>', page).group(0)
+    assert 'min="2020-08-10"' in date and 'max="2020-08-25"' in date
+    assert 'value=""' in date  # today is after the window: the officer picks the day

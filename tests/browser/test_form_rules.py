@@ -118,6 +118,9 @@ def campaign_clock(camp, monkeypatch):
 def test_the_phone_knows_every_kind_of_check(live_server, phone, camp):
     page = phone.new_page()
     login(page, live_server.url)
+    # the date field offers only the campaign's days, none after the phone's today (15/8/2020)
+    assert (page.get_attribute("#visited_on", "min"), page.get_attribute("#visited_on", "max")) == (
+        "2020-08-10", "2020-08-15")
     known = set(page.evaluate("() => BZ.checks.KINDS"))
     stated = check_kinds(camp.form) | check_kinds(camp.agency_form)
     assert stated <= set(CHECK_KINDS), f"checks the server does not list: {stated - set(CHECK_KINDS)}"
