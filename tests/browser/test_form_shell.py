@@ -91,3 +91,16 @@ def test_nothing_moves_the_form_once_drawn(live_server, phone):
     ready_for_offline(page)
     settled(page)
     assert page.evaluate("() => window.__shift") == 0
+
+
+def test_the_page_offers_to_reload_when_a_newer_version_is_kept(live_server, phone):
+    """The worker tells open pages each time it keeps a form; one of another version means a deploy."""
+    page = phone.new_page()
+    login(page, live_server.url)
+    ready_for_offline(page)
+    assert page.locator("#new-version").is_hidden()  # its own version: nothing to say
+    page.evaluate("""() => navigator.serviceWorker.dispatchEvent(new MessageEvent('message',
+                       {data: {type: 'form-cached', version: 'a-later-deploy'}}))""")
+    page.wait_for_selector("#new-version", state="visible")
+    assert page.get_attribute("#new-version", "role") == "status"
+    assert "Tải lại" in page.inner_text("#new-version button")
