@@ -35,6 +35,8 @@ API = [
     # Roles without an agency are refused first; the others get the validation answer.
     ("POST", "/api/v1/agency-reports", "empty", (403, 403, 422, 422, 422), 422),
     ("GET", "/api/v1/session", None, (200, 200, 200, 200, 200), 200),
+    ("GET", "/api/v1/settings", None, (200, 200, 200, 200, 200), 200),
+    ("PUT", "/api/v1/settings", "empty", (403, 403, 403, 403, 422), 403),
     ("GET", "/exports/aggregates.csv?commune=4789", None, (200, 403, 200, 403, 200), 403),
     ("GET", "/exports/aggregates.xlsx?district=148", None, (403, 403, 200, 403, 200), 403),
     ("GET", "/exports/households.csv", None, (403, 403, 200, 200, 200), 403),
