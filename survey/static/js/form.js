@@ -8,6 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const msg = JSON.parse($('outbox').dataset.msg);
   const rules = JSON.parse(form.dataset.rules);
+  const errors = BZ.errorsFor(form, () => fields().map((el) => el.name), (count) => say('error_summary', {count}));
   const DRAFT = 'bluezone-draft';
   const PLACE = 'bluezone-place';
   let editing = null;  // {id, mode} while a saved household is being corrected
@@ -60,58 +61,6 @@
     }
   }
 
-  function clearErrors() {
-    form.querySelectorAll('.err').forEach((el) => el.remove());
-    form.querySelectorAll('.bad').forEach((el) => el.classList.remove('bad'));
-    form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
-    form.querySelectorAll('[aria-describedby$="-err"]').forEach((el) => el.removeAttribute('aria-describedby'));
-    $('error-summary').hidden = true;
-    $('error-list').replaceChildren();
-  }
-
-  function labelOf(name) {
-    const label = form.querySelector(`[data-field="${CSS.escape(name)}"] :is(label, legend)`);
-    return label ? label.textContent : name;
-  }
-
-  /* Reasons next to their fields ({field: [text]} or, for lists, {field: {index: [text]}}), tied to
-     them for screen readers, listed at the top with a link to each, focus on the first. */
-  function showErrors(errors, focus) {
-    clearErrors();
-    const names = Object.keys(errors || {});
-    const order = fields().map((el) => el.name);
-    names.sort((a, b) => (order.indexOf(a) + 1 || 999) - (order.indexOf(b) + 1 || 999));
-    let first = null;
-    for (const name of names) {
-      const found = errors[name];
-      const texts = Array.isArray(found) ? found : Object.values(found).flat();
-      const box = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
-      const span = document.createElement('span');
-      span.className = 'err';
-      span.id = `${name}-err`;
-      span.textContent = box ? texts.join(' ') : `${name}: ${texts.join(' ')}`;
-      if (box) {
-        box.classList.add('bad');
-        box.append(span);
-        const target = box.tagName === 'FIELDSET' ? box : box.querySelector('input, select, textarea');
-        target.setAttribute('aria-describedby', span.id);
-        if (box.tagName !== 'FIELDSET') target.setAttribute('aria-invalid', 'true');
-        first = first || box.querySelector('input, select, textarea');
-      } else {
-        form.prepend(span);
-      }
-      const link = Object.assign(document.createElement('a'), {href: `#${box ? name : 'household-form'}`,
-        textContent: `${box ? labelOf(name) : name}: ${texts.join(' ')}`});
-      const item = document.createElement('li');
-      item.append(link);
-      $('error-list').append(item);
-    }
-    if (!names.length) return;
-    $('error-summary').querySelector('p').textContent = say('error_summary', {count: names.length});
-    $('error-summary').hidden = false;
-    if (focus && first) first.focus();
-  }
-
   /* The outcome where the officer looks: at the top, scrolled to and focused, kept until the next
      entry starts (the first keystroke), announced by its live region. */
   function status(kind, text, show) {
@@ -136,7 +85,7 @@
   function freshForm() {
     const keep = {commune_code: form.elements.commune_code.value, hamlet: form.elements.hamlet.value};
     fillForm(Object.assign({visited_on: form.elements.visited_on.value || defaultVisit()}, keep));
-    clearErrors();
+    errors.clear();
     setEditing(null);
     localStorage.removeItem(DRAFT);
   }
@@ -150,9 +99,9 @@
 
   /* The definition's checks, with the server's messages, before a household enters the outbox. */
   function checkInputs(record) {
-    const errors = BZ.checks.run(rules, record, {today: BZ.today(), communes: rules.communes});
-    showErrors(errors, true);
-    return !Object.keys(errors).length;
+    const found = BZ.checks.run(rules, record, {today: BZ.today(), communes: rules.communes});
+    errors.show(found, true);
+    return !Object.keys(found).length;
   }
 
   async function save(event) {
@@ -186,17 +135,13 @@
     const record = waiting ? waiting.record : sent.record;
     fillForm(record);
     setEditing({id, mode: waiting ? waiting.mode : 'update'}, record.head_name);
-    if (waiting && waiting.state === 'rejected') showErrors(waiting.errors, true); else clearErrors();
+    if (waiting && waiting.state === 'rejected') errors.show(waiting.errors, true); else errors.clear();
     if (!(waiting && waiting.state === 'rejected')) form.scrollIntoView();
   }
 
   /* The server's reasons in one line, each after its field's label. */
   function reasons(item) {
-    const parts = Object.entries(item.errors || {}).map(([name, found]) => {
-      const label = form.querySelector(`[data-field="${CSS.escape(name)}"] :is(label, legend)`);
-      const texts = Array.isArray(found) ? found : Object.values(found).flat();
-      return `${label ? label.textContent : name}: ${texts.join(' ')}`;
-    });
+    const parts = Object.entries(item.errors || {}).map(([name, found]) => errors.line(name, found));
     return parts.length ? parts.join('; ') : item.message;
   }
 
