@@ -49,7 +49,16 @@ $(WEBFORMS)/node_modules/.package-lock.json: $(WEBFORMS)/package-lock.json
 	npm ci --prefix $(WEBFORMS) --no-audit --no-fund --loglevel=error
 webforms: $(WEBFORMS)/node_modules/.package-lock.json
 
-test: install-dev browser nginx webforms
+# axe-core for the accessibility tests, pinned in tests/browser/axe/package-lock.json (npm from Debian).
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package-lock.json
+	@command -v npm >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q npm; }
+	npm ci --prefix tests/browser/axe --no-audit --no-fund
+	touch $@
+
+test: install-dev browser nginx webforms $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop while coding: no browser, no real gunicorn (a minute or two on 2 cores).

@@ -42,7 +42,7 @@ class Campaign:
         self.tz = ZoneInfo(config["SURVEY_TIMEZONE"])
         self.gazetteer: Gazetteer = load_gazetteer(int(config["SURVEY_PROVINCE"]))
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
-        self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
+        self.schemas = SchemaFactory(self.form, self.gazetteer, self.today, window=self.visit_window)
         self.households = HouseholdRecords(open_households(self.data_dir))
         self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
         self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
@@ -80,6 +80,10 @@ class Campaign:
     def today(self) -> dt.date:
         """Today in the campaign's time zone, not the server's."""
         return self.now().date()
+
+    def visit_window(self) -> tuple[dt.date, dt.date]:
+        """The first and last day of visits, as the Department set them."""
+        return self.settings.get().window
 
     def stamp(self) -> str:
         """A timestamp for records: ISO 8601 with the campaign's UTC offset."""

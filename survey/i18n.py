@@ -29,6 +29,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                   "en": "Contains control or invisible characters: {chars}."},
     "choice": {"vi": "Lựa chọn không hợp lệ: {input}.", "en": "Not a valid choice: {input}."},
     "future": {"vi": "Không được là ngày trong tương lai.", "en": "May not be in the future."},
+    "outside_window": {"vi": "Phải trong thời gian chiến dịch, từ {first} đến {last}.",
+                       "en": "Must be within the campaign, {first} to {last}."},
     "unknown_field": {"vi": "Trường không có trong biểu mẫu.", "en": "Unknown field."},
     "not_commune": {"vi": "Không phải mã xã/phường/thị trấn của {province}.",
                     "en": "Not a commune code of {province}."},
@@ -214,11 +216,21 @@ MESSAGES: dict[str, dict[str, str]] = {
     "next": {"vi": "Trang sau", "en": "Next"},
     "no_match": {"vi": "Không có hộ nào khớp.", "en": "No household matches."},
     "see_households": {"vi": "Xem danh sách hộ", "en": "See the households"},
+    "error_summary": {"vi": "Chưa lưu: vui lòng sửa {count} ô dưới đây.",
+                      "en": "Not saved: please fix the {count} fields below."},
+    "to_fix_title": {"vi": "Cần sửa (máy chủ chưa nhận)", "en": "To fix (not accepted by the server)"},
+    "new_version": {"vi": "Đã có phiên bản mới của phiếu.", "en": "A newer version of the form is ready."},
+    "reload": {"vi": "Tải lại", "en": "Reload"},
+    "end_label": {"vi": "Ngày kết thúc (ngày cuối đến hộ)", "en": "Last day of visits"},
+    "end_before_start": {"vi": "Ngày kết thúc không được trước ngày bắt đầu.",
+                         "en": "The last day cannot be before the start."},
+    "chart_table": {"vi": "Số liệu của biểu đồ", "en": "The chart's figures"},
+    "day": {"vi": "Ngày", "en": "Day"},
 }
 
 # Messages the form's script shows; the page hands them over in its own language.
 CLIENT_KEYS = ("saved_local", "sent_ok", "rejected", "state_waiting", "state_rejected", "state_sent",
-               "open_record", "nothing_yet", "retry_at", "save_failed", "editing")
+               "open_record", "nothing_yet", "retry_at", "save_failed", "editing", "error_summary")
 
 
 def current_lang() -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean", "place_key", "fold", "bad_characters", "BadText", "human_text", "classic_tones"]
+__all__ = ["clean", "place_key", "fold", "bad_characters", "BadText", "human_text", "classic_tones",
+           "REJECTED_CATEGORIES"]
 
 # Combining marks that carry the five Vietnamese tones (grave, acute, tilde, hook, dot below).
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
@@ -26,7 +27,7 @@ _NEW_PLACEMENT = re.compile("(?<![qQ])([oOuU])([aAeEyY])([\u0300\u0301\u0303\u03
 _WORD = re.compile(r"\w+")
 # Control characters, and format characters (bidi overrides, zero-width joiners and spaces):
 # they make text look different from what it is and have no place in a name or an address.
-_REJECTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+REJECTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 def clean(value: str, *, multiline: bool = False) -> str:
@@ -43,7 +44,7 @@ def bad_characters(value: str) -> list[str]:
     found = {
         f"U+{ord(ch):04X}"
         for ch in value
-        if ch not in "\t\n\r" and unicodedata.category(ch) in _REJECTED_CATEGORIES
+        if ch not in "\t\n\r" and unicodedata.category(ch) in REJECTED_CATEGORIES
     }
     return sorted(found)
 

@@ -108,6 +108,7 @@ def build_spec() -> dict:
                                              "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateRow"}}}}}}},
                       "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
     _agency_paths(spec, camp, ref, record_errors)
+    _settings_paths(spec, ref)
     return _tighten(spec.to_dict(), camp)
 
 
@@ -154,6 +155,19 @@ def _agency_paths(spec: APISpec, camp, ref, record_errors: dict) -> None:
         "summary": "One row per agency in scope: latest figures, on_time / late / pending / overdue, totals",
         "security": [{"bearer": []}], "parameters": [agency],
         "responses": {"200": {"description": "rows and totals"}, "404": _ERROR, **_AUTH_ERRORS}}})
+
+
+def _settings_paths(spec: APISpec, ref) -> None:
+    """The campaign settings: the window of visits (first and last day), deadlines, target."""
+    from ..settings import SettingsSchema
+    spec.components.schema("Settings", schema=SettingsSchema)
+    spec.path("/api/v1/settings", operations={
+        "get": {"summary": "The campaign settings (defaults: visits 2020-08-10 to 2020-08-25)",
+                "security": [{"bearer": []}], "responses": {"200": {"description": "settings"}, **_AUTH_ERRORS}},
+        "put": {"summary": "Replace the campaign settings (Department); dates 2020-2099, within a year of the start",
+                "security": [{"bearer": []}], "requestBody": {"required": True, **ref("Settings")},
+                "responses": {"200": {"description": "stored settings"}, "400": _ERROR, "413": _ERROR,
+                              "415": _ERROR, "422": _ERROR, **_AUTH_ERRORS}}})
 
 
 @bp.get("/openapi.json")

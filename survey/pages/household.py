@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 
 from ..auth import check_csrf, login_required
 from ..campaign import campaign
+from ..form_rules import client_rules
 from ..forms import from_form_post, new_id
 from ..households.records import Conflict
 from ..households.service import OutsideArea, submit
@@ -25,9 +26,13 @@ def render_form(values: dict, errors: dict, status: int = 200, action: str | Non
     if isinstance(commune, int) and g.user.can_write(commune):
         hamlets = [row["name"] for row in aggregate_rows(camp, "hamlet", [commune])]
     to_fix = len(camp.flags.open_flags(sorted(g.user.writable))) if g.user.role == "officer" else 0
+    window = [d.isoformat() for d in camp.visit_window()]
+    rules = client_rules(camp.form, current_lang(), camp.visit_window, camp.gazetteer.province.name)
+    rules["communes"] = sorted(g.user.writable)  # the communes this officer may write
     return render_template("form.html", form=camp.form, values=values, errors=errors, to_fix=to_fix,
                            action=action or url_for("pages.submit_household"), communes=communes,
-                           hamlets=hamlets, today=camp.today().isoformat()), status
+                           hamlets=hamlets, today=camp.today().isoformat(), window=window,
+                           rules=rules), status
 
 
 @bp.get("/form")

@@ -12,7 +12,7 @@ from ..i18n import current_lang, gettext
 from ..reporting.agencies import AgencySchema
 from . import bp
 
-_SETTINGS = ("start", "agency_deadline", "province_deadline", "target_pct", "stale_days")
+_SETTINGS = ("start", "end", "agency_deadline", "province_deadline", "target_pct", "stale_days")
 
 
 def _render_settings(values: dict, errors: dict, status: int = 200):

@@ -129,12 +129,13 @@ def cumulative_line(series: list[tuple[dt.date, int]], target: int, title: str, 
     if series and len(series) - 1 not in labelled:
         labelled.discard(max(labelled))  # the last day always gets its label, without overlap
         labelled.add(len(series) - 1)
+    label = "%d/%m/%Y" if series and series[0][0].year != series[-1][0].year else "%d/%m"  # show a year change
     for i, (day, _) in enumerate(series):
         if i in labelled:
             x, _y = xy(i, 0)
             anchor = "end" if i == len(series) - 1 and i else "middle"
             body.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="10" '
-                        f'fill="#555">{day:%d/%m}</text>')
+                        f'fill="#555">{day.strftime(label)}</text>')
     ty = xy(0, target)[1]
     body.append(f'<line class="target" x1="{left}" y1="{ty:.1f}" x2="{WIDTH - right}" y2="{ty:.1f}" '
                 f'stroke="#0b5cab" stroke-width="2" stroke-dasharray="5 3" data-target="{target}"/>'

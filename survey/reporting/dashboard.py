@@ -92,7 +92,7 @@ def build_dashboard(camp: Campaign, user: User, communes: list[int], level: str,
     """The dashboard over ``communes`` (already scoped), bars at ``level``; agencies of
     ``district`` only when one is chosen."""
     settings = camp.settings.get()
-    as_of = min(camp.today(), settings.province_deadline)  # after the campaign, judge as of its end
+    as_of = min(camp.today(), settings.end)  # after the visits, judge as of their last day
     total = aggregate_rows(camp, "province", communes)[0]
     per_commune = aggregate_rows(camp, "commune", communes)
     rows = per_commune if level == "commune" else aggregate_rows(camp, level, communes)

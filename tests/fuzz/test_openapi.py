@@ -7,6 +7,8 @@ operation is fuzzed by hypothesis from that operation's strategy.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +23,12 @@ def fuzzed_app(tmp_path_factory):
     app = create_app({"SURVEY_DATA_DIR": str(tmp_path_factory.mktemp("fuzz")), "SECRET_KEY": "test",
                       "TESTING": True})
     app.extensions["survey"].users.add("department", PASSWORD, "department", None)
+    # The fuzzed service runs during its campaign: the window of visits ends today, so a household
+    # without a visit date (today by default) can be stored.
+    today = app.extensions["survey"].today()
+    app.extensions["survey"].settings.save({"start": today - dt.timedelta(days=30), "end": today,
+                                            "agency_deadline": today, "province_deadline": today,
+                                            "target_pct": 50, "stale_days": 3}, "department", "fuzz")
     return app
 
 

@@ -92,7 +92,7 @@ def test_officers_have_no_agency_pages(browser):
 def test_department_sets_the_campaign_and_every_worker_sees_it(browser, data_dir):
     browser.login("department")
     token = csrf(browser.client, "/settings")
-    values = {"start": "2020-08-10", "agency_deadline": "2020-08-21", "province_deadline": "2020-08-26",
+    values = {"start": "2020-08-10", "end": "2020-08-25", "agency_deadline": "2020-08-21", "province_deadline": "2020-08-26",
               "target_pct": "60", "stale_days": "2", "csrf_token": token}
     response = browser.client.post("/settings", data=values, follow_redirects=True)
     assert "Đã lưu cài đặt." in response.get_data(as_text=True)
@@ -107,10 +107,14 @@ def test_department_sets_the_campaign_and_every_worker_sees_it(browser, data_dir
     ({"target_pct": "0"}, "target_pct", "Phải từ 1 đến 100."),
     ({"start": "20/08/2020"}, "start", "Ngày không hợp lệ (YYYY-MM-DD)."),
     ({"stale_days": "ba"}, "stale_days", "Phải là số nguyên."),
+    ({"start": "0001-01-01"}, "start", "Phải từ 01/01/2020 đến 31/12/2099."),
+    ({"end": "2020-08-01"}, "end", "Ngày kết thúc không được trước ngày bắt đầu."),
+    ({"end": "2099-08-01"}, "end", "Phải từ 01/01/2020 đến 13/08/2021."),
+    ({"province_deadline": "2030-01-01"}, "province_deadline", "Phải từ 01/01/2020 đến 13/08/2021."),
 ])
 def test_settings_are_validated(browser, camp, changes, field, message):
     browser.login("department")
-    values = {"start": "2020-08-12", "agency_deadline": "2020-08-20", "province_deadline": "2020-08-25",
+    values = {"start": "2020-08-12", "end": "2020-08-25", "agency_deadline": "2020-08-20", "province_deadline": "2020-08-25",
               "target_pct": "50", "stale_days": "3", **changes, "csrf_token": csrf(browser.client, "/settings")}
     response = browser.client.post("/settings", data=values)
     assert response.status_code == 422

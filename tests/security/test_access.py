@@ -34,6 +34,8 @@ API = [
     ("POST", "/api/v1/agency-reports", "empty", (403, 403, 422, 422, 422), 422),
     ("GET", "/api/v1/session", None, (200, 200, 200, 200, 200), 200),
     ("POST", "/api/v1/password", "empty", (422, 422, 422, 422, 422), 422),
+    ("GET", "/api/v1/settings", None, (200, 200, 200, 200, 200), 200),
+    ("PUT", "/api/v1/settings", "empty", (403, 403, 403, 403, 422), 403),
     ("GET", "/exports/aggregates.csv?commune=4789", None, (200, 403, 200, 403, 200), 403),
     ("GET", "/exports/aggregates.xlsx?district=148", None, (403, 403, 200, 403, 200), 403),
     ("GET", "/exports/households.csv", None, (403, 403, 200, 200, 200), 403),
