@@ -5,10 +5,14 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export SURVEY_DATA_DIR ?= data
+# Where `make serve` listens. Loopback unless told otherwise: the demo accounts' passwords are
+# printed. SURVEY_BIND=0.0.0.0:8000 (or PORT=8080) from the environment is honoured.
+export SURVEY_BIND ?= 127.0.0.1:$(PORT)
 
-.PHONY: serve test bench install install-dev browser clean translations
+.PHONY: serve test test-fast lint bench install install-dev browser nginx webforms clean translations
 
 $(VENV)/.runtime: requirements.txt
+	@echo "Installing the pinned Python packages into $(VENV) (first run only; a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -20,9 +24,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-serve: install
+# nginx (buffering, timeouts) in front of gunicorn on a private socket: deploy/serve.
+serve: install nginx
 	$(VENV)/bin/flask --app wsgi demo --if-empty
-	SURVEY_BIND=0.0.0.0:$(PORT) exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+	exec deploy/serve
 
 # The message catalogues: the compiled .mo files are committed; after editing a .po, run this.
 translations: install
@@ -35,12 +40,42 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
-test: install-dev browser
+# The production start puts Debian's nginx in front of gunicorn; install it when missing.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "Installing nginx from Debian (the buffering proxy in front of gunicorn)..."; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q nginx; }
+
+
+# ODK Web Forms (the XForm engine the OpenRosa tests fill the served form with), from the lockfile.
+WEBFORMS := tests/browser/webforms
+$(WEBFORMS)/node_modules/.package-lock.json: $(WEBFORMS)/package-lock.json
+	npm ci --prefix $(WEBFORMS) --no-audit --no-fund --loglevel=error
+webforms: $(WEBFORMS)/node_modules/.package-lock.json
+
+# axe-core for the accessibility tests, pinned in tests/browser/axe/package-lock.json (npm from Debian).
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package-lock.json
+	@command -v npm >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q npm; }
+	npm ci --prefix tests/browser/axe --no-audit --no-fund
+	touch $@
+
+test: install-dev browser nginx webforms $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The quick loop while coding: no browser, no real gunicorn (a minute or two on 2 cores).
+test-fast: install-dev
+	$(PY) -m pytest -m "not browser and not server" $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check survey exports bench tests wsgi.py
+
 # Sizes and load: BENCH_ARGS="--sizes 230000" for the province alone; see `$(PY) -m bench --help`.
-bench: install
+bench: install-dev
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(WEBFORMS)/node_modules

@@ -2,15 +2,18 @@
 
 import os
 
-bind = os.environ.get("SURVEY_BIND", "0.0.0.0:8000")
+# deploy/serve binds gunicorn to a private unix socket behind nginx; run bare only on loopback.
+bind = os.environ.get("SURVEY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SURVEY_WORKERS", (os.cpu_count() or 1) * 2 + 1))
 worker_class = "sync"
 timeout = int(os.environ.get("SURVEY_TIMEOUT", 60))
 graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
-# Paths only, never query strings or bodies: household data stays out of the logs.
+# Route templates, never paths, query strings or bodies: a path can name an account and a
+# query can hold a search; the logger prints /accounts/<username>/reset (survey/logs.py).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+logger_class = "survey.logs.RedactingLogger"  # routes, never paths: Collect keys and usernames stay out
 forwarded_allow_ips = os.environ.get("SURVEY_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # No runtime control socket: it lives at one fixed path per user, which several instances
 # (tests, benchmarks, a second campaign) would fight over, and nothing here uses it.

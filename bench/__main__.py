@@ -16,7 +16,7 @@ from survey import create_app
 
 from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
-from .probes import Client, after_write, aggregate_path, disk_latency, warm_p50
+from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
 from .report import SizeResult, render
 from .server import Server
 
@@ -113,6 +113,11 @@ def measure_service(result: SizeResult, args, root: Path, env: dict, token: str,
         client = Client(server.url, token)
         for level in LEVELS:
             result.warm_ms[level] = 1000 * warm_p50(client, level, args.repeats)
+        result.list_ms = 1000 * list_p50(client, max(1, args.repeats // 4))
+        result.dashboard_kb = client.transferred("/dashboard") / 1024
+        result.form_kb = client.transferred("/form") / 1024
+        log(f"{result.size:,}: household list p50 {result.list_ms:.1f} ms; dashboard "
+            f"{result.dashboard_kb:.1f} KB brotli")
         fresh = after_write(client, bodies, rounds=20)
         result.after_write_ms, result.fresh = 1000 * fresh.p50_s, f"{fresh.correct}/{fresh.checked}"
         _, data = client.get_json(aggregate_path("province"))

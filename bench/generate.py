@@ -15,7 +15,7 @@ import orjson
 
 from survey import create_app
 from survey.demo import households_for
-from survey.storage import SERVER_FIELDS
+from survey.households.records import SERVER_FIELDS
 
 __all__ = ["Campaign", "generate", "post_bodies"]
 

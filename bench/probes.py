@@ -36,6 +36,13 @@ class Client:
                 head = head or chunk
         return time.perf_counter() - start, size, head
 
+    def transferred(self, path: str, encoding: str = "br") -> int:
+        """Bytes on the wire of one GET when the client accepts ``encoding`` (not decoded)."""
+        headers = {"Authorization": f"Bearer {self.token}", "Accept-Encoding": encoding}
+        req = urllib.request.Request(self.url + path, headers=headers)
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            return len(resp.read())
+
     def get_json(self, path: str) -> tuple[float, dict]:
         """(seconds, decoded body) of one GET answering JSON."""
         start = time.perf_counter()
@@ -60,6 +67,21 @@ def aggregate_path(level: str, commune: int | None = None) -> str:
 def warm_p50(client: Client, level: str, repeats: int) -> float:
     """Median seconds of ``repeats`` identical aggregate queries."""
     return statistics.median(client.get_json(aggregate_path(level))[0] for _ in range(repeats))
+
+
+# Filtered household-list pages as the office asks them: a search over the province, a
+# district's unreviewed records, a hamlet, a visit date deep in the pages.
+LIST_QUERIES = ("/api/v1/households?q=nguyen%20van&per_page=50",
+                "/api/v1/households?district=152&review=none&page=3",
+                "/api/v1/households?q=xom&visited_on=2020-08-12&page=2",
+                "/api/v1/households?officer=xa-4789&hamlet=X%C3%B3m%20M%E1%BB%9Bi")
+
+
+def list_p50(client: Client, repeats: int) -> float:
+    """Median seconds of the filtered list queries, each asked ``repeats`` times once warm."""
+    for path in LIST_QUERIES:
+        client.get_json(path)
+    return statistics.median(client.get_json(path)[0] for _ in range(repeats) for path in LIST_QUERIES)
 
 
 @dataclass

@@ -35,6 +35,9 @@ class SizeResult:
     xlsx_s: float = 0.0
     xlsx_mb: float = 0.0
     peak_rss_mb: float = 0.0
+    list_ms: float = 0.0
+    dashboard_kb: float = 0.0
+    form_kb: float = 0.0
     totals_ok: str = ""
 
     @property
@@ -78,6 +81,9 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
     ("aggregate right after a write, p50 (ms)", "", lambda r: f"{r.after_write_ms:.1f}"),
     ("totals right after a write (correct/checked)", "all", lambda r: r.fresh),
     ("province totals = stored households", "yes", lambda r: r.totals_ok),
+    ("filtered household list, warm p50 (ms)", "≤ 200 at 230k", lambda r: f"{r.list_ms:.1f}"),
+    ("Department dashboard, brotli (KB)", "≤ 60 at 230k", lambda r: f"{r.dashboard_kb:.1f}"),
+    ("form page, brotli (KB)", "≤ 25", lambda r: f"{r.form_kb:.1f}"),
     ("household CSV export, whole province (s)", "≤ 5 at 230k", lambda r: _export(r.csv_s, r.csv_mb)),
     ("household XLSX export, whole province (s)", "≤ 30 at 230k", lambda r: _export(r.xlsx_s, r.xlsx_mb)),
     ("peak memory per worker, RSS (MB)", "≤ 300 at 1M", lambda r: _n(r.peak_rss_mb)),

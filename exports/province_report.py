@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .coverage import coverage_pct
-from .writers import safe_cell
+
+_FORMULA_FIRST = frozenset("=+-@")
 
 __all__ = ["province_report_xlsx", "SHEETS", "SUMMARY_LABELS"]
 
@@ -98,9 +99,11 @@ def _table(ws: Worksheet, headings: list[str], rows: list[list[Any]], formats: l
     for cell in ws[header_row]:
         cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEAD_FILL, _WRAP, _BOX
     for values in rows + ([total] if total else []):
-        ws.append([safe_cell(v) for v in values])
+        ws.append(values)
         for cell, fmt in zip(ws[ws.max_row], formats):
             cell.border = _BOX
+            if isinstance(cell.value, str) and cell.value[:1] in _FORMULA_FIRST:
+                cell.data_type, cell.quotePrefix = "s", True  # text, never a formula
             if fmt:
                 cell.number_format = fmt
     if total:
@@ -222,7 +225,7 @@ def _agencies(ws: Worksheet, data: dict) -> None:
     headings = ["Mã", "Cơ quan, đơn vị", "Nhóm", "Tình trạng báo cáo", "Gửi lần đầu", "Số lần báo cáo",
                 "Số liệu đến ngày", "Tổng số cán bộ", "Số dùng ĐTTM", "Số đã cài", "Tỷ lệ (%)",
                 "Người báo cáo", "Điện thoại"]
-    rows = [[r["code"], r["name"], data["groups"].get(r["group"], r["group"]), data["statuses"][r["status"]],
+    rows = [[r["code"], r["name"], data["groups"].get(r["group"], r["group"]), data["status_labels"][r["status"]],
              _when(r["first_submitted_at"]), r["versions"],
              dt.date.fromisoformat(r["reported_on"]) if r["reported_on"] else None,
              r["staff_total"], r["smartphone_users"], r["installed"], r["coverage_pct"],

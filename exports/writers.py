@@ -1,8 +1,11 @@
-"""CSV, XLSX and JSON writers for aggregates and household lists.
+"""CSV, XLSX and JSON writers: tables in, bytes out; they know nothing of the survey.
 
-CSV is UTF-8 with a BOM so that Excel shows Vietnamese as written. Text cells that a
-spreadsheet would run as a formula (starting with = + - @ or a control character) are
-prefixed with an apostrophe: a household's name must never become a command.
+CSV is UTF-8 with a BOM so that Excel shows Vietnamese as written. A household's name must
+never become a command, whatever list separator the spreadsheet uses (Excel in Vietnamese
+splits on ";", since "," is the decimal mark, and does not honour quotes in mid-field): every
+text field is quoted, and wherever a cell could begin (at the start, or after any ",", ";",
+tab or line break) a = + - @ gets an apostrophe before it. In XLSX, text is stored as text
+with the cell's quotePrefix style instead (``xlsx.py``): no formula, no stray apostrophe.
 Household lists are streamed row by row, so memory stays bounded whatever the size.
 """
 
@@ -10,33 +13,36 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
-from typing import IO, Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
 import orjson
 
-from survey.forms import FormDefinition
-from survey.gazetteer import Gazetteer
-
 from .xlsx import write_workbook
 
-__all__ = ["safe_cell", "csv_rows", "xlsx_sheets", "household_columns", "household_rows", "json_bytes"]
+__all__ = ["safe_cell", "csv_rows", "xlsx_sheets", "xlsx_bytes", "xlsx_file", "json_bytes"]
 
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_FIRST = frozenset(_FORMULA_START)
+# A trigger where a spreadsheet splitting on any separator would start a cell.
+_AFTER_SEPARATOR = re.compile(r"([,;\t\r\n] *)(?=[=+\-@])")
 
 
 def safe_cell(value: Any) -> Any:
     """Neutralise text a spreadsheet would take as a formula; other values pass as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if type(value) is not str:
+        return value
+    value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    return "'" + value if value[:1] in _FORMULA_FIRST else value
 
 
 def _safe_row(row: Iterable[Any]) -> list:
-    """``safe_cell`` over a row, inlined: it runs for every cell of a province's export."""
-    return ["'" + v if type(v) is str and v[:1] in _FORMULA_FIRST else v for v in row]
+    """``safe_cell`` over a row, with a fast path: it runs for every cell of a province's export."""
+    first, inner = _FORMULA_FIRST, _AFTER_SEPARATOR.search
+    return [safe_cell(v) if type(v) is str and (v[:1] in first or inner(v)) else v for v in row]
 
 
 class _Line(io.StringIO):
@@ -52,7 +58,7 @@ class _Line(io.StringIO):
 def csv_rows(headings: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """CSV text in chunks: BOM and heading first, then one chunk per 500 rows."""
     buf = _Line()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(headings)
     yield BOM + buf.take()
     batch: list[list] = []
@@ -70,10 +76,10 @@ def xlsx_sheets(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], 
                 out: IO[bytes]) -> None:
     """Write sheets (title, headings, rows, column widths) to ``out`` in constant memory.
 
-    Headings are bold and frozen so they stay on screen and on every printed page.
+    Headings are bold and frozen so they stay on screen and on every printed page. Text
+    goes in as it is: the XLSX writer stores it as text, never as a formula.
     """
-    write_workbook([(title, headings, (_safe_row(row) for row in rows), widths)
-                    for title, headings, rows, widths in sheets], out)
+    write_workbook(sheets, out)
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], list[int]]]) -> bytes:
@@ -89,58 +95,6 @@ def xlsx_file(sheets: Iterable[tuple[str, list[str], Iterable[Iterable[Any]], li
     xlsx_sheets(sheets, fh)
     fh.seek(0)
     return fh
-
-
-_SERVER_HEADINGS = {
-    "commune_name": {"vi": "Tên xã", "en": "Commune name"},
-    "district_code": {"vi": "Mã huyện", "en": "District code"},
-    "district_name": {"vi": "Tên huyện", "en": "District name"},
-    "officer": {"vi": "Cán bộ nhập", "en": "Officer"},
-    "created_at": {"vi": "Thời điểm nhập", "en": "Created at"},
-    "updated_at": {"vi": "Thời điểm sửa", "en": "Updated at"},
-}
-
-
-def household_columns(form: FormDefinition) -> list[str]:
-    """Export columns: every form field, with unit names and server fields beside them."""
-    cols: list[str] = []
-    for name in form.names:
-        cols.append(name)
-        if form.field(name)["type"] == "commune":
-            cols += ["commune_name", "district_code", "district_name"]
-    return cols + ["officer", "created_at", "updated_at"]
-
-
-def household_headings(form: FormDefinition, lang: str) -> list[str]:
-    """Headings of the household export in ``lang``."""
-    return [_SERVER_HEADINGS[c][lang] if c in _SERVER_HEADINGS else form.label(c, lang)
-            for c in household_columns(form)]
-
-
-def household_rows(records: Iterable[dict], form: FormDefinition, gazetteer: Gazetteer) -> Iterator[list]:
-    """One list of cell values per record, in ``household_columns`` order."""
-    columns = household_columns(form)
-    lists = [i for i, col in enumerate(columns) if col in set(form.names_of_type("choices"))]
-    named = {col: columns.index(col) for col in ("commune_name", "district_name") if col in columns}
-    units: dict[Any, dict[str, str]] = {}
-    for rec in records:
-        code = rec["commune_code"]
-        names = units.get(code)
-        if names is None:
-            names = units[code] = _unit_names(code, gazetteer)
-        row = [rec.get(col) for col in columns]
-        for col, i in named.items():
-            row[i] = names[col]
-        for i in lists:
-            row[i] = ";".join(row[i] or [])
-        yield ["" if v is None else v for v in row]
-
-
-def _unit_names(commune_code: Any, gazetteer: Gazetteer) -> dict[str, str]:
-    commune = gazetteer.communes.get(commune_code)
-    district = gazetteer.districts.get(commune.parent) if commune else None
-    return {"commune_name": commune.name if commune else "",
-            "district_name": district.name if district else ""}
 
 
 def json_bytes(value: Any) -> bytes:

@@ -35,8 +35,9 @@ _STYLES = (_XML + f'<styleSheet {_NS}>'
            '<fill><patternFill patternType="gray125"/></fill></fills>'
            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-           '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+           '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+           '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/></cellXfs>'
            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
            '</styleSheet>')
 
@@ -47,9 +48,16 @@ def _text(value: str) -> str:
     return escape(value)
 
 
+# Text a spreadsheet would read as a formula if typed: marked quotePrefix (style 2), so it
+# stays text even when someone edits the cell, and shows with no apostrophe.
+_FORMULA_FIRST = frozenset("=+-@\t\r\n")
+
+
 def _cell(ref: str, value: Any, style: str = "") -> str:
-    """One cell: numbers as numbers, everything else as an inline string."""
+    """One cell: numbers as numbers, everything else as an inline string (never a formula)."""
     if type(value) is str and value:
+        if not style and value[0] in _FORMULA_FIRST:
+            style = ' s="2"'
         return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
     if value is None or value == "":
         return ""
@@ -129,8 +137,8 @@ def _package_parts(titles: list[str]) -> dict[str, str]:
 def write_workbook(sheets: Iterable[Sheet], out: IO[bytes]) -> None:
     """Write sheets (title, headings, rows, column widths) to ``out`` as an XLSX package.
 
-    Values arrive already made safe (``writers.safe_cell``); text is stored as inline
-    strings, so a cell is never a formula whatever it holds.
+    Text is stored as inline strings, so a cell is never a formula whatever it holds;
+    text that starts like a formula carries the quotePrefix style as well.
     """
     sheets = list(sheets)
     titles = _titles([sheet[0] for sheet in sheets])

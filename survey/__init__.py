@@ -10,10 +10,10 @@ from flask import Flask, g, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, campaign, cli, errors, i18n
+from . import auth, campaign, cli, delivery, errors, i18n, limits, logs
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, client_messages, current_lang, day, gettext, number
+from .i18n import LANGS, client_messages, current_lang, day, gettext, ngettext, number
 from .policy import may
 
 __all__ = ["create_app"]
@@ -41,20 +41,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .api import bp as api_bp
     from .downloads import bp as downloads_bp
+    from .openrosa import bp as openrosa_bp
     from .pages import bp as pages_bp
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(downloads_bp)
+    app.register_blueprint(openrosa_bp)
     auth.csrf.init_app(app)
     i18n.init_app(app)
     errors.register(app)
+    delivery.init_app(app)
     cli.register(app)
+    logs.install(app)
 
+    app.before_request(limits.apply_view_limit)
+    app.before_request(limits.refuse_oversized_stream)
     app.before_request(_remember_lang)
     app.before_request(auth.load_user)
     app.before_request(auth.protect_session_writes)
+    app.before_request(auth.require_password_change)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(_=gettext, lang=current_lang, csrf_token=auth.csrf_token, LANGS=LANGS,
+    app.jinja_env.filters["num"] = lambda value: number(value, current_lang())
+    app.jinja_env.globals.update(_=gettext, ngettext=ngettext, lang=current_lang, csrf_token=auth.csrf_token,
+                                LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
                                 client_messages=client_messages, may=_may, num=number, day=day)
     app.add_url_rule("/healthz", "healthz", _healthz)
@@ -66,6 +75,10 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or request.is_secure)
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        """Static files are cached publicly: they never carry a session cookie."""
+        return request.endpoint != "static" and super().should_set_cookie(app, session)
 
 
 def _remember_lang() -> None:

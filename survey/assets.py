@@ -11,7 +11,7 @@ from flask import current_app
 __all__ = ["OFFLINE_ASSETS", "asset_url", "asset_version", "manifest_url", "offline_urls"]
 
 # Static files the form needs with no signal; the service worker caches exactly these.
-OFFLINE_ASSETS = ("app.css", "js/store.js", "js/sync.js", "js/form.js",
+OFFLINE_ASSETS = ("app.css", "js/checks.js", "js/errors.js", "js/store.js", "js/sync.js", "js/form.js",
                   "icons/icon-192.png", "icons/icon-512.png")
 
 

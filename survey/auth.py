@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from .campaign import campaign
+from .errors import json_error
+from .i18n import gettext
 from .policy import may
 from .users import User
 
 __all__ = ["csrf", "load_user", "login_required", "requires", "csrf_token", "protect_session_writes",
-           "login", "logout"]
+           "login", "logout", "require_password_change"]
 
 csrf = CSRFProtect()
 
@@ -33,7 +35,14 @@ def load_user() -> None:
         return
     username = session.get("user")
     if username:
-        g.user = campaign().users.load(username)
+        user = campaign().users.load(username)
+        # a session made before a reset, deactivation or logout carries an old generation
+        if user is not None and session.get("gen") == _generation(user):
+            g.user = user
+
+
+def _generation(user: User) -> list[int]:
+    return [user.generation, user.sessions]
 
 
 def current_user() -> User | None:
@@ -46,13 +55,16 @@ def login(user: User) -> None:
     session.clear()
     g.pop("csrf_token", None)  # the token cached for this request belonged to the old session
     session["user"] = user.username
+    session["gen"] = _generation(user)
     if lang:
         session["lang"] = lang
     session.permanent = True
 
 
 def logout() -> None:
-    """End the session, keeping only the language choice."""
+    """End the session, and every copy of its cookie, keeping only the language choice."""
+    if g.get("user") is not None and not g.get("via_token"):
+        campaign().users.end_sessions(g.user.username)
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -107,3 +119,18 @@ def protect_session_writes() -> None:
     if g.get("user") is None and getattr(view, "needs_login", False):
         return
     csrf.protect(apply_exemptions=True)
+
+
+# What an account signed in with a one-time password may still reach.
+_BEFORE_CHANGE = frozenset({"pages.change_password", "api.change_password", "pages.logout", "pages.login",
+                            "static", "healthz", "pages.service_worker", "pages.manifest"})
+
+
+def require_password_change() -> Response | None:
+    """A one-time password leads to the change-password page and nowhere else until changed."""
+    user = g.get("user")
+    if user is None or not user.must_change or request.endpoint in _BEFORE_CHANGE:
+        return None
+    if _is_api() or g.get("via_token") or not request.accept_mimetypes.accept_html:
+        return json_error(403, gettext("must_change_password"), change_password="/api/v1/password")
+    return redirect(url_for("pages.change_password"))

@@ -1,76 +1,108 @@
 """Backups of a data directory that stay consistent while the service takes writes.
 
-``snapshot`` holds the lock of every collection at once (households of every commune, their
-history and review flags, users, tokens, agencies and their reports, settings, the account
-log) while it copies them, so the copy is one moment of the whole directory:
-a record acknowledged before the backup began is in it, and nothing half-written is.
-Writers only ever hold one lock at a time, and locks are taken in sorted order, so this
-cannot deadlock; writers wait (up to their lock timeout) while the copy runs.
+``snapshot`` holds the lock of every collection the stores keep (households of every
+commune, their history and review flags, users, tokens, agencies and their reports,
+settings, the account log) while it copies them, so the copy is one moment of the whole
+directory: a record acknowledged before the backup began is in it, and nothing half-written
+is. Writers only ever hold one of these locks at a time, and locks are taken in sorted
+order, so this cannot deadlock; writers wait (up to their lock timeout) while the copy runs.
 
 A backup is a directory: the files as they are in the data directory plus
-``MANIFEST.json`` (sha256 and record count of each file). It is written under a temporary
-name and renamed at the end, so a backup that exists is complete. ``restore`` checks the
-manifest before it changes anything, then replaces each file atomically under its lock.
-Each commune's change log is folded into its file under the lock first, so the copy holds
-every acknowledged submission. Login attempts are not backed up: they only matter for
-fifteen minutes; the files kept beside communes (id hashes, hamlet tallies) are rebuilt.
+``MANIFEST.json`` (sha256 and record count of each file), signed with HMAC-SHA256 under the
+backup key, which never goes into a backup (``<data>/backup.key``, or ``SURVEY_BACKUP_KEY``).
+It is written under a fresh temporary name and renamed at the end, so a backup that exists
+is complete. ``restore`` checks the signature, every hash and the content of every file
+(``backup_checks``) before it changes anything, then replaces each file atomically under its
+lock. Login attempts are not backed up (they matter for fifteen minutes); the files kept
+beside communes (id hashes, tallies, id claims) are rebuilt.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import os
-import re
+import secrets
 import shutil
+import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
-from .storage import Collection, LoggedCollection, StorageUnavailable, write_atomically
+from .backup_checks import BackupError, check_files, count_records, no_symlinks
+from .storage import Collection, StorageUnavailable, write_atomically
 
-__all__ = ["BackupError", "snapshot", "restore", "MANIFEST"]
+if TYPE_CHECKING:
+    from .campaign import Campaign
+
+__all__ = ["BackupError", "snapshot", "restore", "MANIFEST", "KEY_FILE"]
 
 MANIFEST = "MANIFEST.json"
+KEY_FILE = "backup.key"
 PLAIN_FILES = ("secret_key",)
-NOT_BACKED_UP = {"login_attempts.json"}
-_COLLECTION = re.compile(r"(?:[a-z_-]+/)?[0-9a-z_-]+\.json")
-_HOUSEHOLDS = re.compile(r"households/[0-9]{1,9}\.json")
 
 
-class BackupError(Exception):
-    """A backup that cannot be made or restored, with the reason."""
+def collections(camp: Campaign, communes: list[int]) -> dict[str, Collection]:
+    """Every collection the stores keep, by path relative to the data directory, in lock order."""
+    found: dict[str, Collection] = dict(camp.households.backend.backup_files(communes))
+    for coll in camp.backed_up_collections():
+        found[coll.path.relative_to(camp.data_dir).as_posix()] = coll
+    return dict(sorted(found.items()))
 
 
-def _collection(data_dir: Path, rel: str) -> Collection:
-    """The collection at ``rel``; communes' files with their change log."""
-    if _HOUSEHOLDS.fullmatch(rel):
-        return LoggedCollection(data_dir / rel, "households")
-    return Collection(data_dir / rel, "")
+def collection_at(camp: Campaign, rel: str) -> Collection | None:
+    """The collection a store would keep at ``rel``; None if no store keeps such a file."""
+    owned = camp.households.backend.file_for(rel)
+    if owned is not None:
+        return owned
+    for coll in camp.backed_up_collections():
+        if coll.path.relative_to(camp.data_dir).as_posix() == rel:
+            return coll
+    for store in (camp.history, camp.flags):
+        path = camp.data_dir / rel
+        if path.parent == store.root and path.suffix == ".json" and path.stem.replace("-", "").isalnum():
+            return Collection(path, "")
+    return None
 
 
-def _collections(data_dir: Path, communes: list[int]) -> dict[str, Collection]:
-    """Every collection a data directory holds (and every commune's), by relative path, in lock order."""
-    found = {f"households/{int(code)}.json" for code in communes}
-    for path in data_dir.rglob("*.json"):
-        rel = path.relative_to(data_dir).as_posix()
-        if _COLLECTION.fullmatch(rel) and rel not in NOT_BACKED_UP:
-            found.add(rel)
-    return {rel: _collection(data_dir, rel) for rel in sorted(found)}
+def backup_key(camp: Campaign, key_file: Path | None = None, create: bool = False) -> bytes | None:
+    """The key that signs backups: ``key_file``, else SURVEY_BACKUP_KEY, else ``<data>/backup.key``."""
+    if key_file is not None:
+        return key_file.read_bytes().strip()
+    if os.environ.get("SURVEY_BACKUP_KEY"):
+        return os.environ["SURVEY_BACKUP_KEY"].encode()
+    path = camp.data_dir / KEY_FILE
+    if create and not path.exists():
+        write_atomically(path, secrets.token_hex(32).encode())
+    return path.read_bytes().strip() if path.exists() else None
 
 
-def _lock_all(stack: ExitStack, collections: dict[str, Collection]) -> None:
-    for rel in sorted(collections):
-        stack.enter_context(collections[rel].locked())
+def _signature(key: bytes, manifest: dict) -> str:
+    body = orjson.dumps({"taken_at": manifest["taken_at"], "files": manifest["files"]}, option=orjson.OPT_SORT_KEYS)
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-def _records(raw: bytes, rel: str) -> int:
-    """How many records a collection file holds (all its tables); BackupError if it does not parse."""
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def snapshot(camp: Campaign, target: Path) -> dict:
+    """Copy the data directory to the new directory ``target`` as one consistent moment; the manifest."""
+    target = Path(os.path.abspath(target))
+    if _inside(target.resolve(), camp.data_dir.resolve()):
+        raise BackupError(f"{target} is inside the data directory: keep backups elsewhere")
+    if target.exists() or target.is_symlink():
+        raise BackupError(f"{target} exists already: give a new path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        return sum(len(t) for k, t in orjson.loads(raw).items() if k != "_rev" and isinstance(t, dict))
-    except (orjson.JSONDecodeError, AttributeError) as exc:
-        raise BackupError(f"{rel} is not a valid data file: {exc}") from None
+        return _copy(camp, target, partial)
+    except (OSError, StorageUnavailable, BackupError) as exc:
+        shutil.rmtree(partial, ignore_errors=True)  # made by this call, under a name nobody else has
+        raise BackupError(f"no backup was made: {exc}") from None
 
 
 def _write_file(path: Path, raw: bytes) -> None:
@@ -81,87 +113,90 @@ def _write_file(path: Path, raw: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def snapshot(data_dir: Path, target: Path, communes: list[int]) -> dict:
-    """Copy ``data_dir`` to the new directory ``target`` as one consistent moment; the manifest."""
-    if target.exists():
-        raise BackupError(f"{target} exists already: give a new path")
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        return _copy(data_dir, target, partial, communes)
-    except (OSError, StorageUnavailable, BackupError) as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise BackupError(f"no backup was made: {exc}") from None
-
-
-def _copy(data_dir: Path, target: Path, partial: Path, communes: list[int]) -> dict:
+def _copy(camp: Campaign, target: Path, partial: Path) -> dict:
     """The snapshot itself, into ``partial``, renamed to ``target`` once whole."""
-    collections = _collections(data_dir, communes)
+    backend = camp.households.backend
+    found = collections(camp, list(camp.gazetteer.communes))
     files: dict[str, dict] = {}
     with ExitStack() as stack:
-        _lock_all(stack, collections)
-        for rel, coll in collections.items():
-            if isinstance(coll, LoggedCollection):
-                try:
-                    coll.fold_locked()
-                except ValueError as exc:  # a snapshot or log that does not parse
-                    raise BackupError(f"{rel} is not a valid data file: {exc}") from None
+        for coll in found.values():
+            stack.enter_context(coll.locked())
+        for rel, coll in found.items():
+            if backend.file_for(rel) is not None:
+                backend.prepare_copy(coll)
             if coll.path.exists():
                 raw = coll.path.read_bytes()
-                files[rel] = {"sha256": hashlib.sha256(raw).hexdigest(), "records": _records(raw, rel)}
+                files[rel] = {"sha256": hashlib.sha256(raw).hexdigest(), "records": count_records(raw, rel)}
                 _write_file(partial / rel, raw)
-        taken = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        taken = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for name in PLAIN_FILES:
-        if (data_dir / name).exists():
-            raw = (data_dir / name).read_bytes()
+        if (camp.data_dir / name).exists():
+            raw = (camp.data_dir / name).read_bytes()
             files[name] = {"sha256": hashlib.sha256(raw).hexdigest()}
             _write_file(partial / name, raw)
     manifest = {"taken_at": taken, "files": files}
+    manifest["signature"] = _signature(backup_key(camp, create=True) or b"", manifest)
     _write_file(partial / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     os.replace(partial, target)
     return manifest
 
 
-def verify(source: Path) -> dict:
-    """The manifest of a backup after checking every file against it; BackupError if not."""
+def verify(camp: Campaign, source: Path, key_file: Path | None = None) -> dict:
+    """The manifest of a backup after checking its signature and every file; BackupError if not."""
+    no_symlinks(source, [MANIFEST])
     try:
         manifest = orjson.loads((source / MANIFEST).read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
+        files = manifest["files"]
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise BackupError(f"{source} is not a backup: {exc}") from None
-    for rel, meta in manifest["files"].items():
-        if not ((_COLLECTION.fullmatch(rel) and rel not in NOT_BACKED_UP) or rel in PLAIN_FILES):
+    key = backup_key(camp, key_file)
+    if key is None:
+        raise BackupError(f"no backup key to check {source} with: give --key-file (the {KEY_FILE} of the "
+                          "data directory the backup was taken from) or set SURVEY_BACKUP_KEY")
+    if not hmac.compare_digest(str(manifest.get("signature", "")), _signature(key, manifest)):
+        raise BackupError(f"{source} is not signed by this backup key: it was altered or comes from elsewhere")
+    for rel in files:
+        if rel not in PLAIN_FILES and collection_at(camp, rel) is None:
             raise BackupError(f"{rel!r} is not a file a backup holds")
+    no_symlinks(source, list(files))
+    for rel, meta in files.items():
         path = source / rel
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != meta["sha256"]:
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != meta.get("sha256"):
             raise BackupError(f"{rel} is missing or damaged in {source}")
+    check_files(camp, source, [rel for rel in files if rel not in PLAIN_FILES])
     return manifest
 
 
-def restore(source: Path, data_dir: Path, communes: list[int], force: bool = False) -> dict:
-    """Make ``data_dir`` hold exactly the backup ``source``; refuses to overwrite households unless forced."""
-    manifest = verify(source)
-    collections = _collections(data_dir, communes)
-    collections.update({rel: _collection(data_dir, rel) for rel in manifest["files"] if rel not in PLAIN_FILES})
-    if not force and any(c.path.exists() for rel, c in collections.items() if rel.startswith("households/")):
-        raise BackupError(f"{data_dir} holds households already: use --force to replace them")
+def restore(camp: Campaign, source: Path, force: bool = False, key_file: Path | None = None) -> dict:
+    """Make the data directory hold exactly the backup ``source``; refuses to overwrite
+    households unless forced, and changes nothing when it refuses."""
+    manifest = verify(camp, source, key_file)
+    found = collections(camp, list(camp.gazetteer.communes))
+    for rel in manifest["files"]:
+        if rel not in PLAIN_FILES:
+            found.setdefault(rel, collection_at(camp, rel))  # type: ignore[arg-type]
+    found = dict(sorted(found.items()))
+    backend = camp.households.backend
+    if not force and any(c.path.exists() for rel, c in found.items() if backend.file_for(rel) is not None):
+        raise BackupError(f"{camp.data_dir} holds households already: use --force to replace them")
     try:
-        _replace(source, data_dir, collections, manifest)
+        _replace(camp, source, found, manifest)
     except (OSError, StorageUnavailable) as exc:
         raise BackupError(f"restore stopped, the data directory may be partly restored: {exc}") from None
+    backend.restored()
     return manifest
 
 
-def _replace(source: Path, data_dir: Path, collections: dict[str, Collection], manifest: dict) -> None:
+def _replace(camp: Campaign, source: Path, found: dict[str, Collection], manifest: dict) -> None:
     """Each file replaced atomically under its lock; collections absent from the backup removed."""
     with ExitStack() as stack:
-        _lock_all(stack, collections)
-        for rel, coll in collections.items():
-            if isinstance(coll, LoggedCollection):
-                coll.discard_log()  # the backup's file already holds what the log had then
+        for coll in found.values():
+            stack.enter_context(coll.locked())
+        for rel, coll in found.items():
             if rel in manifest["files"]:
-                write_atomically(coll.path, (source / rel).read_bytes())
+                coll.replace_file((source / rel).read_bytes())
             elif coll.path.exists():
-                coll.path.unlink()
+                coll.remove_file()
     for name in PLAIN_FILES:
         if name in manifest["files"]:
-            write_atomically(data_dir / name, (source / name).read_bytes())
+            write_atomically(camp.data_dir / name, (source / name).read_bytes())

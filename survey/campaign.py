@@ -1,4 +1,8 @@
-"""The campaign's services for one app: gazetteer, form, schemas, stores and clock."""
+"""The campaign's services for one app: gazetteer, form, schemas, stores and clock.
+
+This module only wires: it builds each service once per app and hands it to views. The
+domain packages (households, reporting) and storage never import it at run time.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +14,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
-
 from flask import Flask, current_app
 
-from exports.aggregate import hamlet_summary, hamlet_tally, merge_tallies, rollup, tally_frame
-
-from .reporting.agencies import AgencyRegistry
-from .reporting.agency_reports import AgencyReportStore
+from .accounts import AccountLog
 from .forms import FormDefinition, SchemaFactory, load_form
 from .gazetteer import Gazetteer, load_gazetteer
+from .households.records import HouseholdRecords
 from .households.review import Flags, History
+from .households.search_index import SEARCH_INDEX, search_summary
+from .reporting.agencies import AgencyRegistry
+from .reporting.agency_reports import AgencyReportStore
+from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
 from .settings import SettingsStore
-from .storage import HouseholdStore, KeptSummary, write_atomically
+from .storage import Collection, KeptSummary, open_households, write_atomically
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
 
@@ -37,9 +42,10 @@ class Campaign:
         self.tz = ZoneInfo(config["SURVEY_TIMEZONE"])
         self.gazetteer: Gazetteer = load_gazetteer(int(config["SURVEY_PROVINCE"]))
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
-        self.schemas = SchemaFactory(self.form, self.gazetteer, self.today)
-        self.households = HouseholdStore(self.data_dir)
-        self.households.keep_summary("hamlets", self._hamlet_tallies())
+        self.schemas = SchemaFactory(self.form, self.gazetteer, self.today, window=self.visit_window)
+        self.households = HouseholdRecords(open_households(self.data_dir))
+        self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
+        self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
         self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
         self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,
@@ -57,8 +63,15 @@ class Campaign:
         form = self.form
         shape = orjson.dumps([form.aggregate, form.choice_labels(form.aggregate["counts"], "en")])
         return KeptSummary(tally=lambda records: hamlet_tally(records, form), merge=merge_tallies,
-                           finish=lambda tally: tally_frame(tally, form),
+                           finish=lambda tally: tally_summary(tally, form),
                            version=hashlib.sha256(shape).hexdigest()[:16])
+
+    def backed_up_collections(self) -> list[Collection]:
+        """Every collection the stores keep besides households, for backups (login attempts
+        are left out: they matter for fifteen minutes)."""
+        singles = [self.users.users, self.users.tokens, self.agencies.changes, self.agency_reports.collection,
+                   self.settings.collection, AccountLog(self.data_dir).coll]
+        return [*singles, *self.history.collections(), *self.flags.collections()]
 
     def now(self) -> dt.datetime:
         """The current time in the campaign's time zone."""
@@ -67,6 +80,10 @@ class Campaign:
     def today(self) -> dt.date:
         """Today in the campaign's time zone, not the server's."""
         return self.now().date()
+
+    def visit_window(self) -> tuple[dt.date, dt.date]:
+        """The first and last day of visits, as the Department set them."""
+        return self.settings.get().window
 
     def stamp(self) -> str:
         """A timestamp for records: ISO 8601 with the campaign's UTC offset."""
@@ -97,11 +114,3 @@ def init_app(app: Flask) -> Campaign:
     app.extensions["survey"] = Campaign(app.config)
     return app.extensions["survey"]
 
-
-def aggregate_rows(camp: Campaign, level: str, communes: list[int]) -> list[dict]:
-    """Aggregate rows at ``level`` over ``communes``, from per-commune cached summaries."""
-    def summarise(records: list[dict]):
-        return hamlet_summary(records, camp.form)
-
-    summaries = {code: camp.households.derived(code, "hamlets", summarise) for code in communes}
-    return rollup(summaries, camp.gazetteer, camp.form, level, communes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from exports import writers
 from . import backup as backups
 from .campaign import campaign
 from .demo import agency_reports_for, households_for
+from .openrosa.cli import collect_url
 from .users import ROLES, AccountError
 
 __all__ = ["register"]
@@ -53,6 +55,17 @@ def new_token(username: str) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@users.command("revoke-tokens")
+@click.argument("username")
+def revoke_tokens(username: str) -> None:
+    """End every API token and session of USERNAME (a lost phone, a leaked script)."""
+    try:
+        count = campaign().users.revoke_tokens(username)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {count} tokens of {username}; its sessions have ended too")
+
+
 def _demo_accounts(camp, path: Path) -> list[tuple[str, str, str]]:
     """Department, district and officer accounts for the demo; passwords saved beside the data."""
     accounts = [("so-tttt", "department", None)]
@@ -83,7 +96,7 @@ def demo(total: int, if_empty: bool, seed: int) -> None:
     """Fill the data directory with a realistic demo campaign and demo accounts."""
     camp = campaign()
     accounts_file = camp.data_dir / "demo-accounts.txt"
-    if if_empty and camp.households.root.exists() and any(camp.households.root.glob("*.json")):
+    if if_empty and not camp.households.is_empty():
         click.echo(f"data in {camp.data_dir} already; demo accounts are in {accounts_file}")
         return
     added = 0
@@ -92,7 +105,7 @@ def demo(total: int, if_empty: bool, seed: int) -> None:
     if not camp.agency_reports.versions(camp.agencies.codes()):
         for report in agency_reports_for(camp.agencies.codes(), seed):
             stamp = report.pop("submitted_at")
-            camp.agency_reports.add(report, "so-tttt", lambda: stamp)
+            camp.agency_reports.add(report, "so-tttt", lambda stamp=stamp: stamp)
     made = _demo_accounts(camp, accounts_file)
     click.echo(f"demo campaign: {added} households in {camp.data_dir}")
     if made:
@@ -110,14 +123,14 @@ def demo(total: int, if_empty: bool, seed: int) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 def export_aggregates(level: str, fmt: str, district: int | None, lang: str, out: str) -> None:
     """Aggregates of the whole province (or one district), as the Department downloads them."""
-    from .downloads.tables import aggregate_sheets, aggregate_table
+    from .reporting.tables import aggregate_sheets, aggregate_table
     camp = campaign()
     communes = camp.gazetteer.communes_of[district] if district else list(camp.gazetteer.communes)
     with open(out, "wb") as fh:
         if fmt == "xlsx":
-            writers.xlsx_sheets(aggregate_sheets(communes, lang, "department"), fh)
+            writers.xlsx_sheets(aggregate_sheets(camp, communes, lang, "department"), fh)
             return
-        headings, keys, rows = aggregate_table(level, communes, lang)
+        headings, keys, rows = aggregate_table(camp, level, communes, lang)
         if fmt == "json":
             fh.write(writers.json_bytes({"level": level, "rows": rows}))
             return
@@ -135,8 +148,9 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
     """Every household of the province (or one district), one row each."""
     camp = campaign()
     communes = camp.gazetteer.communes_of[district] if district else list(camp.gazetteer.communes)
-    headings = writers.household_headings(camp.form, lang)
-    rows = writers.household_rows(camp.households.records(communes), camp.form, camp.gazetteer)
+    from .reporting.tables import household_headings, household_rows
+    headings = household_headings(camp.form, lang)
+    rows = household_rows(camp.households.records(communes), camp.form, camp.gazetteer, lang)
     with open(out, "wb") as fh:
         if fmt == "xlsx":
             writers.xlsx_sheets([("Hộ gia đình", headings, rows, [16] * len(headings))], fh)
@@ -148,17 +162,19 @@ def export_households(fmt: str, district: int | None, lang: str, out: str) -> No
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--as", "username", default=None, help="Account the rows are stored under (default: a department account).")
+@click.option("--as", "username", default=None,
+              help="Account the rows are stored under (default: a department account).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
 @with_appcontext
 def import_command(file: str, username: str | None, lang: str) -> None:
     """Import households from a CSV or XLSX file in the columns of the household export."""
     from .households.imports import ImportFileError, import_rows, read_rows
+    from .uploads import LOCAL_FILE_LIMITS
     camp = campaign()
     user = _import_user(camp, username)
     try:
         with open(file, "rb") as fh:
-            rows = list(read_rows(camp, file, fh))
+            rows = list(read_rows(camp, file, fh, LOCAL_FILE_LIMITS))
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
     with click.progressbar(length=len(rows), label="rows", file=sys.stderr) as bar:
@@ -190,8 +206,8 @@ def _import_user(camp, username: str | None):
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 def export_agency_reports(fmt: str, lang: str, out: str) -> None:
     """Every agency with its latest figures and reporting status, as the Department downloads it."""
-    from .downloads.reports import agency_sheet
     from .reporting.figures import agency_table
+    from .reporting.tables import agency_sheet
     camp = campaign()
     rows, totals = agency_table(camp, camp.agencies.codes())
     sheet = agency_sheet(rows, camp.agencies.groups, lang)
@@ -225,22 +241,27 @@ def backup(path: Path) -> None:
     """Copy the data directory to PATH (a new directory) as one consistent moment, service running or not."""
     camp = campaign()
     try:
-        manifest = backups.snapshot(camp.data_dir, path.resolve(), list(camp.gazetteer.communes))
+        manifest = backups.snapshot(camp, path)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
     click.echo(f"backup of {camp.data_dir} at {manifest['taken_at']}: {households} households in {path}")
+    if not os.environ.get("SURVEY_BACKUP_KEY"):
+        click.echo(f"signed with {camp.data_dir / backups.KEY_FILE}: keep a copy of it apart from the backups; "
+                   "a restore into another data directory needs it (--key-file)")
 
 
 @click.command("restore")
 @with_appcontext
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace households that the data directory holds now.")
-def restore(path: Path, force: bool) -> None:
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The backup.key of the data directory the backup was taken from.")
+def restore(path: Path, force: bool, key_file: Path | None) -> None:
     """Bring the data directory back to the backup in PATH, after checking the backup is whole."""
     camp = campaign()
     try:
-        manifest = backups.restore(path.resolve(), camp.data_dir, list(camp.gazetteer.communes), force)
+        manifest = backups.restore(camp, path.resolve(), force, key_file)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
@@ -249,6 +270,7 @@ def restore(path: Path, force: bool) -> None:
 
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
+    users.add_command(collect_url)
     app.cli.add_command(users)
     app.cli.add_command(export)
     app.cli.add_command(report)

@@ -20,6 +20,8 @@ class Config:
     SURVEY_DEFAULT_LANG = "vi"
     # Request bodies above this answer 413, judged on Content-Length before reading.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # The import page takes files of paper forms up to this size (50,000 rows of CSV fit).
+    IMPORT_MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "survey_session"

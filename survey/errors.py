@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from .i18n import gettext
-from .problems import BadInput, Conflict, NotFound, Refused
+from .problems import BadInput, Conflict, NoOpenFlag, NotFound, Refused
 from .scope import ScopeError
 from .storage import StorageUnavailable
 
@@ -61,12 +61,13 @@ def _answer(status: int, message: str, page: str | None = None, **extra: object)
 
 
 # The domain's refusals and the status each answers with.
-_DOMAIN: dict[type[Exception], int] = {BadInput: 400, Refused: 403, NotFound: 404}
+_DOMAIN: dict[type[Exception], int] = {BadInput: 400, Refused: 403, NotFound: 404, NoOpenFlag: 409}
 
 
 def _domain_error(exc: Exception) -> Response:
     status = next(code for kind, code in _DOMAIN.items() if isinstance(exc, kind))
-    return _answer(status, str(exc))
+    page_key = getattr(exc, "page_key", None)
+    return _answer(status, str(exc), gettext(page_key) if page_key else None)
 
 
 def _scope_error(exc: ScopeError) -> Response:

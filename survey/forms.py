@@ -18,9 +18,9 @@ from typing import Any, Callable, Iterable
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from .form_rules import Messages, Window, field_messages
 from .gazetteer import Gazetteer
-from .i18n import translate
-from .text import bad_characters, clean
+from .text import BadText, human_text
 
 __all__ = ["FormDefinition", "load_form", "SchemaFactory"]
 
@@ -70,6 +70,8 @@ def load_form(path: str | Path) -> FormDefinition:
             raise ValueError(f"{path}: field {f['name']!r} has unknown type {f['type']!r}")
         if set(f["label"]) != {"vi", "en"}:
             raise ValueError(f"{path}: field {f['name']!r} needs labels in vi and en")
+        if f.get("window") not in (None, "campaign"):
+            raise ValueError(f"{path}: field {f['name']!r}: the only window is \"campaign\" (the settings' visit days)")
         if f.get("pattern") and set(f.get("pattern_message", {})) != {"vi", "en"}:
             raise ValueError(f"{path}: field {f['name']!r} has a pattern but no pattern_message in vi and en")
     names = {f["name"] for f in raw["fields"]}
@@ -79,20 +81,6 @@ def load_form(path: str | Path) -> FormDefinition:
             raise ValueError(f"{path}: a rule names unknown fields {sorted(missing)}")
     return FormDefinition(raw["form"], raw["version"], raw["title"], tuple(raw["fields"]),
                           tuple(raw.get("rules", [])), raw.get("aggregate", {}))
-
-
-class _Messages:
-    """Error texts in one language, shaped as marshmallow expects them."""
-
-    def __init__(self, lang: str):
-        self.lang = lang
-
-    def __call__(self, key: str, **params: object) -> str:
-        return translate(key, self.lang, **params)
-
-    def base(self) -> dict[str, str]:
-        return {"required": self("required"), "null": self("null"),
-                "validator_failed": self("invalid")}
 
 
 class Count(fields.Integer):
@@ -117,10 +105,10 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        bad = bad_characters(text)
-        if bad:
-            raise ValidationError(self.bad_chars_message % {"chars": ", ".join(bad)})
-        return clean(text, multiline=self.multiline)
+        try:
+            return human_text(text, multiline=self.multiline)
+        except BadText as exc:
+            raise ValidationError(self.bad_chars_message.format(chars=exc.chars)) from None
 
 
 class UUIDText(fields.UUID):
@@ -143,15 +131,16 @@ class _FormSchema(Schema):
     """Base of every generated schema: applies the definition's cross-field rules."""
 
     form: FormDefinition
-    msg: _Messages
+    msg: Messages
     today: Callable[[], dt.date]
+    window: Window | None
 
     class Meta:
         unknown = RAISE
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _check_rules(self, data: dict, **kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = self._check_dates(data)
         for rule in self.form.rules:
             terms = rule["sum"] + rule["at_most"]
             if not all(isinstance(data.get(n), int) for n in terms):
@@ -160,6 +149,21 @@ class _FormSchema(Schema):
                 errors.setdefault(rule["field"], []).append(rule["message"][self.msg.lang])
         if errors:
             raise ValidationError(errors)
+
+    def _check_dates(self, data: dict) -> dict[str, list[str]]:
+        """Not in the future, inside the campaign window: checked here so a default date is too."""
+        errors: dict[str, list[str]] = {}
+        for spec in self.form.fields:
+            value = data.get(spec["name"])
+            if spec["type"] != "date" or not isinstance(value, dt.date):
+                continue
+            if spec.get("not_future") and value > self.today():
+                errors[spec["name"]] = [self.msg("future")]
+            elif spec.get("window") and self.window is not None:
+                first, last = self.window()
+                if not first <= value <= last:
+                    errors[spec["name"]] = [field_messages(spec, self.msg, self.window)["window"]]
+        return errors
 
     @post_load
     def _finish(self, data: dict, **kwargs: Any) -> dict:
@@ -177,10 +181,11 @@ class SchemaFactory:
     """Builds (and keeps) one schema class per language for a form definition."""
 
     def __init__(self, form: FormDefinition, gazetteer: Gazetteer, today: Callable[[], dt.date],
-                 agencies: Callable[[], Iterable[str]] = tuple):
+                 agencies: Callable[[], Iterable[str]] = tuple, window: Window | None = None):
         self.form = form
         self.gazetteer = gazetteer
         self.today = today
+        self.window = window  # (first, last) day of visits, read at each validation: settings change
         self.agencies = agencies  # read at each validation: the Department edits the registry
         self._classes: dict[str, type[Schema]] = {}
         self._instances: dict[str, Schema] = {}
@@ -194,8 +199,9 @@ class SchemaFactory:
         return self._classes[lang](**kwargs) if kwargs else self._instances[lang]
 
     def _build(self, lang: str) -> type[Schema]:
-        msg = _Messages(lang)
-        attrs: dict[str, Any] = {"form": self.form, "msg": msg, "today": staticmethod(self.today)}
+        msg = Messages(lang)
+        attrs: dict[str, Any] = {"form": self.form, "msg": msg, "today": staticmethod(self.today),
+                                 "window": staticmethod(self.window) if self.window else None}
         for spec in self.form.fields:
             attrs[spec["name"]] = self._field(spec, msg)
         attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
@@ -203,73 +209,57 @@ class SchemaFactory:
         cls.error_messages = {**Schema.error_messages, "unknown": msg("unknown_field")}
         return cls
 
-    def _field(self, spec: dict, msg: _Messages) -> fields.Field:
-        """One marshmallow field for one question of the definition."""
+    def _field(self, spec: dict, msg: Messages) -> fields.Field:
+        """One marshmallow field for one question of the definition, its texts from ``field_messages``."""
         kind = spec["type"]
+        said = field_messages(spec, msg, self.window, self.gazetteer.province.name)
         common: dict[str, Any] = {"required": spec.get("required", False)}
-        errors = msg.base()
+        errors = {**msg.base(), "invalid": said["invalid"]}
         checks: list = []
         if kind == "integer" or kind == "commune":
-            errors["invalid"] = msg("not_integer")
             if kind == "integer":
-                checks.append(validate.Range(spec["min"], spec["max"],
-                                             error=msg("range", min=spec["min"], max=spec["max"])))
+                checks.append(validate.Range(spec["min"], spec["max"], error=said["range"]))
             else:
-                checks.append(self._commune_check(msg))
+                checks.append(self._commune_check(said["not_commune"]))
             return Count(strict=True, validate=checks, error_messages=errors, **common)
         if kind == "text":
-            errors["invalid"] = msg("not_text")
-            low, high = spec.get("min_length", 0), spec["max_length"]
-            error = msg("length", min=low, max=high) if low else msg("too_long", max=high)
-            if low:
-                checks.append(validate.Length(min=low, error=msg("blank")))
-            checks.append(validate.Length(max=high, error=error))
+            if spec.get("min_length"):
+                checks.append(validate.Length(min=spec["min_length"], error=said["blank"]))
+            checks.append(validate.Length(max=spec["max_length"], error=said["max_length"]))
             if spec.get("pattern"):
-                checks.append(validate.Regexp(spec["pattern"], error=spec["pattern_message"][msg.lang]))
-            return Text(multiline=spec.get("multiline", False), bad_chars_message=msg("bad_chars"),
+                checks.append(validate.Regexp(spec["pattern"], error=said["pattern"]))
+            return Text(multiline=spec.get("multiline", False), bad_chars_message=said["bad_chars"],
                         validate=checks, error_messages=errors, **common)
         if kind == "agency":
-            errors["invalid"] = msg("not_text")
-            return Text(bad_chars_message=msg("bad_chars"), validate=[self._agency_check(msg)],
+            return Text(bad_chars_message=said["bad_chars"], validate=[self._agency_check(said["not_agency"])],
                         error_messages=errors, **common)
         if kind == "uuid":
-            errors["invalid_uuid"] = msg("not_uuid")
+            errors["invalid_uuid"] = said["invalid"]
             return UUIDText(error_messages=errors, **common)
         if kind == "date":
-            errors["invalid"] = msg("not_date")
-            errors["format"] = msg("not_date")
-            if spec.get("not_future"):
-                checks.append(self._not_future(msg))
+            errors["format"] = said["invalid"]
             if spec.get("default") == "today" and not common["required"]:
                 common["load_default"] = self.today
-            return StrictDate(validate=checks, error_messages=errors, **common)
+            return StrictDate(error_messages=errors, **common)
         if kind == "choices":
             values = [c["value"] for c in spec["choices"]]
-            inner = fields.String(validate=validate.OneOf(values, error=msg("choice", input="{input}")),
+            inner = fields.String(validate=validate.OneOf(values, error=said["choice"]),
                                   error_messages={"invalid": msg("not_text")})
-            errors["invalid"] = msg("not_list")
-            return fields.List(inner, load_default=list, error_messages=errors,
-                               required=False)
+            return fields.List(inner, load_default=list, error_messages=errors, required=False)
         raise ValueError(kind)
 
-    def _commune_check(self, msg: _Messages) -> Callable[[int], None]:
-        communes, province = self.gazetteer.communes, self.gazetteer.province.name
+    def _commune_check(self, message: str) -> Callable[[int], None]:
+        communes = self.gazetteer.communes
 
         def check(value: int) -> None:
             if value not in communes:
-                raise ValidationError(msg("not_commune", province=province))
+                raise ValidationError(message)
         return check
 
-    def _agency_check(self, msg: _Messages) -> Callable[[str], None]:
+    def _agency_check(self, message: str) -> Callable[[str], None]:
         def check(value: str) -> None:
             if value not in set(self.agencies()):
-                raise ValidationError(msg("not_agency"))
-        return check
-
-    def _not_future(self, msg: _Messages) -> Callable[[dt.date], None]:
-        def check(value: dt.date) -> None:
-            if value > self.today():
-                raise ValidationError(msg("future"))
+                raise ValidationError(message)
         return check
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 import orjson
 import vietnam_provinces
 
-from .text import fold, place_key
+from .text import classic_tones, fold, place_key
 
 __all__ = ["Unit", "Gazetteer", "load_gazetteer"]
 
@@ -47,6 +47,8 @@ def _kind(name: str, default: str) -> str:
 
 
 def _unit(code: int, name: str, kind: str, parent: int | None = None) -> Unit:
+    """A unit under one spelling: the source writes "Tỉnh Hoà Bình" but "Thành phố Hòa Bình"."""
+    name = classic_tones(name)
     return Unit(code, name, kind, parent, (place_key(name), fold(name)))
 
 

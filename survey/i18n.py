@@ -30,7 +30,9 @@ __all__ = [
     "day",
     "gettext",
     "init_app",
+    "ngettext",
     "number",
+    "template",
     "translate",
 ]
 
@@ -39,7 +41,7 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 # Messages the form's script shows; the page hands them over in its own language.
 CLIENT_KEYS = ("saved_local", "sent_ok", "rejected", "state_waiting", "state_rejected", "state_sent",
-               "open_record", "nothing_yet", "retry_at", "save_failed", "editing")
+               "open_record", "nothing_yet", "retry_at", "save_failed", "editing", "error_summary")
 
 babel = flask_babel.Babel()
 
@@ -80,9 +82,21 @@ def gettext(key: str, lang: str | None = None, **params: object) -> str:
     return translate(key, lang or current_lang(), **params)
 
 
+def ngettext(key: str, amount: int, /, **params: object) -> str:
+    """The message ``key`` for a count: ``key + "_one"`` when ``amount`` is 1 (English needs it)."""
+    one = f"{key}_one"
+    singular = amount == 1 and _catalogue(current_lang()).gettext(one) != one  # a msgid unknown comes back as is
+    return gettext(one if singular else key, **params)
+
+
+def template(key: str, lang: str | None = None) -> str:
+    """The message ``key`` with its placeholders as ``str.format``, marshmallow and the scripts fill them: {name}."""
+    return re.sub(r"%\((\w+)\)s", r"{\1}", gettext(key, lang)).replace("%%", "%")
+
+
 def client_messages() -> dict[str, str]:
     """The script's messages in the request's language, placeholders as the script fills them: {name}."""
-    return {key: re.sub(r"%\((\w+)\)s", r"{\1}", gettext(key)).replace("%%", "%") for key in CLIENT_KEYS}
+    return {key: template(key) for key in CLIENT_KEYS}
 
 
 def number(value: float | None, lang: str | None = None) -> str:

@@ -31,18 +31,25 @@ ROLES = ("officer", "district", "department", "agency")
 _HOUSEHOLD_ROLES = frozenset({"officer", "district", "department"})
 _STAFF = frozenset({"district", "department"})
 _DEPARTMENT = frozenset({"department"})
+_EVERYONE = frozenset(ROLES)
+_WRITERS = frozenset({"officer", "department"})  # enter and correct households in the communes they reach
 
 # Each action and the roles that may take it. A new page names an action here first.
 ACTIONS: dict[str, frozenset[str]] = {
     "see_figures": _HOUSEHOLD_ROLES,          # aggregates on screen, in files and on the API
     "review": _HOUSEHOLD_ROLES,               # the review page's link in the menu
     "see_dashboard": _STAFF,
+    "list_households": _STAFF,                # the office's household list with filters and search
+    "import_households": _WRITERS,            # a CSV/XLSX of paper forms, and its import jobs
+    "use_collect": _WRITERS,                  # an ODK Collect key, its QR code and the XLSForm
     "export_households": _STAFF,              # one row per household: CSV, XLSX, JSON
     "flag_households": _STAFF,                # send a record back with a reason
     "settle_duplicates": _STAFF,              # keep both, or remove the later copies
     "manage_accounts": _STAFF,
     "see_agency_reports": frozenset({"agency", "district", "department"}),
     "report_for_agency": frozenset({"agency", "district", "department"}),
+    "change_password": _EVERYONE,             # one's own password
+    "see_settings": _EVERYONE,                # the campaign window and targets, read by every form
     "edit_settings": _DEPARTMENT,
     "edit_agencies": _DEPARTMENT,
     "province_report": _DEPARTMENT,
@@ -55,9 +62,6 @@ _LEVELS: dict[str, tuple[str, ...]] = {
     "district": ("district", "commune", "hamlet"),
     "department": ("province", "district", "commune", "hamlet"),
 }
-
-# Roles whose users enter and correct households in the communes they reach.
-_WRITERS = frozenset({"officer", "department"})
 
 
 class Actor(Protocol):

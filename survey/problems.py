@@ -8,10 +8,10 @@ first of two identical submissions, for example).
 
 from __future__ import annotations
 
-# Conflict belongs to the household rules; this is the one import of it outside storage.
-from .storage import Conflict
+# Conflict belongs to the household rules (households/records.py); raised there, answered in errors.py.
+from .households.records import Conflict
 
-__all__ = ["BadInput", "Conflict", "NotFound", "NotYourAgency", "OutsideArea", "Refused"]
+__all__ = ["BadInput", "Conflict", "NoOpenFlag", "NotFound", "NotYourAgency", "OutsideArea", "Refused"]
 
 
 class BadInput(Exception):
@@ -40,3 +40,13 @@ class NotYourAgency(Refused):
     def __init__(self, agency_code: str):
         super().__init__(f"you may not report for agency {agency_code!r}")
         self.agency_code = agency_code
+
+
+class NoOpenFlag(Exception):
+    """The record has no open review flag to close. 409."""
+
+    page_key = "no_open_flag"  # the message a browser is shown, in its language
+
+    def __init__(self, record_id: str):
+        super().__init__("this household has no open review flag")
+        self.record_id = record_id

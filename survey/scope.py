@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .codes import CodeError, parse_code
 from .gazetteer import Gazetteer
 from .users import User
 
@@ -21,9 +22,9 @@ def _code(value: str | None, name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
-    except ValueError:
-        raise ScopeError(400, f"{name} must be a numeric unit code, not {value!r}") from None
+        return parse_code(value, name)
+    except CodeError as exc:
+        raise ScopeError(400, str(exc)) from None
 
 
 def communes_in_scope(user: User, gazetteer: Gazetteer, district: str | None = None,

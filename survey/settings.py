@@ -1,8 +1,10 @@
-"""Campaign settings the Department sets in the app: start, deadlines, coverage target.
+"""Campaign settings the Department sets in the app: the visit window, deadlines, coverage target.
 
 Stored in ``<data>/settings.json`` so every worker and the CLI see the same values; the
-defaults are the directive's: agencies report by 20/8/2020, the province by 25/8/2020,
-and the Ministry's aim of half the smartphone users.
+defaults are the directive's: visits from 10/8/2020 to 25/8/2020, agencies report by
+20/8/2020, the province by 25/8/2020, and the Ministry's aim of half the smartphone users.
+Every date lies in 2020-2099 and within a year of the start, so no setting can stretch the
+dashboard over centuries.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class CampaignSettings:
     """The values reports and the dashboard are judged against."""
 
     start: dt.date
+    end: dt.date
     agency_deadline: dt.date
     province_deadline: dt.date
     target_pct: int
@@ -32,13 +35,22 @@ class CampaignSettings:
     updated_at: str | None = None
     updated_by: str | None = None
 
+    @property
+    def window(self) -> tuple[dt.date, dt.date]:
+        """The first and last day a household may be visited."""
+        return self.start, self.end
+
     def as_dict(self) -> dict:
         """JSON shape: dates as ISO strings."""
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
 
 
-DEFAULTS = CampaignSettings(start=dt.date(2020, 8, 12), agency_deadline=dt.date(2020, 8, 20),
-                            province_deadline=dt.date(2020, 8, 25), target_pct=50, stale_days=3)
+DEFAULTS = CampaignSettings(start=dt.date(2020, 8, 10), end=dt.date(2020, 8, 25),
+                            agency_deadline=dt.date(2020, 8, 20), province_deadline=dt.date(2020, 8, 25),
+                            target_pct=50, stale_days=3)
+EARLIEST, LATEST = dt.date(2020, 1, 1), dt.date(2099, 12, 31)  # Bluezone exists from 2020
+LONGEST = dt.timedelta(days=366)  # every date within a year of the start
+DATES = ("start", "end", "agency_deadline", "province_deadline")
 
 
 class SettingsSchema(Schema):
@@ -48,6 +60,7 @@ class SettingsSchema(Schema):
         unknown = RAISE
 
     start = fields.Date(required=True)
+    end = fields.Date(required=True)
     agency_deadline = fields.Date(required=True)
     province_deadline = fields.Date(required=True)
     target_pct = fields.Integer(required=True, strict=False)
@@ -69,13 +82,28 @@ class SettingsSchema(Schema):
         for name, (low, high) in self.BOUNDS.items():
             if name in data and not low <= data[name] <= high:
                 errors[name] = [translate("range", self.lang, min=low, max=high)]
+        errors.update(self._date_bounds(data))
         start, agency, province = (data.get(k) for k in ("start", "agency_deadline", "province_deadline"))
-        if start and agency and agency < start:
+        if start and data.get("end") and data["end"] < start:
+            errors.setdefault("end", [translate("end_before_start", self.lang)])
+        if start and agency and agency < start and "agency_deadline" not in errors:
             errors["agency_deadline"] = [translate("deadline_before_start", self.lang)]
-        if agency and province and province < agency:
+        if agency and province and province < agency and "province_deadline" not in errors:
             errors["province_deadline"] = [translate("province_before_agency", self.lang)]
         if errors:
             raise ValidationError(errors)
+
+    def _date_bounds(self, data: dict) -> dict[str, list[str]]:
+        """Every date in 2020-2099, and none more than a year after the start (order: ``_check``)."""
+        errors = {}
+        start = data.get("start")
+        for name in DATES:
+            if name not in data:
+                continue
+            high = LATEST if name == "start" or not start else min(LATEST, start + LONGEST)
+            if not EARLIEST <= data[name] <= high:
+                errors[name] = [translate("range", self.lang, min=f"{EARLIEST:%d/%m/%Y}", max=f"{high:%d/%m/%Y}")]
+        return errors
 
 
 class SettingsStore:

@@ -2,6 +2,11 @@
 
 Users live in ``<data>/users.json``; every request reads it through the decoded cache, so
 an account added with the CLI works at once in every running worker.
+
+Each account keeps a credential ``generation``: a password reset or change, a deactivation
+and ``revoke_tokens`` advance it, and every session and API token carries the generation it
+was made under, so all of them stop at once. ``sessions`` is a second counter that logging
+out advances: it ends the account's sessions (a copied cookie too) but leaves its tokens.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from typing import Callable, Mapping
 from tinydb.table import Document
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .codes import is_code
 from .gazetteer import Gazetteer
+from .i18n import gettext, translate
 from .policy import ROLES, communes_for, writable
 from .storage import Collection
+from .text import BadText, human_text
 
-__all__ = ["ROLES", "User", "UserStore", "AccountError"]
+__all__ = ["ROLES", "User", "UserStore", "AccountError", "PasswordRefused", "check_password"]
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 TOKEN_PREFIX = "bz_"
@@ -33,6 +41,14 @@ class AccountError(ValueError):
     """An account request that cannot be carried out, with the reason."""
 
 
+class PasswordRefused(AccountError):
+    """A password change refused; ``key`` names the message in the catalogues."""
+
+    def __init__(self, key: str):
+        super().__init__(translate(key, "en"))
+        self.key = key
+
+
 @dataclass(frozen=True)
 class User:
     """A signed-in account and what it may reach."""
@@ -42,6 +58,9 @@ class User:
     unit: int | str  # a commune or district code, the province code, or an agency's code
     communes: frozenset[int]
     full_name: str = ""
+    generation: int = 0  # credentials made under another generation are void
+    sessions: int = 0  # sessions made under another count are void (logout advances it)
+    must_change: bool = False  # signed in with a one-time password: nothing else until changed
 
     @property
     def writable(self) -> frozenset[int]:
@@ -79,7 +98,9 @@ class UserStore:
                 raise AccountError("role agency needs --unit, the code of a reporting agency")
             return unit  # type: ignore[return-value]
         if isinstance(unit, str):
-            unit = int(unit) if unit.isdigit() else -1
+            if not is_code(unit):
+                raise AccountError(f"unit must be a unit code of digits 0-9, not {unit!r}")
+            unit = int(unit)
         if role == "department":
             if unit not in (None, g.province.code):
                 raise AccountError(f"a department account covers the province ({g.province.code})")
@@ -91,15 +112,22 @@ class UserStore:
         return unit
 
     def add(self, username: str, password: str, role: str, unit: int | str | None,
-            full_name: str = "") -> dict:
-        """Create an account; the username must be new and the password at least 8 characters."""
+            full_name: str = "", one_time: bool = False) -> dict:
+        """Create an account; the username must be new and the password at least 8 characters.
+
+        A ``one_time`` password must be changed at the first login.
+        """
         if not USERNAME.match(username):
             raise AccountError("a username is 2-40 characters: a-z, 0-9, '.', '_' or '-'")
-        if len(password) < 8:
-            raise AccountError("a password needs at least 8 characters")
+        check_password(password)
+        try:
+            full_name = human_text(full_name)
+        except BadText as exc:
+            raise AccountError(f"full name: {gettext('bad_chars', chars=exc.chars)}") from None
         unit = self.check_unit(role, unit)
         doc = {"username": username, "role": role, "unit": unit, "full_name": full_name,
-               "password": generate_password_hash(password), "active": True}
+               "password": generate_password_hash(password), "active": True, "generation": 0,
+               "sessions": 0, "must_change": one_time}
         with self.users.write() as table:
             if table.contains(doc_id=username):
                 raise AccountError(f"user {username!r} exists already")
@@ -107,16 +135,21 @@ class UserStore:
         return doc
 
     def update(self, username: str, **changes: object) -> dict:
-        """Change stored fields of an account (password given in clear is hashed here)."""
+        """Change stored fields of an account (password given in clear is hashed here).
+
+        ``revoke=True`` advances the credential generation: every session and token ends.
+        """
+        revoke = bool(changes.pop("revoke", False))
         if "password" in changes:
-            if len(str(changes["password"])) < 8:
-                raise AccountError("a password needs at least 8 characters")
+            check_password(str(changes["password"]))
             changes["password"] = generate_password_hash(str(changes["password"]))
         with self.users.write() as table:
             doc = table.get(doc_id=username)
             if doc is None:
                 raise AccountError(f"no user {username!r}")
             doc = {**doc, **changes}
+            if revoke:
+                doc["generation"] = doc.get("generation", 0) + 1
             table.upsert(Document(doc, doc_id=username))
         return doc
 
@@ -132,7 +165,8 @@ class UserStore:
             return None
         role, unit = doc["role"], doc["unit"]
         communes = communes_for(role, unit, self.gazetteer)
-        return User(doc["username"], role, unit, communes, doc.get("full_name", ""))
+        return User(doc["username"], role, unit, communes, doc.get("full_name", ""), doc.get("generation", 0),
+                    doc.get("sessions", 0), doc.get("must_change", False))
 
     def load(self, username: str) -> User | None:
         """The active user of this name, as stored now."""
@@ -153,13 +187,48 @@ class UserStore:
         if not self.exists(username):
             raise AccountError(f"no user {username!r}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        self.tokens.put(_token_hash(token), {"username": username, "hash": _token_hash(token)})
+        generation = self.users.get(username).get("generation", 0)
+        self.tokens.put(_token_hash(token), {"username": username, "hash": _token_hash(token),
+                                             "generation": generation})
         return token
 
     def by_token(self, token: str) -> User | None:
-        """The user a bearer token belongs to, compared in constant time."""
+        """The user a bearer token belongs to, if the token's generation is still the account's."""
         digest = _token_hash(token)
         doc = self.tokens.get(digest)
         if doc is None or not hmac.compare_digest(doc["hash"], digest):
             return None
-        return self.load(doc["username"])
+        user = self.load(doc["username"])
+        return user if user is not None and doc.get("generation", 0) == user.generation else None
+
+    def revoke_tokens(self, username: str) -> int:
+        """End every token and session of ``username``; the number of tokens deleted."""
+        self.update(username, revoke=True)
+        with self.tokens.write() as table:
+            gone = [d.doc_id for d in table.all() if d["username"] == username]
+            table.remove(doc_ids=gone)
+        return len(gone)
+
+    def end_sessions(self, username: str) -> None:
+        """Void every session cookie of ``username`` (logout), tokens untouched."""
+        with self.users.write() as table:
+            doc = table.get(doc_id=username)
+            if doc is not None:
+                table.upsert(Document({**doc, "sessions": doc.get("sessions", 0) + 1}, doc_id=username))
+
+    def change_password(self, username: str, current: str, new: str) -> User:
+        """The holder's own change: the current password is needed, the new one must differ."""
+        if new == current:
+            raise PasswordRefused("password_same")
+        if len(new) < 8:
+            raise PasswordRefused("password_short")
+        if self.authenticate(username, current) is None:
+            raise PasswordRefused("password_wrong")
+        self.update(username, password=new, must_change=False, revoke=True)
+        return self.load(username)  # type: ignore[return-value]
+
+
+def check_password(password: str) -> None:
+    """The password rule for every account, however it is set: at least 8 characters."""
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")

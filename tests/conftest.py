@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import uuid
 from pathlib import Path
@@ -21,6 +23,35 @@ ACCOUNTS = {
     "agency": ("agency", "SYT"),
     "agency_district": ("agency", "UBND-148"),
 }
+
+
+@pytest.fixture
+def seed(request) -> int:
+    """A seed for a randomised test: SURVEY_TEST_SEED if set, else a fresh one, shown on failure."""
+    value = int(os.environ.get("SURVEY_TEST_SEED") or secrets.randbits(32))
+    request.node.user_properties.append(("seed", value))
+    return value
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed randomised test says how to run it again with the same draw."""
+    report = yield
+    seeds = [value for key, value in item.user_properties if key == "seed"]
+    if report.failed and seeds:
+        report.sections.append(("seed", f"rerun with SURVEY_TEST_SEED={seeds[0]}"))
+    return report
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Markers that mean what they say: a test that drives Chromium is ``browser``; one that
+    starts a real gunicorn through ``live_server`` is ``server`` (the crash tests mark themselves)."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "chromium" in used:
+            item.add_marker(pytest.mark.browser)
+        if "live_server" in used:
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +192,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         import os
         import subprocess
         import sys

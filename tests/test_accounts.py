@@ -38,16 +38,45 @@ def test_officers_cannot_manage_accounts(app):
     assert as_user(app, "officer").get("/accounts").status_code == 403
 
 
-def test_a_list_creates_many_and_reports_bad_rows(app, camp):
+def post_list(admin, data: bytes, name: str = "list.csv"):
+    return admin.post("/accounts", data={"csrf_token": csrf(admin, "/accounts"), "file": (io.BytesIO(data), name)},
+                      content_type="multipart/form-data")
+
+
+HEADING = "Tên đăng nhập,Họ tên,Vai trò,Mã đơn vị\n"
+
+
+def test_a_list_creates_every_account(app, camp):
     admin = as_user(app, "department")
-    data = ("Tên đăng nhập,Họ tên,Vai trò,Mã đơn vị\nxa-4792,Bùi Văn A,officer,4792\n"
-            "huyen-150b,Đinh Thị B,district,150\nbad name,X,officer,4789\nxa-1,Y,officer,1\n").encode("utf-8")
-    r = admin.post("/accounts", data={"csrf_token": csrf(admin, "/accounts"), "file": (io.BytesIO(data), "list.csv")},
-                   content_type="multipart/form-data")
-    page = r.get_data(as_text=True)
-    assert set(new_passwords(page)) == {"xa-4792", "huyen-150b"}
-    assert "bad name" in page and "xa-1" in page and r.status_code == 422
+    data = (HEADING + "xa-4792,Bùi Văn A,officer,4792\nhuyen-150b,Đinh Thị B,district,150\n").encode()
+    r = post_list(admin, data)
+    assert r.status_code == 200 and set(new_passwords(r.get_data(as_text=True))) == {"xa-4792", "huyen-150b"}
     assert camp.users.load("huyen-150b").communes == frozenset(camp.gazetteer.communes_of[150])
+
+
+def test_a_list_with_bad_rows_creates_nothing_and_names_each_bad_row(app, camp):
+    admin = as_user(app, "department")
+    before = {u["username"] for u in camp.users.all()}
+    data = (HEADING + "xa-4792,Bùi Văn A,officer,4792\nhuyen-150b,Đinh Thị B,district,150\n"
+            "xa-4789b,Lò Văn C,officer,4789\nbad name,X,officer,4789\nxa-1,Y,officer,1\n"
+            "xa-4792,Trùng,officer,4792\n").encode("utf-8")
+    r = post_list(admin, data)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="new-passwords"' not in page
+    assert "5. bad name: a username is 2-40 characters" in page
+    assert "6. xa-1: role officer needs --unit" in page
+    assert "7. xa-4792: user &#39;xa-4792&#39; exists already" in page
+    assert "2. xa-4792" not in page and "4. xa-4789b" not in page
+    assert {u["username"] for u in camp.users.all()} == before
+
+
+def test_an_unreadable_list_is_a_4xx_not_a_500(app, camp):
+    admin = as_user(app, "department")
+    for data, name, reason in [(b"\xff\xfe\x00bad", "list.csv", "not UTF-8"), (b"PK\x03\x04junk", "list.xlsx", "not a valid"),
+                               (b"a,b\n", "list.txt", "must be .csv or .xlsx"),
+                               ((HEADING + "u1,A,officer,4789\n" * 400).encode(), "list.csv", "more than 301 rows")]:
+        r = post_list(admin, data, name)
+        assert r.status_code == 422 and reason in r.get_data(as_text=True), name
 
 
 def test_reset_and_deactivate_are_logged_and_take_effect(app, camp, api):

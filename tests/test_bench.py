@@ -31,5 +31,8 @@ def test_a_small_benchmark_run_writes_a_sane_table(tmp_path):
     assert rows["submissions not answered 201"] == "0"
     assert rows["totals right after a write (correct/checked)"] == "20/20"
     assert rows["province totals = stored households"] == "yes"
+    assert float(rows["filtered household list, warm p50 (ms)"]) > 0
+    assert 0 < float(rows["Department dashboard, brotli (KB)"]) < 60
+    assert 0 < float(rows["form page, brotli (KB)"]) < 25
     assert "failed" not in table and "Measured" in table
     assert not (tmp_path / "work" / "2000").exists()  # data removed unless --keep

@@ -61,7 +61,11 @@ def test_household_csv_lists_each_record(filled):
     rows = read_csv(filled.get("/exports/households.csv?district=148"))
     assert rows[0][0] == "Mã phiếu" and len(rows) == 4
     assert {r[rows[0].index("Họ tên chủ hộ")] for r in rows[1:]} == {"Bùi Văn 0", "Bùi Văn 1", "Bùi Văn 2"}
-    assert rows[1][rows[0].index("Lý do chưa cài")] == "no_smartphone"
+    assert rows[1][rows[0].index("Lý do chưa cài")] == "Không có điện thoại thông minh"  # a label, not a code
+    english = read_csv(filled.get("/exports/households.csv?district=148&lang=en"))
+    assert english[1][english[0].index("Why not installed")] == "No smartphone"
+    assert filled.get("/api/v1/households?district=148").get_json()["items"][0]["reasons_not_installed"] == [
+        "no_smartphone"]
 
 
 def test_household_xlsx_streams_every_record(filled):
@@ -81,9 +85,21 @@ def test_district_staff_export_only_their_district(filled):
     assert len(rows) == 1
 
 
-@pytest.mark.parametrize("value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\t=1"])
+@pytest.mark.parametrize("value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd"])
 def test_formula_like_text_is_neutralised(value):
     assert safe_cell(value) == "'" + value
+
+
+def test_a_leading_tab_is_neutralised_on_both_sides():
+    """Read as tab-separated, the tab starts a new cell: that cell is neutralised too."""
+    assert safe_cell("\t=1") == "'\t'=1"
+
+
+@pytest.mark.parametrize(("value", "safe"), [("Nguyễn;=1+1", "Nguyễn;'=1+1"), ("a, -1", "a, '-1"),
+                                             ("x\t@y", "x\t'@y"), ("=a;+b", "'=a;'+b"),
+                                             ("Xóm 3; số 7", "Xóm 3; số 7"), ("2020-08-16T08:00+07:00", None)])
+def test_formula_triggers_after_any_separator_are_neutralised(value, safe):
+    assert safe_cell(value) == (value if safe is None else safe)
 
 
 def test_formula_injection_never_reaches_a_spreadsheet(api):
@@ -91,8 +107,8 @@ def test_formula_injection_never_reaches_a_spreadsheet(api):
     rows = read_csv(api.get("/exports/households.csv"))
     assert rows[1][rows[0].index("Họ tên chủ hộ")].startswith("'=")
     wb = load_workbook(io.BytesIO(api.get("/exports/households.xlsx").get_data()))
-    values = [c.value for c in wb.active[2]]
-    assert "'=HYPERLINK(\"http://x\")" in values and "'+1" in values
+    cells = {c.value: c for c in wb.active[2]}
+    assert cells["=HYPERLINK(\"http://x\")"].data_type == "s" and cells["+1"].quotePrefix
     assert all(c.data_type != "f" for c in wb.active[2])
 
 

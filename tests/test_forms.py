@@ -72,7 +72,7 @@ def test_installed_may_equal_smartphone_users(factory):
 
 @pytest.mark.parametrize("code", [1, 4, 999999, 148])
 def test_commune_of_another_province_or_a_district_is_refused(factory, code):
-    assert "Hoà Bình" in errors(factory, household(commune_code=code))["commune_code"][0]
+    assert "Hòa Bình" in errors(factory, household(commune_code=code))["commune_code"][0]
 
 
 @pytest.mark.parametrize("field, value", [("hamlet", ""), ("hamlet", "   "), ("hamlet", "x" * 101),

@@ -68,7 +68,8 @@ def test_only_a_clean_form_page_is_marked_for_offline_use(client, browser):
     # the plain (no script) post: the page after it carries a one-off message, not to be kept
     client.post("/form", data={"csrf_token": token, "commune_code": "4789", "hamlet": "Xóm Mới",
                                "head_name": "Bùi Văn An", "members": "4", "smartphone_users": "2",
-                               "installed_before": "1", "installed_during_visit": "1"})
+                               "installed_before": "1", "installed_during_visit": "1",
+                               "visited_on": "2020-08-15"})
     after = form_page(client)
     assert "Bùi Văn An" in after.get_data(as_text=True)
     assert "X-Form-Shell" not in after.headers

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from survey.text import bad_characters, clean, fold, place_key
+from survey.text import bad_characters, classic_tones, clean, fold, place_key
 
 
 def nfd(s: str) -> str:
@@ -42,3 +42,18 @@ def test_bad_characters_are_named():
     assert bad_characters("ab\u202ec") == ["U+202E"]
     assert bad_characters("a\u200bb\x00") == ["U+0000", "U+200B"]
     assert bad_characters("Nguyễn Văn A\nline two\t") == []
+
+
+@pytest.mark.parametrize("given, shown", [("Tỉnh Hoà Bình", "Tỉnh Hòa Bình"), ("Huyện Yên Thuỷ", "Huyện Yên Thủy"),
+                                          ("Xã Săm Khoé", "Xã Săm Khóe"), ("Xã Quý Hòa", "Xã Quý Hòa"),
+                                          ("Quỳnh", "Quỳnh"), ("Hoàng", "Hoàng"), ("HOÀ", "HÒA")])
+def test_classic_tones_gives_one_spelling(given, shown):
+    assert classic_tones(given) == shown
+
+
+def test_every_unit_of_the_gazetteer_is_spelt_one_way(app):
+    camp = app.extensions["survey"]
+    gaz = camp.gazetteer
+    names = [gaz.province.name, *(u.name for u in gaz.districts.values()), *(u.name for u in gaz.communes.values())]
+    assert gaz.province.name == "Tỉnh Hòa Bình"
+    assert all(classic_tones(n) == n for n in names)

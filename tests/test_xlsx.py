@@ -22,7 +22,8 @@ def test_values_headings_and_layout_survive():
     ws = wb["Hộ gia đình"]
     assert [c.value for c in ws[1]] == ["Thôn", "Số", "Tỷ lệ", "Ghi chú", "Trống", "Khác"]
     assert [c.value for c in ws[2]] == ["Xóm Mới & Bản Lác", 4, 12.5, None, None, "<b>"]
-    assert [c.value for c in ws[3]] == ["'=1+1", -3, 0, "xy", "  lề  ", True]
+    assert [c.value for c in ws[3]] == ["=1+1", -3, 0, "xy", "  lề  ", True]
+    assert ws["A3"].data_type == "s" and ws["A3"].quotePrefix and not ws["A2"].quotePrefix
     assert ws["A1"].font.b and not ws["A2"].font.b
     assert ws.freeze_panes == "A2" and ws.print_title_rows == "$1:$1"
     assert ws.column_dimensions["A"].width == 28 and ws.column_dimensions["B"].width == 14

@@ -42,6 +42,8 @@ def json_object() -> dict:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise BadBody(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:  # the parser recurses once per level of [ or {
+        raise BadBody("invalid JSON: arrays or objects are nested too deeply") from None
     except ValueError:  # an integer of thousands of digits: Python refuses to convert it
         raise BadBody("invalid JSON: a number has too many digits") from None
     if not isinstance(data, dict):

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from itertools import islice
-from typing import Callable
-
 from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from ..auth import login_required
 from ..campaign import campaign
-from ..households.service import correct, find, submit
+from ..households import listing
+from ..households.service import confirm_unchanged, correct, find, submit
 from ..problems import BadInput
 from ..scope import communes_in_scope
 from . import bp
 from .body import json_object
-from .filters import record_filter
+from .filters import list_query
 from .lang import api_lang
 
 
@@ -66,31 +64,18 @@ def _page_args() -> tuple[int, int]:
     return page, per_page
 
 
-def _kept(docs: dict[str, dict], keep: Callable[[dict], bool] | None) -> dict[str, dict]:
-    """The documents the filter keeps (all of them when there is no filter)."""
-    return docs if keep is None else {k: d for k, d in docs.items() if keep(d)}
-
-
 @bp.get("/v1/households")
 @login_required
 def list_households():
-    """Households of the user's area, filtered by ?district= / ?commune= (and ?officer=me,
-    ?visited_on=), a page at a time."""
+    """Households of the user's area, filtered by ?district= / ?commune= / ?hamlet= / ?officer= /
+    ?visited_on= / ?review= and searched by ?q=, a page at a time."""
     camp = campaign()
     communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"), request.args.get("commune"))
-    keep = record_filter(request.args, g.user.username)
+    query = list_query(request.args, g.user, communes)
     page, per_page = _page_args()
-    skip, items, total = (page - 1) * per_page, [], 0
-    for code in communes:
-        docs = _kept(camp.households.shard(code).documents(), keep)
-        if len(items) < per_page and skip < len(docs):
-            items.extend(islice(docs.values(), skip, skip + per_page - len(items)))
-            skip = 0
-        else:
-            skip -= min(skip, len(docs))
-        total += len(docs)
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page,
-                    "pages": (total + per_page - 1) // per_page})
+    found = listing.find(camp, query, page, per_page)
+    return jsonify({"items": found.items, "total": found.total, "page": page, "per_page": per_page,
+                    "pages": found.pages})
 
 
 @bp.get("/v1/households/<record_id>/history")
@@ -100,7 +85,15 @@ def household_history(record_id: str):
     camp = campaign()
     record = find(camp, g.user, record_id)
     return jsonify({"current": record, "flag": camp.flags.get(record_id, record["commune_code"]),
-                    "versions": camp.history.versions(record_id)})
+                    "versions": camp.history.versions(record_id, g.user.communes)})
+
+
+@bp.post("/v1/households/<record_id>/checked")
+@login_required
+def household_checked(record_id: str):
+    """The officer checked a flagged record and it needs no change: the flag closes, on record."""
+    camp = campaign()
+    return jsonify(confirm_unchanged(camp, g.user, find(camp, g.user, record_id)))
 
 
 @bp.get("/v1/review/flags")

@@ -6,9 +6,9 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 
-from exports.aggregate import LEVELS, figure_columns
-
 from ..campaign import campaign
+from ..households.listing import REVIEW_STATES
+from ..reporting.aggregate import LEVELS, figure_columns
 from . import bp
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -18,6 +18,20 @@ _AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
 def _filters(*extra: dict) -> list[dict]:
     return [{"in": "query", "name": "district", "schema": {"type": "integer"}},
             {"in": "query", "name": "commune", "schema": {"type": "integer"}}, *extra]
+
+
+_EMPTY = {"type": "string", "maxLength": 0}
+_LIST_FILTERS = (
+    {"in": "query", "name": "hamlet", "schema": {"type": "string", "maxLength": 100},
+     "description": "one hamlet, any spelling of it (case, tone placement, Unicode form)"},
+    {"in": "query", "name": "officer", "schema": {"type": "string", "maxLength": 64},
+     "description": "'me' for the caller's own records; district and Department staff may name any officer"},
+    {"in": "query", "name": "visited_on", "schema": {"oneOf": [{"type": "string", "format": "date"}, _EMPTY]},
+     "description": "one visit date; empty (a form's blank field) means any"},
+    {"in": "query", "name": "review", "schema": {"oneOf": [{"type": "string", "enum": list(REVIEW_STATES)}, _EMPTY]},
+     "description": "open: sent back for correction; corrected: fixed since; none: never sent back"},
+    {"in": "query", "name": "q", "schema": {"type": "string", "maxLength": 100},
+     "description": "words in the head of household's name or the hamlet, accents and case ignored"})
 
 
 def build_spec() -> dict:
@@ -52,9 +66,7 @@ def build_spec() -> dict:
                  "responses": {"201": {"description": "stored", **ref("Household")},
                                "200": {"description": "already stored", **ref("Household")}, **record_errors}},
         "get": {"summary": "List households in scope", "security": [{"bearer": []}],
-                "parameters": _filters({"in": "query", "name": "officer", "schema": {"type": "string", "enum": ["me"]},
-                                        "description": "only the caller's own records"},
-                                       {"in": "query", "name": "visited_on", "schema": {"type": "string", "format": "date"}},
+                "parameters": _filters(*_LIST_FILTERS,
                                        {"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1}},
                                        {"in": "query", "name": "per_page", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}),
                 "responses": {"200": {"description": "a page of households", "content": {"application/json": {"schema": {
@@ -79,6 +91,10 @@ def build_spec() -> dict:
                                              "flag": {"type": "object", "nullable": True},
                                              "versions": {"type": "array", "items": {"type": "object"}}}}}}},
                                               "404": _ERROR, **_AUTH_ERRORS}}})
+    spec.path("/api/v1/households/{record_id}/checked", operations={"post": {
+        "summary": "Close the record's open review flag as checked, no change (kept in its history)",
+        "security": [{"bearer": []}], "parameters": id_param,
+        "responses": {"200": {"description": "the closed flag"}, "404": _ERROR, "409": _ERROR, **_AUTH_ERRORS}}})
     spec.path("/api/v1/review/flags", operations={"get": {
         "summary": "Open review flags in scope", "security": [{"bearer": []}],
         "responses": {"200": {"description": "flags", "content": {"application/json": {"schema": {
@@ -92,6 +108,7 @@ def build_spec() -> dict:
                                              "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AggregateRow"}}}}}}},
                       "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}})
     _agency_paths(spec, camp, ref, record_errors)
+    _settings_paths(spec, ref)
     return _tighten(spec.to_dict(), camp)
 
 
@@ -138,6 +155,19 @@ def _agency_paths(spec: APISpec, camp, ref, record_errors: dict) -> None:
         "summary": "One row per agency in scope: latest figures, on_time / late / pending / overdue, totals",
         "security": [{"bearer": []}], "parameters": [agency],
         "responses": {"200": {"description": "rows and totals"}, "404": _ERROR, **_AUTH_ERRORS}}})
+
+
+def _settings_paths(spec: APISpec, ref) -> None:
+    """The campaign settings: the window of visits (first and last day), deadlines, target."""
+    from ..settings import SettingsSchema
+    spec.components.schema("Settings", schema=SettingsSchema)
+    spec.path("/api/v1/settings", operations={
+        "get": {"summary": "The campaign settings (defaults: visits 2020-08-10 to 2020-08-25)",
+                "security": [{"bearer": []}], "responses": {"200": {"description": "settings"}, **_AUTH_ERRORS}},
+        "put": {"summary": "Replace the campaign settings (Department); dates 2020-2099, within a year of the start",
+                "security": [{"bearer": []}], "requestBody": {"required": True, **ref("Settings")},
+                "responses": {"200": {"description": "stored settings"}, "400": _ERROR, "413": _ERROR,
+                              "415": _ERROR, "422": _ERROR, **_AUTH_ERRORS}}})
 
 
 @bp.get("/openapi.json")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from exports.aggregate import LEVELS
-
 from ..auth import login_required
-from ..campaign import aggregate_rows, campaign
+from ..campaign import campaign
 from ..policy import levels_for, may
 from ..problems import BadInput, Refused
+from ..reporting.aggregate import LEVELS, aggregate_rows
 from ..scope import communes_in_scope
 from . import bp
 

@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, g, request, send_file, stream_with_context
+from flask import abort, g, request, send_file, stream_with_context
 
 from exports import writers
-from exports.aggregate import LEVELS
 
 from ..auth import requires
 from ..campaign import campaign
-from ..i18n import LANGS, current_lang, translate
+from ..i18n import translate
 from ..policy import levels_for
+from ..reporting.aggregate import LEVELS
+from ..reporting.tables import (
+    aggregate_sheets,
+    aggregate_table,
+    household_columns,
+    household_headings,
+    household_rows,
+)
 from ..scope import communes_in_scope
 from . import bp
-from .tables import aggregate_sheets, aggregate_table
-
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from .files import CSV, XLSX, attachment, filename, lang_of_request
 
 
 def _scope() -> list[int]:
     return communes_in_scope(g.user, campaign().gazetteer, request.args.get("district"), request.args.get("commune"))
-
-
-def _lang() -> str:
-    lang = request.args.get("lang")
-    return lang if lang in LANGS else current_lang()
-
-
-def _filename(stem: str, ext: str) -> str:
-    camp = campaign()
-    parts = [stem, *(f"{k}{request.args[k]}" for k in ("district", "commune") if request.args.get(k)),
-             camp.today().isoformat()]
-    return "-".join(parts) + "." + ext
-
-
-def _attachment(body, mimetype: str, name: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 def _level() -> str:
@@ -54,18 +40,18 @@ def _level() -> str:
 @requires("see_figures")
 def aggregates(fmt: str):
     """Aggregates at ?level= as CSV or JSON; XLSX holds a sheet per level with totals."""
-    communes, lang = _scope(), _lang()
+    communes, lang = _scope(), lang_of_request()
     if fmt == "xlsx":
-        body = writers.xlsx_bytes(aggregate_sheets(communes, lang, g.user.role))
-        return _attachment(body, XLSX, _filename("tong-hop", "xlsx"))
+        body = writers.xlsx_bytes(aggregate_sheets(campaign(), communes, lang, g.user.role))
+        return attachment(body, XLSX, filename("tong-hop", "xlsx"))
     level = _level()
-    headings, keys, rows = aggregate_table(level, communes, lang)
+    headings, keys, rows = aggregate_table(campaign(), level, communes, lang)
     if fmt == "csv":
         body = writers.csv_rows(headings, ([r.get(k, "") for k in keys] for r in rows))
-        return _attachment(stream_with_context(body), CSV, _filename(f"tong-hop-{level}", "csv"))
+        return attachment(stream_with_context(body), CSV, filename(f"tong-hop-{level}", "csv"))
     if fmt == "json":
-        return _attachment(writers.json_bytes({"level": level, "rows": rows}), "application/json",
-                           _filename(f"tong-hop-{level}", "json"))
+        return attachment(writers.json_bytes({"level": level, "rows": rows}), "application/json",
+                           filename(f"tong-hop-{level}", "json"))
     abort(404)
 
 
@@ -73,25 +59,24 @@ def aggregates(fmt: str):
 @requires("export_households")
 def households(fmt: str):
     """Every household in scope, one row each: for district and Department staff only."""
-    camp, communes, lang = campaign(), _scope(), _lang()
+    camp, communes, lang = campaign(), _scope(), lang_of_request()
     form, gaz = camp.form, camp.gazetteer
-    headings = writers.household_headings(form, lang)
+    headings = household_headings(form, lang)
     records = camp.households.records(communes)
     if fmt == "csv":
-        body = writers.csv_rows(headings, writers.household_rows(records, form, gaz))
-        return _attachment(stream_with_context(body), CSV, _filename("ho-gia-dinh", "csv"))
+        body = writers.csv_rows(headings, household_rows(records, form, gaz, lang))
+        return attachment(stream_with_context(body), CSV, filename("ho-gia-dinh", "csv"))
     if fmt == "xlsx":
         wide = {"hamlet", "head_name", "address", "note", "commune_name", "district_name", "id"}
-        widths = [28 if c in wide else 14 for c in writers.household_columns(form)]
-        sheet = (translate("sheet_households", lang), headings,
-                 writers.household_rows(records, form, gaz), widths)
+        widths = [28 if c in wide else 14 for c in household_columns(form)]
+        sheet = (translate("sheet_households", lang), headings, household_rows(records, form, gaz, lang), widths)
         fh = writers.xlsx_file([sheet])
-        return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=_filename("ho-gia-dinh", "xlsx"))
+        return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=filename("ho-gia-dinh", "xlsx"))
     if fmt == "json":
         def chunks():
             yield "["
             for n, rec in enumerate(records):
                 yield ("," if n else "") + writers.json_bytes(rec).decode()
             yield "]"
-        return _attachment(stream_with_context(chunks()), "application/json", _filename("ho-gia-dinh", "json"))
+        return attachment(stream_with_context(chunks()), "application/json", filename("ho-gia-dinh", "json"))
     abort(404)

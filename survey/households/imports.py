@@ -7,34 +7,38 @@ nothing new; rows with a bad value are reported with their reasons and not store
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from exports.writers import household_columns, household_headings
-
-from ..campaign import Campaign
 from ..i18n import translate
-from ..problems import Conflict
+from ..reporting.tables import household_columns, household_headings
 from ..text import fold
+from ..uploads import DEFAULT_LIMITS, Limits, UploadError, read_table
 from ..users import User
-from .service import OutsideArea, submit
+from .records import content_of
+from .service import OutsideArea, _server_fields
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
 
 __all__ = ["ImportReport", "read_rows", "import_rows", "template_xlsx", "ImportFileError"]
 
 # Ids for rows that come without one: the same row content always gives the same id.
 ROW_NAMESPACE = uuid.UUID("5b1d0c6e-8f0a-4c1e-9a57-2a1f3c0b2020")
+# Rows of one commune written at once: one fsync each, and a short lock on the commune.
+BATCH = 2000
 SERVER_COLUMNS = {"commune_name", "district_code", "district_name", "officer", "created_at", "updated_at"}
 
 
-class ImportFileError(ValueError):
+class ImportFileError(UploadError):
     """The file cannot be read as a table of households; the message says why."""
 
 
@@ -62,45 +66,36 @@ def _header_map(camp: Campaign) -> dict[str, str]:
     return mapping
 
 
-def read_rows(camp: Campaign, filename: str, stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_rows(camp: Campaign, filename: str, stream: IO[bytes],
+              limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, {column: raw value}) for each non-empty row of a CSV or XLSX file."""
-    if filename.lower().endswith(".xlsx"):
-        rows = _xlsx_rows(stream)
-    elif filename.lower().endswith(".csv"):
-        rows = _csv_rows(stream)
-    else:
-        raise ImportFileError("the file must be .csv or .xlsx")
-    mapping = _header_map(camp)
     try:
-        headings = next(rows)
-    except StopIteration:
-        raise ImportFileError("the file is empty") from None
+        rows = read_table(filename, stream, limits)
+        yield from _mapped(camp, rows)
+    except UploadError as exc:
+        raise ImportFileError(str(exc)) from None
+
+
+def _mapped(camp: Campaign, rows: Iterator[list]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows under the heading row, keyed by column name; server columns dropped."""
+    mapping = _header_map(camp)
+    headings = next(rows, None)
+    if headings is None:
+        raise ImportFileError("the file is empty")
     columns = [mapping.get(fold(str(h or ""))) for h in headings]
     if "commune_code" not in columns:
         raise ImportFileError("no commune column: use the headings of the household export or the template")
     unknown = [str(h) for h, c in zip(headings, columns) if c is None and h not in (None, "")]
     if unknown:
         raise ImportFileError(f"unknown columns: {', '.join(unknown)}")
+    found = False
     for number, row in enumerate(rows, start=2):
         if all(v in (None, "") for v in row):
             continue
+        found = True
         yield number, {c: v for c, v in zip(columns, row) if c and c not in SERVER_COLUMNS}
-
-
-def _csv_rows(stream: IO[bytes]) -> Iterator[list]:
-    try:
-        text = stream.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError("the CSV file is not UTF-8: save it as 'CSV UTF-8'") from None
-    return iter(csv.reader(io.StringIO(text)))
-
-
-def _xlsx_rows(stream: IO[bytes]) -> Iterator[list]:
-    try:
-        wb = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a damaged file
-        raise ImportFileError(f"the XLSX file cannot be read: {exc}") from None
-    return (list(r) for r in wb.worksheets[0].iter_rows(values_only=True))
+    if not found:
+        raise ImportFileError("the file has headings but no household under them")
 
 
 def _typed(camp: Campaign, raw: dict[str, Any]) -> dict[str, Any]:
@@ -116,12 +111,11 @@ def _typed(camp: Campaign, raw: dict[str, Any]) -> dict[str, Any]:
             continue
         kind = spec["type"]
         if kind in ("integer", "commune"):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            elif isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii():
+            whole_float = isinstance(value, float) and value.is_integer()
+            if whole_float or isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii():
                 value = int(value)
         elif kind == "choices":
-            value = [v.strip() for v in str(value).split(";") if v.strip()]
+            value = [_choice_code(camp, name, v.strip()) for v in str(value).split(";") if v.strip()]
         elif kind == "date" and isinstance(value, (dt.date, dt.datetime)):
             value = (value.date() if isinstance(value, dt.datetime) else value).isoformat()
         elif kind in ("text", "uuid") and not isinstance(value, str):
@@ -130,35 +124,82 @@ def _typed(camp: Campaign, raw: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _choice_code(camp: Campaign, name: str, value: str) -> str:
+    """A choice as the export writes it (its Vietnamese or English label) or as its code."""
+    for lang in ("vi", "en"):
+        for code, label in camp.form.choice_labels(name, lang).items():
+            if fold(label) == fold(value):
+                return code
+    return value
+
+
 def _row_id(data: dict) -> str:
     """A stable id from the row's content, for paper forms that have none."""
     key = "|".join(f"{k}={data[k]}" for k in sorted(data))
     return str(uuid.uuid5(ROW_NAMESPACE, key))
 
 
+def _validated(camp: Campaign, user: User, schema, number: int, raw: dict,
+               report: ImportReport) -> dict | None:
+    """The row as a record ready to store (server fields set), or None with its reasons reported."""
+    try:
+        record = schema.load(_typed(camp, raw))
+    except ValidationError as exc:
+        report.errors.append((number, exc.messages))
+        return None
+    record.setdefault("id", _row_id(record))
+    try:
+        return _server_fields(camp, user, record)
+    except OutsideArea:
+        report.errors.append((number, {"commune_code": ["outside your area"]}))
+        return None
+
+
+def _store(camp: Campaign, commune: int, batch: list[tuple[int, dict]], report: ImportReport,
+           seen: dict[str, dict]) -> None:
+    """One batch of one commune in one write: new ids stored, known ones unchanged or refused."""
+    stored = {r["id"]: r for r in camp.households.scan(commune)}
+    now, fresh = camp.stamp(), []
+    for number, record in batch:
+        key = record["id"]
+        existing = seen.get(key) or stored.get(key) or camp.households.get(key)  # ids are the province's
+        if existing is None:
+            seen[key] = {**record, "created_at": now, "updated_at": now}
+            fresh.append(seen[key])
+        elif existing["commune_code"] == record["commune_code"] and content_of(existing) == content_of(record):
+            report.unchanged += 1
+        else:
+            report.errors.append((number, {"id": ["another household is stored under this id"]}))
+    added = camp.households.bulk_insert(commune, fresh) if fresh else 0
+    report.created += added
+    report.unchanged += len(fresh) - added  # stored meanwhile by another writer, same id
+
+
 def import_rows(camp: Campaign, user: User, rows: Iterator[tuple[int, dict]], lang: str = "vi",
                 progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Validate and store each row; the same rules and scope as the form."""
-    report = ImportReport()
+    """Validate each row with the form's rules and scope; store the good ones in batches.
+
+    A batch is up to BATCH rows of one commune written at once (one fsync; all of it or none
+    of it). Ids already stored count as unchanged, so importing a file twice changes nothing.
+    """
+    report, seen = ImportReport(), {}
     schema = camp.schemas.schema(lang)
+    pending: dict[int, list[tuple[int, dict]]] = {}
+    tick = progress or (lambda n: None)
     for number, raw in rows:
-        try:
-            record = schema.load(_typed(camp, raw))
-        except ValidationError as exc:
-            report.errors.append((number, exc.messages))
-        else:
-            record.setdefault("id", _row_id(record))
-            try:
-                _, created = submit(camp, user, record)
-            except OutsideArea:
-                report.errors.append((number, {"commune_code": ["outside your area"]}))
-            except Conflict:
-                report.errors.append((number, {"id": ["another household is stored under this id"]}))
-            else:
-                report.created += created
-                report.unchanged += not created
-        if progress:
-            progress(1)
+        record = _validated(camp, user, schema, number, raw, report)
+        if record is None:
+            tick(1)
+            continue
+        batch = pending.setdefault(record["commune_code"], [])
+        batch.append((number, record))
+        if len(batch) >= BATCH:
+            _store(camp, record["commune_code"], pending.pop(record["commune_code"]), report, seen)
+            tick(len(batch))
+    for commune, batch in pending.items():
+        _store(camp, commune, batch, report, seen)
+        tick(len(batch))
+    report.errors.sort(key=lambda e: e[0])
     return report
 
 

@@ -7,15 +7,16 @@ submission costs nothing more: only a correction or a review decision writes her
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from tinydb.table import Document
 
-from ..storage import SERVER_FIELDS, Collection, HouseholdStore
+from ..storage import Collection
 from ..text import fold, place_key
+from .records import SERVER_FIELDS, HouseholdRecords
 
-__all__ = ["History", "Flags", "probable_duplicates", "changes_between"]
+__all__ = ["History", "Flags", "probable_duplicates", "changes_between", "NotDuplicates", "current_group"]
 
 
 def changes_between(before: dict, after: dict | None) -> dict[str, list]:
@@ -35,6 +36,10 @@ class History:
     def _shard(self, record_id: str) -> Collection:
         return Collection(self.root / f"{record_id[:2].lower()}.json", "versions")
 
+    def collections(self) -> list[Collection]:
+        """Every history file there is (for backups)."""
+        return [Collection(p, "versions") for p in sorted(self.root.glob("*.json"))]
+
     def add(self, before: dict, after: dict | None, by: str, at: str, reason: str = "") -> None:
         """Keep ``before`` as a version replaced by ``after`` (None: the record was removed)."""
         entry = {"record": before, "replaced_by": by, "replaced_at": at, "reason": reason,
@@ -45,10 +50,13 @@ class History:
             versions.append(entry)
             table.upsert(Document({"versions": versions}, doc_id=before["id"]))
 
-    def versions(self, record_id: str) -> list[dict]:
-        """Earlier versions, oldest first."""
+    def versions(self, record_id: str, communes: Iterable[int]) -> list[dict]:
+        """Earlier versions that lay in ``communes``, oldest first: a reader never sees a
+        version from outside their area (a record moved in, or an id reused before ids were
+        unique in the province)."""
         doc = self._shard(record_id).get(record_id)
-        return list(doc["versions"]) if doc else []
+        area = set(communes)
+        return [v for v in doc["versions"] if v["record"].get("commune_code") in area] if doc else []
 
 
 class Flags:
@@ -60,6 +68,10 @@ class Flags:
     def _shard(self, commune_code: int) -> Collection:
         return Collection(self.root / f"{int(commune_code)}.json", "flags")
 
+    def collections(self) -> list[Collection]:
+        """Every flag file there is, and the dismissed groups (for backups)."""
+        return [Collection(p, "pairs" if p.stem == "dismissed" else "flags") for p in sorted(self.root.glob("*.json"))]
+
     def flag(self, record: dict, reason: str, by: str, at: str) -> dict:
         """Mark a record as needing correction, with the reviewer's reason."""
         doc = {"record_id": record["id"], "commune_code": record["commune_code"], "reason": reason,
@@ -67,18 +79,23 @@ class Flags:
         self._shard(record["commune_code"]).put(record["id"], doc)
         return doc
 
-    def resolve(self, record_id: str, commune_code: int, by: str, at: str) -> dict | None:
-        """Close an open flag when the record is corrected; None if there was none."""
+    def resolve(self, record_id: str, commune_code: int, by: str, at: str,
+                status: str = "corrected") -> dict | None:
+        """Close an open flag (corrected, or checked with no change); None if there was none."""
         shard = self._shard(commune_code)
         doc = shard.get(record_id)
         if doc is None or doc["status"] != "open":
             return None
-        doc.update(status="corrected", resolved_by=by, resolved_at=at)
+        doc.update(status=status, resolved_by=by, resolved_at=at)
         shard.put(record_id, doc)
         return doc
 
     def get(self, record_id: str, commune_code: int) -> dict | None:
         return self._shard(commune_code).get(record_id)
+
+    def states(self, commune_code: int) -> dict[str, str]:
+        """Record id -> flag status ("open", "corrected") of one commune's flagged records."""
+        return {rid: doc["status"] for rid, doc in self._shard(commune_code).documents().items()}
 
     def dismiss(self, ids: Iterable[str], by: str, at: str) -> None:
         """Record a reviewer's decision that these records are different households."""
@@ -101,7 +118,7 @@ def duplicate_key(record: dict) -> tuple:
     return record["commune_code"], place_key(record["hamlet"]), fold(record["head_name"])
 
 
-def probable_duplicates(store: HouseholdStore, communes: Iterable[int],
+def probable_duplicates(store: HouseholdRecords, communes: Iterable[int],
                         dismissed: set[frozenset[str]] = frozenset()) -> list[list[dict]]:
     """Groups of records that look like one household entered by different officers."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
@@ -114,3 +131,27 @@ def probable_duplicates(store: HouseholdStore, communes: Iterable[int],
         if len(records) > 1 and len(officers) > 1 and ids not in dismissed:
             found.append(sorted(records, key=lambda r: r["created_at"]))
     return sorted(found, key=lambda g: (g[0]["commune_code"], g[0]["hamlet"]))
+
+
+class NotDuplicates(ValueError):
+    """Records a reviewer named are not one current probable-duplicate group; ``key`` says why."""
+
+    def __init__(self, key: str, status: int):
+        super().__init__(key)
+        self.key, self.status = key, status
+
+
+def current_group(store: HouseholdRecords, ids: list[str], communes: Iterable[int],
+                  dismissed: set[frozenset[str]]) -> list[dict]:
+    """The records ``ids`` (oldest first) if they are distinct and all of one listed group.
+
+    The review form sends the ids of a group, but a form can be rewritten: one record
+    named twice, or two unrelated ones, must not be settled as duplicates of each other.
+    """
+    if len(ids) < 2 or len(set(ids)) != len(ids):
+        raise NotDuplicates("dup_distinct", 400)
+    wanted = set(ids)
+    for group in probable_duplicates(store, communes, dismissed):
+        if wanted <= {r["id"] for r in group}:
+            return [r for r in group if r["id"] in wanted]
+    raise NotDuplicates("dup_not_group", 409)

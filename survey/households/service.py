@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from ..campaign import Campaign
+from typing import TYPE_CHECKING
+
 from ..forms import new_id
 from ..policy import may
-from ..problems import NotFound, OutsideArea
+from ..problems import NoOpenFlag, NotFound, OutsideArea
 from ..users import User
 from .review import changes_between
 
-__all__ = ["OutsideArea", "find", "submit", "correct", "remove_duplicate"]
+if TYPE_CHECKING:
+    from ..campaign import Campaign
+
+__all__ = ["OutsideArea", "NoOpenFlag", "find", "submit", "correct", "confirm_unchanged", "remove_duplicate"]
+
+CHECKED_NO_CHANGE = "checked, no change"
 
 
 def find(camp: Campaign, user: User, record_id: str) -> dict:
@@ -36,16 +42,34 @@ def submit(camp: Campaign, user: User, record: dict) -> tuple[dict, bool]:
 
 
 def correct(camp: Campaign, user: User, current: dict, record: dict) -> dict:
-    """Replace ``current`` by a validated correction; the first officer stays on record."""
+    """Replace ``current`` by a validated correction; the first officer stays on record.
+
+    A review flag closes only when something changed: sending the record back unchanged
+    must not clear the reviewer's question (``confirm_unchanged`` says so explicitly).
+    """
     if not user.can_write(current["commune_code"]):
         raise OutsideArea(current["commune_code"])
     record = _server_fields(camp, user, record)
     record["officer"] = current["officer"]
     stored = camp.households.replace(current, record, camp.stamp)
     if changes_between(current, stored):
-        camp.history.add(current, stored, user.username, stored["updated_at"])
-    camp.flags.resolve(current["id"], current["commune_code"], user.username, stored["updated_at"])
+        moved = current["commune_code"] != stored["commune_code"]
+        reason = f"moved from commune {current['commune_code']}" if moved else ""
+        camp.history.add(current, stored, user.username, stored["updated_at"], reason=reason)
+        camp.flags.resolve(current["id"], current["commune_code"], user.username, stored["updated_at"])
     return stored
+
+
+def confirm_unchanged(camp: Campaign, user: User, record: dict) -> dict:
+    """Close an open flag as "checked, no change", kept in the history with who and when."""
+    if not user.can_write(record["commune_code"]):
+        raise OutsideArea(record["commune_code"])
+    flag = camp.flags.get(record["id"], record["commune_code"])
+    if flag is None or flag["status"] != "open":
+        raise NoOpenFlag(record["id"])
+    at = camp.stamp()
+    camp.history.add(record, record, user.username, at, reason=CHECKED_NO_CHANGE)
+    return camp.flags.resolve(record["id"], record["commune_code"], user.username, at, status="checked") or flag
 
 
 def remove_duplicate(camp: Campaign, user: User, record: dict, kept: dict) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from ..accounts import AccountLog, create, read_account_rows, reset_password, set_active
+from ..accounts import AccountLog, ListRefused, create_many, read_account_rows, reset_password, set_active
 from ..auth import requires
 from ..campaign import campaign
+from ..codes import is_code
 from ..i18n import gettext
 from ..policy import may_manage, roles_managed_by
-from ..text import clean
 from ..users import ROLES, AccountError
 from . import bp
 
@@ -22,10 +22,9 @@ def _unit(value: str | None) -> int | str | None:
     value = (value or "").strip()
     if not value:
         return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return value.upper()  # an agency's code (SYT, UBND-148); check_unit says if it is one
+    # digits are a commune or district; anything else an agency's code (SYT, UBND-148) or a
+    # mistake ("4831.9", "²"), which check_unit refuses with the reason
+    return int(value) if is_code(value) else value.upper()
 
 
 def _managed() -> list[dict]:
@@ -45,16 +44,14 @@ def accounts(new: list[tuple[str, str]] | None = None, errors: list[str] | None 
                            errors=errors or [], gazetteer=campaign().gazetteer), status
 
 
-def _create_rows(rows: list[dict]) -> tuple[list[tuple[str, str]], list[str]]:
-    camp, made, errors = campaign(), [], []
-    for n, row in enumerate(rows, 1):
-        try:
-            password = create(camp, _log(), g.user, row.get("username", "").strip().lower(),
-                              clean(row.get("full_name", "")), row.get("role", "").strip(), _unit(row.get("unit")))
-            made.append((row["username"].strip().lower(), password))
-        except (AccountError, PermissionError) as exc:
-            errors.append(f"{n}. {row.get('username', '')}: {exc}")
-    return made, errors
+def _create_rows(rows: list[tuple[int, dict]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """All or nothing: (created accounts with their passwords, []) or ([], each bad row)."""
+    rows = [(line, {"username": row.get("username", "").strip().lower(), "full_name": row.get("full_name", ""),
+                    "role": row.get("role", "").strip(), "unit": _unit(row.get("unit"))}) for line, row in rows]
+    try:
+        return create_many(campaign(), _log(), g.user, rows), []
+    except ListRefused as exc:
+        return [], exc.problems
 
 
 @bp.post("/accounts")
@@ -66,7 +63,7 @@ def add_accounts():
         if upload is not None and upload.filename:
             rows = read_account_rows(upload.filename, upload.stream)
         else:
-            rows = [{k: request.form.get(k, "") for k in ("username", "full_name", "role", "unit")}]
+            rows = [(1, {k: request.form.get(k, "") for k in ("username", "full_name", "role", "unit")})]
     except AccountError as exc:
         return accounts(errors=[str(exc)], status=422)
     made, errors = _create_rows(rows)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
-from exports.aggregate import column_headings, figure_columns, total_row
-
 from ..auth import requires
-from ..campaign import aggregate_rows, campaign
+from ..campaign import campaign
 from ..i18n import current_lang, gettext
 from ..policy import levels_for
+from ..reporting.aggregate import aggregate_rows, column_headings, figure_columns, total_row
 from ..scope import communes_in_scope
 from . import bp
 
@@ -25,8 +24,9 @@ def figures():
         abort(400, description=f"level must be one of {', '.join(levels)}")
     communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"), request.args.get("commune"))
     rows = aggregate_rows(camp, level, communes)
-    columns = ["households", *camp.form.aggregate["sums"], "installed_total", "coverage_pct"]
-    headings = column_headings(camp.form, ["code", "name", *columns], lang)
+    # name first (held in place while the rest scrolls), coverage next to it, the code last
+    columns = ["coverage_pct", "households", *camp.form.aggregate["sums"], "installed_total"]
+    headings = column_headings(camp.form, ["name", *columns, "code"], lang)
     total = total_row(rows, camp.form, gettext("total")) if len(rows) > 1 and level != "hamlet" else None
     return render_template("figures.html", rows=rows, columns=columns, headings=headings, total=total,
                            level=level, levels=levels, districts=camp.gazetteer.districts,

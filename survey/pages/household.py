@@ -6,11 +6,13 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from marshmallow import ValidationError
 
 from ..auth import login_required
-from ..campaign import aggregate_rows, campaign
+from ..campaign import campaign
+from ..form_rules import client_rules
 from ..forms import from_form_post, new_id
 from ..households.service import submit
-from ..i18n import current_lang, gettext
+from ..i18n import current_lang, gettext, ngettext, number
 from ..problems import Conflict
+from ..reporting.aggregate import aggregate_rows
 from . import bp
 
 
@@ -23,9 +25,13 @@ def render_form(values: dict, errors: dict, status: int = 200, action: str | Non
     if isinstance(commune, int) and g.user.can_write(commune):
         hamlets = [row["name"] for row in aggregate_rows(camp, "hamlet", [commune])]
     to_fix = len(camp.flags.open_flags(sorted(g.user.writable))) if g.user.role == "officer" else 0
+    window = [d.isoformat() for d in camp.visit_window()]
+    rules = client_rules(camp.form, current_lang(), camp.visit_window, camp.gazetteer.province.name)
+    rules["communes"] = sorted(g.user.writable)  # the communes this officer may write
     return render_template("form.html", form=camp.form, values=values, errors=errors, to_fix=to_fix,
                            action=action or url_for("pages.submit_household"), communes=communes,
-                           hamlets=hamlets, today=camp.today().isoformat()), status
+                           hamlets=hamlets, today=camp.today().isoformat(), window=window,
+                           rules=rules), status
 
 
 @bp.get("/form")
@@ -59,5 +65,5 @@ def submit_household():
     session["last_commune"], session["last_hamlet"] = record["commune_code"], record["hamlet"]
     count = camp.households.count([record["commune_code"]])
     name = stored["head_name"] if stored else record["head_name"]
-    flash(gettext("saved", name=name, hamlet=record["hamlet"], count=count), "ok")
+    flash(ngettext("saved", count, name=name, hamlet=record["hamlet"], count=number(count)), "ok")
     return redirect(url_for("pages.household_form"))

@@ -8,11 +8,11 @@ from marshmallow import ValidationError
 from ..auth import login_required, requires
 from ..campaign import campaign
 from ..forms import from_form_post
-from ..households.review import probable_duplicates
-from ..households.service import correct, find, remove_duplicate
+from ..households.review import NotDuplicates, current_group, probable_duplicates
+from ..households.service import confirm_unchanged, correct, find, remove_duplicate
 from ..i18n import current_lang, gettext
 from ..policy import may
-from ..text import clean
+from ..text import BadText, human_text
 from . import bp
 from .household import render_form
 
@@ -44,7 +44,7 @@ def household_detail(record_id: str):
     record = _record(record_id)
     return render_template("household.html", record=record, form=camp.form,
                            flag=camp.flags.get(record_id, record["commune_code"]),
-                           versions=camp.history.versions(record_id), gazetteer=camp.gazetteer)
+                           versions=camp.history.versions(record_id, g.user.communes), gazetteer=camp.gazetteer)
 
 
 @bp.post("/households/<record_id>/flag")
@@ -53,12 +53,25 @@ def flag_household(record_id: str):
     """Send a record back to its officer with a reason."""
     camp = campaign()
     record = _record(record_id)
-    reason = clean(request.form.get("reason", ""))[:300]
+    try:
+        reason = human_text(request.form.get("reason", ""))[:300]
+    except BadText as exc:
+        flash(gettext("bad_chars", chars=exc.chars), "error")
+        return redirect(url_for("pages.household_detail", record_id=record_id))
     if not reason:
         flash(gettext("reason_needed"), "error")
     else:
         camp.flags.flag(record, reason, g.user.username, camp.stamp())
         flash(gettext("flag_sent"), "ok")
+    return redirect(url_for("pages.household_detail", record_id=record_id))
+
+
+@bp.post("/households/<record_id>/checked")
+@login_required
+def household_checked(record_id: str):
+    """The officer answers a flag with "checked, no change"; the history keeps it."""
+    confirm_unchanged(campaign(), g.user, _record(record_id))  # errors.py answers a refusal or no open flag
+    flash(gettext("checked_saved"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
 
@@ -90,9 +103,11 @@ def settle_duplicates():
     """Keep both records (different households) or remove the later copies."""
     camp = campaign()
     ids = request.form.getlist("ids")
-    records = [_record(i) for i in ids]
-    if len(records) < 2:
-        abort(400, description="choose the records of one group")
+    communes = sorted({_record(i)["commune_code"] for i in set(ids)})  # 404 outside the area
+    try:
+        records = current_group(camp.households, ids, communes, camp.flags.dismissed())
+    except NotDuplicates as exc:
+        abort(exc.status, description=gettext(exc.key))
     if request.form.get("decision") == "keep":
         camp.flags.dismiss(ids, g.user.username, camp.stamp())
     elif request.form.get("decision") == "remove":

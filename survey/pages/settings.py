@@ -7,11 +7,12 @@ from marshmallow import ValidationError
 
 from ..auth import requires
 from ..campaign import campaign
+from ..codes import is_code
 from ..i18n import current_lang, gettext
 from ..reporting.agencies import AgencySchema
 from . import bp
 
-_SETTINGS = ("start", "agency_deadline", "province_deadline", "target_pct", "stale_days")
+_SETTINGS = ("start", "end", "agency_deadline", "province_deadline", "target_pct", "stale_days")
 
 
 def _render_settings(values: dict, errors: dict, status: int = 200):
@@ -62,7 +63,7 @@ def save_agency():
     camp = campaign()
     data = {k: request.form.get(k, "").strip() for k in ("code", "name", "group")}
     district = request.form.get("district", "")
-    data["district"] = int(district) if district.isdigit() else (None if not district else district)
+    data["district"] = int(district) if is_code(district) else (None if not district else district)
     data["active"] = "active" in request.form
     try:
         agency = AgencySchema(camp.agencies, current_lang()).load(data)

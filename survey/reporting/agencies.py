@@ -17,7 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from ..forms import Text
 from ..gazetteer import Gazetteer
-from ..i18n import translate
+from ..i18n import template, translate
 from ..storage import Collection
 
 __all__ = ["AgencyRegistry", "AgencySchema"]
@@ -81,7 +81,7 @@ class AgencySchema(Schema):
         for field in self.fields.values():
             field.error_messages = {**field.error_messages, "required": self._msg("required"),
                                     "invalid": self._msg("invalid"), "null": self._msg("null")}
-        self.fields["name"].bad_chars_message = self._msg("bad_chars")
+        self.fields["name"].bad_chars_message = template("bad_chars", self.lang)  # Text fills {chars}
 
     def _msg(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)

@@ -9,14 +9,14 @@ agency that reported in time late.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from tinydb.table import Document
 
 from exports.coverage import coverage_pct
 
-from ..problems import Conflict
+from ..households.records import Conflict
 from ..storage import Collection
 
 __all__ = ["AgencyReportStore", "STATUSES", "timeliness", "agency_rows", "agency_totals", "FIGURES"]

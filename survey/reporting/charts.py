@@ -12,9 +12,10 @@ from markupsafe import Markup, escape
 
 from ..i18n import number
 
-__all__ = ["coverage_bars", "cumulative_line", "short_name", "number"]
+__all__ = ["coverage_bars", "cumulative_line", "short_name", "number", "thin", "MAX_POINTS"]
 
 WIDTH = 340
+MAX_POINTS = 62  # two months of days; a longer span is drawn from evenly spaced days
 _PREFIXES = (("Thành phố ", "TP. "), ("Thị trấn ", "TT. "), ("Huyện ", ""), ("Phường ", "P. "), ("Xã ", ""))
 
 
@@ -84,9 +85,23 @@ def _nice_max(value: int) -> int:
     return value
 
 
+def thin(series: list[tuple[dt.date, int]], most: int = MAX_POINTS) -> list[tuple[dt.date, int]]:
+    """At most ``most`` points of a cumulative series, evenly spread, the first and last kept.
+
+    A campaign of a few weeks keeps one point a day; a long span (a mistyped year) cannot
+    make the page grow with it, since a running total read at fewer days is still true.
+    """
+    if len(series) <= most:
+        return series
+    step = (len(series) - 1) / (most - 1)
+    return [series[round(i * step)] for i in range(most)]
+
+
 def cumulative_line(series: list[tuple[dt.date, int]], target: int, title: str, target_label: str,
                     lang: str = "vi") -> Markup:
-    """Cumulative installations by day, with the target count as a dashed line."""
+    """Cumulative installations by day (one point a day, at most ``MAX_POINTS``), with the
+    target count as a dashed line."""
+    series = thin(series)
     left, right, top, bottom, height = 46, 10, 18, 28, 210
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     top_value = _nice_max(max([target, *(v for _, v in series), 1]))
@@ -106,12 +121,13 @@ def cumulative_line(series: list[tuple[dt.date, int]], target: int, title: str, 
     if series and len(series) - 1 not in labelled:
         labelled.discard(max(labelled))  # the last day always gets its label, without overlap
         labelled.add(len(series) - 1)
+    label = "%d/%m/%Y" if series and series[0][0].year != series[-1][0].year else "%d/%m"  # show a year change
     for i, (day, _) in enumerate(series):
         if i in labelled:
             x, _y = xy(i, 0)
             anchor = "end" if i == len(series) - 1 and i else "middle"
             body.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="10" '
-                        f'fill="#555">{day:%d/%m}</text>')
+                        f'fill="#555">{day.strftime(label)}</text>')
     ty = xy(0, target)[1]
     body.append(f'<line class="target" x1="{left}" y1="{ty:.1f}" x2="{WIDTH - right}" y2="{ty:.1f}" '
                 f'stroke="#0b5cab" stroke-width="2" stroke-dasharray="5 3" data-target="{target}"/>'

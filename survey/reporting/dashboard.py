@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..campaign import Campaign, aggregate_rows
 from ..settings import CampaignSettings
 from ..users import User
+from .aggregate import aggregate_rows
 from .figures import agency_codes, agency_table, target_count
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
 
 __all__ = ["Dashboard", "build_dashboard", "activity", "cumulative"]
 
@@ -88,7 +92,7 @@ def build_dashboard(camp: Campaign, user: User, communes: list[int], level: str,
     """The dashboard over ``communes`` (already scoped), bars at ``level``; agencies of
     ``district`` only when one is chosen."""
     settings = camp.settings.get()
-    as_of = min(camp.today(), settings.province_deadline)  # after the campaign, judge as of its end
+    as_of = min(camp.today(), settings.end)  # after the visits, judge as of their last day
     total = aggregate_rows(camp, "province", communes)[0]
     per_commune = aggregate_rows(camp, "commune", communes)
     rows = per_commune if level == "commune" else aggregate_rows(camp, level, communes)

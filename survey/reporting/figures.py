@@ -7,14 +7,18 @@ cannot disagree.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from ..campaign import Campaign, aggregate_rows
 from ..forms import new_id
 from ..i18n import translate
 from ..policy import agencies_for
 from ..problems import NotYourAgency
 from ..users import User
 from .agency_reports import STATUSES, agency_rows, agency_totals
+from .aggregate import aggregate_rows
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
 
 __all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_report", "target_count",
            "province_report_data"]
@@ -62,4 +66,4 @@ def province_report_data(camp: Campaign) -> dict:
             "target": target_count(province["smartphone_users"], settings.target_pct),
             "district_names": {code: d.name for code, d in camp.gazetteer.districts.items()},
             "groups": {k: v["vi"] for k, v in camp.agencies.groups.items()},
-            "statuses": {s: translate("status_" + s, "vi") for s in STATUSES}}
+            "status_labels": {key: translate("status_" + key, "vi") for key in STATUSES}}

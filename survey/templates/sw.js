@@ -1,13 +1,14 @@
-/* Service worker: the form page and its assets from a versioned cache, so the form opens with no signal.
-   A deploy changes VERSION; the new worker takes over only once it holds a complete copy. */
+/* Service worker: the form page and its assets from a versioned cache, so the form opens at once
+   whatever the network does (cache first; a fresh copy is fetched in the background for next time).
+   A deploy changes VERSION; the new worker takes over only once it holds a complete copy, and the
+   open pages are told (they offer to reload). The outbox keeps its own retries (js/sync.js). */
 'use strict';
 const VERSION = {{ version|tojson }};
 const PREFIX = 'bluezone-form-';
 const CACHE = PREFIX + VERSION;
 const ASSETS = {{ assets|tojson }};
 const FORM = '/form';
-const PAGES = ['/', '/form'];  // navigations the cached form can answer
-const PATIENCE = 6000;  // ms to wait for a weak network before falling back to the cached form
+const PATIENCE = 6000;  // ms "/" waits for the network before falling back to the cached form
 
 /** Keep a form page only when the server marked it a clean copy (signed in, no one-off message). */
 async function keepForm(cache, response) {
@@ -39,7 +40,21 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
-/** Network first for the form page (a fresh copy is kept), the cached copy when there is no signal. */
+/** Cache first for the form: the kept copy at once, a fresh one fetched behind it for next time. */
+async function formFirst(event) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(FORM);
+  const network = fetch(event.request).then(async (response) => {
+    await keepForm(cache, response.clone());
+    return response;
+  });
+  if (!cached) return network;
+  event.waitUntil(network.catch(() => null));
+  return cached;
+}
+
+/** Network first for "/" (it sends other roles elsewhere) and a form asked with a query (?lang=):
+    the cached form only when there is no signal. */
 async function formPage(event) {
   const cache = await caches.open(CACHE);
   const network = fetch(event.request).then(async (response) => {
@@ -61,7 +76,9 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (request.mode === 'navigate' && PAGES.includes(url.pathname)) {
+  if (request.mode === 'navigate' && url.pathname === FORM && !url.search) {
+    event.respondWith(formFirst(event));
+  } else if (request.mode === 'navigate' && (url.pathname === '/' || url.pathname === FORM)) {
     event.respondWith(formPage(event));
   } else if (ASSETS.includes(url.pathname + url.search)) {
     event.respondWith(caches.match(request, {cacheName: CACHE}).then((hit) => hit || fetch(request)));

@@ -70,10 +70,8 @@ def test_district_and_province_levels_match_the_records(api, demo):
 
 def test_hamlet_level_folds_spellings_of_one_place(api, camp):
     spellings = ["Xóm Hòa Sơn", "xóm  hoà sơn", unicodedata.normalize("NFD", "Xóm Hoà Sơn"), "Xóm Hòa Sơn"]
-    for name in spellings:
-        api.post("/api/v1/households", household(hamlet=name))
-    api.post("/api/v1/households", household(hamlet="Bản Lác"))
-    api.post("/api/v1/households", household(hamlet="Bản Lạc"))
+    for name in [*spellings, "Bản Lác", "Bản Lạc"]:
+        assert api.post("/api/v1/households", household(hamlet=name)).status_code == 201
     rows = api.get(URL + "?level=hamlet&commune=4789").get_json()["rows"]
     by_name = {r["name"]: r["households"] for r in rows}
     assert by_name == {"Xóm Hòa Sơn": 4, "Bản Lác": 1, "Bản Lạc": 1}
@@ -90,15 +88,17 @@ def test_hamlet_level_matches_the_records(api, demo):
 
 def test_figures_are_current_right_after_a_write(api, demo):
     before = api.get(URL + "?level=province").get_json()["rows"][0]
-    api.post("/api/v1/households", household(members=5, smartphone_users=3, installed_before=0,
-                                             installed_during_visit=3))
+    stored = api.post("/api/v1/households", household(members=5, smartphone_users=3, installed_before=0,
+                                                      installed_during_visit=3))
+    assert stored.status_code == 201
     after = api.get(URL + "?level=province").get_json()["rows"][0]
     assert after["households"] == before["households"] + 1
     assert after["installed_during_visit"] == before["installed_during_visit"] + 3
 
 
 def test_coverage_is_null_without_smartphone_users(api):
-    api.post("/api/v1/households", household(smartphone_users=0, installed_before=0, installed_during_visit=0))
+    assert api.post("/api/v1/households", household(smartphone_users=0, installed_before=0,
+                                                    installed_during_visit=0)).status_code == 201
     row = api.get(URL + "?level=commune&commune=4789").get_json()["rows"][0]
     assert row["coverage_pct"] is None and row["households"] == 1
 
@@ -118,15 +118,16 @@ def test_scope_by_role(api, user, query, status, count):
         assert len(r.get_json()["rows"]) == count
 
 
-def test_random_submissions_add_up(api, camp):
-    rng = random.Random(3)
+def test_random_submissions_add_up(api, camp, seed):
+    rng = random.Random(seed)
     for _ in range(40):
         m = rng.randint(1, 8)
         s = rng.randint(0, m)
         b = rng.randint(0, s)
-        api.post("/api/v1/households", household(commune_code=rng.choice([4789, 4792]), members=m,
-                                                 smartphone_users=s, installed_before=b,
-                                                 installed_during_visit=rng.randint(0, s - b)),
-                 user="department")
+        answer = api.post("/api/v1/households", household(commune_code=rng.choice([4789, 4792]), members=m,
+                                                          smartphone_users=s, installed_before=b,
+                                                          installed_during_visit=rng.randint(0, s - b)),
+                          user="department")
+        assert answer.status_code == 201, answer.get_json()
     rows = api.get(URL + "?level=district&district=148").get_json()["rows"]
     check(rows[0], expected(camp, lambda r: 148)[148])

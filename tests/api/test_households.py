@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -44,9 +45,45 @@ def test_id_is_made_when_the_client_sends_none(api):
     uuid.UUID(r.get_json()["id"])
 
 
+def open_window_to_today(camp) -> None:
+    """The Department moves the campaign's last day to today (the defaults end in 2020)."""
+    settings = camp.settings.get().as_dict()
+    values = {k: dt.date.fromisoformat(settings[k]) for k in ("start", "agency_deadline", "province_deadline")}
+    camp.settings.save({**values, "end": camp.today(), "target_pct": 50, "stale_days": 3}, "department", "t")
+
+
 def test_visited_on_defaults_to_today_in_the_campaign_time_zone(api, camp):
+    open_window_to_today(camp)
     r = api.post(URL, household(visited_on=...))
+    assert r.status_code == 201
     assert r.get_json()["visited_on"] == camp.today().isoformat()
+
+
+@pytest.mark.parametrize("day, message", [
+    ("2020-08-09", "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),
+    ("2020-08-26", "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),
+    ("2026-01-01", "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),
+    ("2099-08-15", "Không được là ngày trong tương lai."),
+    (..., "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020."),  # today, after the window
+])
+def test_a_visit_outside_the_campaign_window_is_refused(api, camp, day, message):
+    r = api.post(URL + "?lang=vi", household(visited_on=day))
+    assert r.status_code == 422
+    assert r.get_json()["fields"] == {"visited_on": [message]}
+    assert list(camp.households.records([4789])) == []
+
+
+def test_the_window_follows_the_settings(api, camp):
+    r = api.post(URL, household(visited_on="2020-08-10"))
+    assert r.status_code == 201
+    open_window_to_today(camp)
+    camp.settings.save({**{k: getattr(camp.settings.get(), k) for k in ("agency_deadline", "province_deadline",
+                                                                        "end", "target_pct", "stale_days")},
+                        "start": dt.date(2020, 8, 11)}, "department", "t")
+    r = api.post(URL + "?lang=en", household(visited_on="2020-08-10"))
+    assert r.status_code == 422
+    assert r.get_json()["fields"]["visited_on"] == [
+        f"Must be within the campaign, 11/08/2020 to {camp.today():%d/%m/%Y}."]
 
 
 def test_validation_errors_name_each_field_and_store_nothing(api, camp):
@@ -178,3 +215,16 @@ def test_an_account_added_later_works_at_once(app, api):
     camp = app.extensions["survey"]
     camp.users.add("xa-4792", "another password", "officer", 4792)
     assert api.post(URL, household(commune_code=4792), user="xa-4792").status_code == 201
+
+
+def test_the_department_sets_the_window_through_the_api(api, camp):
+    body = {"start": "2020-08-12", "end": "2020-08-30", "agency_deadline": "2020-08-20",
+            "province_deadline": "2020-08-31", "target_pct": 50, "stale_days": 3}
+    assert api.put("/api/v1/settings", body, user="officer").status_code == 403
+    r = api.put("/api/v1/settings", body, user="department")
+    assert r.status_code == 200 and (r.json["start"], r.json["end"]) == ("2020-08-12", "2020-08-30")
+    assert api.get("/api/v1/settings", user="officer").json["end"] == "2020-08-30"
+    assert api.post(URL, household(visited_on="2020-08-28")).status_code == 201
+    bad = api.put("/api/v1/settings?lang=en", {**body, "start": "0001-01-01"}, user="department")
+    assert bad.status_code == 422 and bad.json["fields"]["start"] == ["Must be between 01/01/2020 and 31/12/2099."]
+    assert camp.settings.get().start.isoformat() == "2020-08-12"

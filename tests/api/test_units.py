@@ -3,7 +3,7 @@
 
 def test_units_tree(client):
     body = client.get("/api/v1/units").get_json()
-    assert body["province"] == {"code": 17, "name": "Tỉnh Hoà Bình", "kind": "tỉnh"}
+    assert body["province"] == {"code": 17, "name": "Tỉnh Hòa Bình", "kind": "tỉnh"}
     assert len(body["districts"]) == 10
     assert sum(len(d["communes"]) for d in body["districts"]) == 151
 

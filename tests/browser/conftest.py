@@ -5,6 +5,7 @@ A missing browser fails these tests; `make test` installs chromium when it is ab
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 
 CHROMIUM = os.environ.get("SURVEY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# The phone's clock runs from a day of the campaign's default window (10-25/8/2020), so "today"
+# on the phone is a day a household may be visited.
+CAMPAIGN_DAY = dt.datetime(2020, 8, 15, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -33,6 +37,7 @@ def phone(chromium):
     """A fresh browser context the size of a small phone, Vietnamese locale."""
     context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
                                    is_mobile=True, has_touch=True, device_scale_factor=2)
+    context.clock.install(time=CAMPAIGN_DAY)
     yield context
     context.close()
 

@@ -58,7 +58,8 @@ def test_agency_reports_from_a_phone(camp, live_server, phone, shot):
     shot(page, "agency-form")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.click("button[type=submit].primary")
-    page.wait_for_selector(".flash.ok")
+    page.wait_for_selector("#receipt")
     shot(page, "agency-sent")
-    assert "Sở Y tế" in page.inner_text(".flash.ok")
+    assert "Sở Y tế" in page.inner_text("#receipt")
+    assert page.input_value("#installed") == ""  # the form is cleared below the receipt
     assert [r["installed"] for r in camp.agency_reports.versions(["SYT"])] == [64]

@@ -5,6 +5,7 @@ Each test waits on what the page shows or what the server holds, never on a fixe
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 import uuid
@@ -14,6 +15,7 @@ import pytest
 from ..conftest import PASSWORD
 
 COMMUNE = 4789
+VISIT_DAY = "2020-08-15"  # the phone's clock day in these tests (conftest.CAMPAIGN_DAY)
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +43,7 @@ def fill(page, name: str, members: int = 4, smartphones: int = 2, before: int = 
     page.fill("#smartphone_users", str(smartphones))
     page.fill("#installed_before", str(before))
     page.fill("#installed_during_visit", str(during))
+    page.fill("#visited_on", VISIT_DAY)  # a day of the campaign's window (10-25/8/2020)
 
 
 def save(page, name: str) -> None:
@@ -200,29 +203,42 @@ def test_4_expired_login_loses_nothing_and_sends_after_login(live_server, phone,
     assert page.input_value("#head_name") == "Lò Văn Nửa"  # the half-entered household is still there
 
 
-def test_5_rejected_record_shows_reasons_next_to_fields(live_server, phone, shot, camp):
+def narrow_window_to(camp, last: str) -> None:
+    """The Department moves the last day of visits, after the phone loaded its rules."""
+    values = {k: getattr(camp.settings.get(), k) for k in ("start", "agency_deadline", "province_deadline",
+                                                          "target_pct", "stale_days")}
+    camp.settings.save({**values, "end": dt.date.fromisoformat(last)}, "department", "t")
+
+
+def test_5_a_household_the_server_refuses_is_shown_apart_to_fix(live_server, phone, shot, camp):
+    """The phone checks with the rules it holds; the server stays the authority. What it refuses
+    waits under "Cần sửa" with the server's reasons, is not counted as recorded today, and opens
+    for correction."""
     page = phone.new_page()
     login(page, live_server.url)
-    fill(page, "Bùi Văn An", members=2, smartphones=3, before=0, during=0)
+    narrow_window_to(camp, "2020-08-14")  # the phone still holds 10-25/8; today on the phone is 15/8
+    fill(page, "Bùi Văn An")
     page.click("button[type=submit].primary")
-    page.wait_for_selector("[data-field=smartphone_users].bad")
-    page.wait_for_selector("#outbox-list li[data-state=rejected]")
-    shot(page, "1-rejected-with-reasons")
-    assert "Không được lớn hơn số nhân khẩu" in page.inner_text("[data-field=smartphone_users] .err")
-    assert page.input_value("#head_name") == "Bùi Văn An"  # the record is back in the form to fix
-    assert page.inner_text("#outbox-count") == "1"
-    assert "Không được lớn hơn số nhân khẩu" in page.inner_text("#outbox-list li[data-state=rejected] small")
+    page.wait_for_selector("#to-fix-list li[data-state=rejected]")
+    shot(page, "1-refused-by-the-server")
+    assert "Phải trong thời gian chiến dịch, từ 10/08/2020 đến 14/08/2020." in page.inner_text(
+        "#to-fix-list li[data-state=rejected] small")
+    assert page.inner_text("#to-fix-count") == "1" and page.inner_text("#outbox-count") == "0"
+    assert page.inner_text("#today-count") == "0" and page.locator("#today-list li[data-id]").count() == 0
     assert stored(camp) == {}
-    rejected_id = outbox_ids(page)[0]
-    page.reload()  # a rejected record stays on the phone too
-    page.wait_for_selector("#outbox-list li[data-state=rejected]")
-    page.click(f"#outbox-list li[data-id='{rejected_id}'] button")
-    page.wait_for_selector("[data-field=smartphone_users].bad")
-    page.fill("#members", "4")
+    rejected_id = page.get_attribute("#to-fix-list li[data-state=rejected]", "data-id")
+    page.reload()  # a refused record stays on the phone too
+    page.wait_for_selector("#to-fix-list li[data-state=rejected]")
+    page.click(f"#to-fix-list li[data-id='{rejected_id}'] button")
+    page.wait_for_selector("[data-field=visited_on].bad")
+    assert "đến 14/08/2020" in page.inner_text("[data-field=visited_on] .err")
+    assert page.evaluate("() => document.activeElement.id") == "visited_on"
+    assert page.input_value("#head_name") == "Bùi Văn An"
+    page.fill("#visited_on", "2020-08-14")
     save(page, "Bùi Văn An")
-    wait_count(page, 0)
+    page.wait_for_selector("#to-fix", state="hidden")
     shot(page, "2-fixed-and-sent")
-    assert [r["members"] for r in stored(camp).values()] == [4]
+    assert [r["visited_on"] for r in stored(camp).values()] == ["2020-08-14"]
     assert list(stored(camp)) == [rejected_id]
 
 
@@ -294,11 +310,12 @@ def test_a_shared_phone_sends_households_only_as_their_officer(live_server, phon
 
 def test_closing_the_browser_keeps_the_outbox(live_server, chromium, tmp_path, shot, camp):
     """A real browser restart: the same profile on disk, a new browser process, no network."""
-    from .conftest import ARGS, CHROMIUM
+    from .conftest import ARGS, CAMPAIGN_DAY, CHROMIUM
     profile = tmp_path / "profile"
     options = dict(executable_path=CHROMIUM, headless=True, args=ARGS, viewport={"width": 360, "height": 740},
                    locale="vi-VN", is_mobile=True, has_touch=True)
     context = chromium.browser_type.launch_persistent_context(profile, **options)
+    context.clock.install(time=CAMPAIGN_DAY)
     page = context.pages[0] if context.pages else context.new_page()
     login(page, live_server.url)
     ready_for_offline(page)
@@ -311,6 +328,7 @@ def test_closing_the_browser_keeps_the_outbox(live_server, chromium, tmp_path, s
     ids = outbox_ids(page)
     context.close()  # the browser process ends
     context = chromium.browser_type.launch_persistent_context(profile, **options)
+    context.clock.install(time=CAMPAIGN_DAY)
     try:
         context.set_offline(True)
         page = context.pages[0] if context.pages else context.new_page()

@@ -69,17 +69,19 @@ def test_rows_without_id_are_stored_once_however_often_imported(runner, camp, tm
 def test_bad_rows_are_reported_with_reasons_and_good_rows_stored(runner, camp, tmp_path):
     path = tmp_path / "paper.csv"
     write_csv(path, [["commune_code", "hamlet", "head_name", "members", "smartphone_users",
-                      "installed_before", "installed_during_visit"],
-                     ["4789", "Xóm Mới", "Bùi Văn An", "4", "2", "1", "1"],
-                     ["4789", "Xóm Mới", "Hộ sai", "2", "3", "0", "0"],
-                     ["1", "Xóm Mới", "Hộ tỉnh khác", "2", "1", "0", "0"],
-                     ["4789", "", "Không thôn", "ba", "1", "0", "0"]])
+                      "installed_before", "installed_during_visit", "visited_on"],
+                     ["4789", "Xóm Mới", "Bùi Văn An", "4", "2", "1", "1", "2020-08-11"],
+                     ["4789", "Xóm Mới", "Hộ sai", "2", "3", "0", "0", "2020-08-11"],
+                     ["1", "Xóm Mới", "Hộ tỉnh khác", "2", "1", "0", "0", "2020-08-11"],
+                     ["4789", "", "Không thôn", "ba", "1", "0", "0", "2020-08-11"],
+                     ["4789", "Xóm Mới", "Ngoài đợt", "2", "1", "0", "0", "2021-03-01"]])
     r = runner.invoke(args=["import", str(path)])
     assert r.exit_code == 1
     assert re.search(r"row 3: smartphone_users", r.output)
     assert re.search(r"row 4: commune_code", r.output)
     assert re.search(r"row 5: .*hamlet.*members|row 5: .*members.*hamlet", r.output)
-    assert "4 rows: 1 stored, 0 already there, 3 with errors" in r.output
+    assert re.search(r"row 6: visited_on: .*Phải trong thời gian chiến dịch, từ 10/08/2020 đến 25/08/2020", r.output)
+    assert "5 rows: 1 stored, 0 already there, 4 with errors" in r.output
     assert camp.households.count([4789]) == 1
 
 
@@ -102,8 +104,8 @@ def test_unknown_columns_are_named(runner, tmp_path):
 def test_upload_page_imports_and_reports(browser, client, camp):
     browser.login("officer")
     token = browser.csrf("/import")
-    data = ("commune_code,hamlet,head_name,members,smartphone_users,installed_before,installed_during_visit\n"
-            "4789,Xóm Mới,Bùi Văn An,4,2,1,1\n4792,Xóm Mới,Ngoài xã,4,2,1,1\n").encode()
+    data = ("commune_code,hamlet,head_name,members,smartphone_users,installed_before,installed_during_visit,"
+            "visited_on\n4789,Xóm Mới,Bùi Văn An,4,2,1,1,2020-08-12\n4792,Xóm Mới,Ngoài xã,4,2,1,1,2020-08-12\n").encode()
     r = client.post("/import", data={"csrf_token": token, "file": (io.BytesIO(data), "paper.csv")},
                     content_type="multipart/form-data")
     page = r.get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import subprocess
 import sys
@@ -27,6 +28,12 @@ def _flask(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def resign(manifest: dict, data_dir: Path) -> None:
+    """Sign a changed manifest with the data directory's own key (an insider with the key)."""
+    body = orjson.dumps({"taken_at": manifest["taken_at"], "files": manifest["files"]}, option=orjson.OPT_SORT_KEYS)
+    manifest["signature"] = hmac.new((data_dir / "backup.key").read_bytes().strip(), body, hashlib.sha256).hexdigest()
+
+
 def _store(api, n: int) -> list[str]:
     ids = []
     for _ in range(n):
@@ -44,7 +51,9 @@ def test_backup_then_restore_into_an_empty_directory(api, runner, data_dir, tmp_
     manifest = orjson.loads((tmp_path / "bk" / "MANIFEST.json").read_bytes())
     assert manifest["files"]["households/4789.json"]["records"] == 3
     fresh = tmp_path / "fresh"
-    assert _flask(fresh, "restore", str(tmp_path / "bk")).returncode == 0
+    unsigned = _flask(fresh, "restore", str(tmp_path / "bk"))
+    assert unsigned.returncode != 0 and "--key-file" in unsigned.stderr  # another directory: the key is elsewhere
+    assert _flask(fresh, "restore", "--key-file", str(data_dir / "backup.key"), str(tmp_path / "bk")).returncode == 0
     assert set(read_stored(fresh)) == set(ids)
     assert {"users.json", "tokens.json", "households/4789.json"} <= set(manifest["files"])
     for name in manifest["files"]:
@@ -98,6 +107,7 @@ def test_backup_naming_a_path_outside_the_data_directory_is_refused(api, runner,
     manifest = orjson.loads((backup / "MANIFEST.json").read_bytes())
     (backup / "households" / ".." / ".." / "evil.json").write_bytes(b"{}")
     manifest["files"]["households/../../evil.json"] = {"sha256": hashlib.sha256(b"{}").hexdigest()}
+    resign(manifest, data_dir)  # even with the key in hand, the path is refused
     (backup / "MANIFEST.json").write_bytes(orjson.dumps(manifest))
     result = runner.invoke(args=["restore", "--force", str(backup)])
     assert result.exit_code != 0 and "is not a file a backup holds" in result.output
@@ -164,7 +174,8 @@ def _restored_service_serves(tmp_path: Path, tokens: dict, in_backup: set) -> No
     """The app on the restored directory counts exactly the backed-up households and takes new ones."""
     fresh = tmp_path / "restored"
     app = create_app({"SURVEY_DATA_DIR": str(fresh), "SECRET_KEY": "test", "TESTING": True})
-    assert app.test_cli_runner().invoke(args=["restore", str(tmp_path / "bk")]).exit_code == 0
+    key = ["--key-file", str(tmp_path / "data" / "backup.key")]
+    assert app.test_cli_runner().invoke(args=["restore", *key, str(tmp_path / "bk")]).exit_code == 0
     client, auth = app.test_client(), {"Authorization": f"Bearer {tokens['department']}"}
     rows = client.get("/api/v1/aggregates?level=province", headers=auth).get_json()["rows"]
     assert rows[0]["households"] == len(in_backup)
@@ -174,7 +185,7 @@ def _restored_service_serves(tmp_path: Path, tokens: dict, in_backup: set) -> No
 def test_backup_holds_logged_submissions_and_every_collection(api, runner, data_dir, tmp_path, camp):
     """Submissions still in a commune's change log, review flags and history are all in the copy."""
     ids = _store(api, 2)
-    assert (data_dir / "households" / "4789.log").exists()  # acknowledged, not yet folded
+    assert (data_dir / "households" / "4789.log").exists()  # acknowledged, not yet compacted
     record = camp.households.get(ids[0], [4789])
     camp.flags.flag(record, "Kiểm tra lại", "district", camp.stamp())
     assert runner.invoke(args=["backup", str(tmp_path / "bk")]).exit_code == 0
@@ -183,7 +194,8 @@ def test_backup_holds_logged_submissions_and_every_collection(api, runner, data_
     target = tmp_path / "restored"
     target.mkdir()
     restored = create_app({"SURVEY_DATA_DIR": str(target), "SECRET_KEY": "t"})
-    assert restored.test_cli_runner().invoke(args=["restore", str(tmp_path / "bk")]).exit_code == 0
+    key = ["--key-file", str(data_dir / "backup.key")]
+    assert restored.test_cli_runner().invoke(args=["restore", *key, str(tmp_path / "bk")]).exit_code == 0
     camp2 = restored.extensions["survey"]
     assert {r["id"] for r in camp2.households.records([4789])} == set(ids)
     assert camp2.flags.get(ids[0], 4789)["reason"] == "Kiểm tra lại"

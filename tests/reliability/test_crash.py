@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from survey.storage import content_of
+from survey.households.records import content_of
 
 from .conftest import COMMUNES, CrashableServer, Ledger, new_record, post, read_stored
 
@@ -67,9 +67,9 @@ def _province_total(server, token: str) -> dict:
     return response.json()["rows"][0]
 
 
-def test_sigkill_of_workers_and_master_loses_and_duplicates_nothing(data_dir, tokens):
+def test_sigkill_of_workers_and_master_loses_and_duplicates_nothing(data_dir, tokens, seed):
     """Several rounds of kill -9; afterwards every acknowledged record is stored exactly once."""
-    rng = random.Random(int(time.time()))
+    rng = random.Random(seed)
     ledger = Ledger()
     for _ in range(ROUNDS):
         _round(CrashableServer(data_dir).start(), ledger, tokens, rng)

@@ -67,7 +67,7 @@ def test_department_dashboard_agrees_with_the_api(campaign_data, browser, api):
         below = d["coverage_pct"] is None or d["coverage_pct"] < 50
         assert drawn[d["code"]] == ("below" if below else "ok", pct(d["coverage_pct"]))
     days = re.findall(r'data-date="([\d-]+)" data-value="(\d+)"', html)
-    assert days[0][0] == "2020-08-12" and days[-1][0] >= "2020-08-22"   # to today or the last visit
+    assert days[0][0] == "2020-08-10" and days[-1][0] >= "2020-08-22"   # from the first day of the window
     assert int(days[-1][1]) == province["installed_total"]
     assert [int(v) for _, v in days] == sorted(int(v) for _, v in days)
     communes = api.get("/api/v1/aggregates?level=commune").json["rows"]
@@ -152,3 +152,11 @@ def test_line_chart_draws_the_target():
 
 def test_numbers_are_written_the_vietnamese_way():
     assert (number(12345), number(45.6), number(None), number(12345, "en")) == ("12.345", "45,6", "—", "12,345")
+
+
+def test_an_axis_crossing_a_year_shows_the_year():
+    days = [dt.date(2020, 12, 30) + dt.timedelta(days=n) for n in range(4)]
+    svg = str(cumulative_line([(d, n) for n, d in enumerate(days)], 3, "t", "Mục tiêu"))
+    assert ">30/12/2020<" in svg and ">02/01/2021<" in svg
+    within = str(cumulative_line([(dt.date(2020, 8, 10), 0), (dt.date(2020, 8, 11), 1)], 3, "t", "Mục tiêu"))
+    assert ">10/08<" in within and "/2020<" not in within

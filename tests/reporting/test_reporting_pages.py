@@ -39,8 +39,31 @@ def test_agency_sends_a_report_and_sees_it_listed(browser, camp):
     assert "Đã nhận báo cáo lần 1 của Sở Y tế." in html
     stored = camp.agency_reports.versions(["SYT"])
     assert [(r["installed"], r["reporter_name"], r["id"]) for r in stored] == [(41, "Quách Thị Mai", record_id)]
-    # the next form starts from the figures just sent, under a new id
-    assert 'value="85"' in html and record_id not in re.search(r'name="id" value="([^"]+)"', html).group(1)
+    # the receipt shows above an empty form under a new id: a second tap cannot send the figures again
+    receipt = re.search(r'<section class="card receipt" id="receipt" role="status">(.*?)</section>', html, re.S).group(1)
+    assert "lần 1" in receipt and "85" in receipt and "41" in receipt
+    form = html[html.index('id="agency-report-form"'):]
+    assert 'value="85"' not in form and 'value="41"' not in form
+    assert record_id not in re.search(r'name="id" value="([^"]+)"', form).group(1)
+    assert response.request.path == "/agency-report" and response.request.args["sent"] == record_id
+    # a later visit starts from the latest figures, to correct them
+    assert 'value="85"' in browser.client.get("/agency-report").get_data(as_text=True)
+
+
+def test_a_second_tap_on_the_same_page_stores_one_version(browser, camp):
+    browser.login("agency")
+    form = browser.client.get("/agency-report").get_data(as_text=True)
+    record_id = re.search(r'name="id" value="([^"]+)"', form).group(1)
+    data = {**REPORT, "id": record_id, "agency_code": "SYT", "csrf_token": csrf(browser.client, "/agency-report")}
+    first = browser.client.post("/agency-report", data=data)
+    second = browser.client.post("/agency-report", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"] == f"/agency-report?sent={record_id}"
+    assert len(camp.agency_reports.versions(["SYT"])) == 1
+    after = browser.client.get(second.headers["Location"]).get_data(as_text=True)
+    empty = browser.client.post("/agency-report", data={"id": re.search(r'name="id" value="([^"]+)"', after).group(1),
+                                                        "agency_code": "SYT", "csrf_token": data["csrf_token"]})
+    assert empty.status_code == 422 and len(camp.agency_reports.versions(["SYT"])) == 1
 
 
 def test_report_form_errors_are_shown_on_their_field(browser, camp):
@@ -69,7 +92,7 @@ def test_officers_have_no_agency_pages(browser):
 def test_department_sets_the_campaign_and_every_worker_sees_it(browser, data_dir):
     browser.login("department")
     token = csrf(browser.client, "/settings")
-    values = {"start": "2020-08-10", "agency_deadline": "2020-08-21", "province_deadline": "2020-08-26",
+    values = {"start": "2020-08-10", "end": "2020-08-25", "agency_deadline": "2020-08-21", "province_deadline": "2020-08-26",
               "target_pct": "60", "stale_days": "2", "csrf_token": token}
     response = browser.client.post("/settings", data=values, follow_redirects=True)
     assert "Đã lưu cài đặt." in response.get_data(as_text=True)
@@ -84,10 +107,14 @@ def test_department_sets_the_campaign_and_every_worker_sees_it(browser, data_dir
     ({"target_pct": "0"}, "target_pct", "Phải từ 1 đến 100."),
     ({"start": "20/08/2020"}, "start", "Ngày không hợp lệ (YYYY-MM-DD)."),
     ({"stale_days": "ba"}, "stale_days", "Phải là số nguyên."),
+    ({"start": "0001-01-01"}, "start", "Phải từ 01/01/2020 đến 31/12/2099."),
+    ({"end": "2020-08-01"}, "end", "Ngày kết thúc không được trước ngày bắt đầu."),
+    ({"end": "2099-08-01"}, "end", "Phải từ 01/01/2020 đến 13/08/2021."),
+    ({"province_deadline": "2030-01-01"}, "province_deadline", "Phải từ 01/01/2020 đến 13/08/2021."),
 ])
 def test_settings_are_validated(browser, camp, changes, field, message):
     browser.login("department")
-    values = {"start": "2020-08-12", "agency_deadline": "2020-08-20", "province_deadline": "2020-08-25",
+    values = {"start": "2020-08-12", "end": "2020-08-25", "agency_deadline": "2020-08-20", "province_deadline": "2020-08-25",
               "target_pct": "50", "stale_days": "3", **changes, "csrf_token": csrf(browser.client, "/settings")}
     response = browser.client.post("/settings", data=values)
     assert response.status_code == 422

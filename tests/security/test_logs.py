@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import socket
+from pathlib import Path
 
 import requests
 
-from tests.conftest import household
+from tests.conftest import PASSWORD, LiveServer, household
 
 SECRETS = {"head_name": "Nguyễn Thị Bímật", "address": "Số 7 ngõ Riêngtư", "note": "ghi chú kín đáo",
            "hamlet": "Xóm Kínđáo"}
@@ -35,7 +37,7 @@ def test_a_damaged_data_file_is_a_clear_503_and_its_error_log_holds_no_personal_
     """A file damaged from outside fails its commune only, with a message an operator can act on.
 
     A submission may still be taken into the commune's change log (it is whole on disk);
-    reading the commune, and folding its log, find the damage and say so.
+    reading the commune, and compacting its log, find the damage and say so.
     """
     auth = {"Authorization": f"Bearer {tokens['department']}"}
     assert requests.post(live_server.url + "/api/v1/households", json=household(), headers=auth,
@@ -76,3 +78,46 @@ def test_logs_hold_no_names_bodies_query_strings_or_secrets(live_server, tokens)
         assert value not in log, f"{value!r} found in the server log"
     for word in ("Bi%CC%81m", "B%C3%ADm", "Bimat"):  # nor any encoded form of the name
         assert word.lower() not in log.lower()
+
+
+def _department_session(url: str) -> requests.Session:
+    s = requests.Session()
+    page = s.get(url + "/login", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert s.post(url + "/login", data={"username": "department", "password": PASSWORD, "csrf_token": token},
+                  timeout=30).status_code == 200
+    return s
+
+
+def test_the_access_log_names_routes_not_accounts(live_server):
+    """POST /accounts/officer2/reset is logged as its route: no username in the log."""
+    with _department_session(live_server.url) as s:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(live_server.url + "/accounts").text).group(1)
+        assert s.post(live_server.url + "/accounts/officer2/reset", data={"csrf_token": token},
+                      timeout=30).status_code == 200
+        assert s.get(live_server.url + "/accounts/district2/nothing-here", timeout=30).status_code == 404
+    live_server.stop()
+    log = Path(live_server.log.name).read_text(encoding="utf-8")
+    assert '"POST /accounts/<username>/reset" 200' in log
+    assert '"GET /accounts/…" 404' in log
+    for name in ("officer2", "district2", "department"):
+        assert name not in log, f"{name!r} found in the server log"
+
+
+def test_the_error_log_keeps_no_request_target_or_query(data_dir, tokens, monkeypatch):
+    """A request the worker gives up on (here a body that never comes, past a 2 s timeout) is
+    logged by gunicorn as an error: the log says so without the path's values or the query."""
+    monkeypatch.setenv("SURVEY_TIMEOUT", "2")
+    server = LiveServer(data_dir).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(b"POST /api/v1/households?district=148&q=B%C3%ADm%E1%BA%ADt HTTP/1.1\r\nHost: x\r\n"
+                         b"Authorization: Bearer " + tokens["department"].encode() + b"\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            sock.recv(1024)  # the worker is killed at its timeout and the connection closes
+    finally:
+        server.stop()
+    log = Path(server.log.name).read_text(encoding="utf-8")
+    assert "Error handling request" in log  # the failure is logged...
+    for value in ("district=148", "B%C3%ADm", "?"):
+        assert value not in log, f"{value!r} found in the server log"  # ...without what it asked for

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 
 import pytest
 from openpyxl import load_workbook
-from werkzeug.exceptions import HTTPException
 
-from survey import create_app
 from tests.conftest import household
 
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>{{7*7}}'
@@ -98,15 +95,42 @@ def test_formulas_are_neutralised_in_the_household_csv(api):
         assert "'" + value in row and value not in row
 
 
-def test_formulas_are_neutralised_in_the_household_xlsx(api):
-    """In the workbook the same cells are plain strings starting with an apostrophe, not formulas."""
+def test_formulas_are_text_in_the_household_xlsx(api):
+    """In the workbook the same cells are text cells holding exactly what was entered, marked
+    quotePrefix (so editing them keeps them text): never a formula, no stray apostrophe."""
     _hostile(api, FORMULAS)
     sheet = load_workbook(io.BytesIO(api.get("/exports/households.xlsx").data)).active
     cells = [c for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
-    assert all(c.data_type != "f" for c in cells)
-    values = {c.value for c in cells}
+    assert all(c.data_type == "s" for c in cells)
+    by_value = {c.value: c for c in cells}
     for value in FORMULAS.values():
-        assert "'" + value in values and value not in values
+        assert value in by_value and by_value[value].quotePrefix
+        assert "'" + value not in by_value
+    plain = [c for c in cells if c.value[:1] not in "=+-@"]
+    assert plain and not any(c.quotePrefix for c in plain)  # ordinary text is left as it is
+
+
+SPLITTERS = {"head_name": "Nguyễn;=1+1", "hamlet": "Xóm Bãi,+SUM(A1)", "address": "Số 7;  -2+3",
+             "note": "ghi chú\t@cmd\n=HYPERLINK(\"http://evil.example\")"}
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_no_separator_opens_a_formula_cell_in_the_household_csv(api, separator):
+    """Excel in Vietnamese splits on ";" and ignores quotes in mid-field: read the file that way
+    (and with "," and tab), and no cell may begin with = + - @."""
+    _hostile(api, SPLITTERS)
+    text = api.get("/exports/households.csv").get_data(as_text=True).lstrip("\ufeff")
+    for row in csv.reader(io.StringIO(text), delimiter=separator):
+        for cell in row:
+            assert cell.lstrip(" ")[:1] not in "=+-@" or not cell.strip(), (separator, cell)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert "Nguyễn;'=1+1" in rows[1]  # shown as typed, with the apostrophe Excel hides
+
+
+def test_every_text_field_of_the_csv_is_quoted(api):
+    _hostile(api, SPLITTERS)
+    line = api.get("/exports/households.csv").get_data(as_text=True).splitlines()[1]
+    assert '"Nguyễn;\'=1+1"' in line and ',4,' in line  # text quoted, numbers bare
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -118,32 +142,20 @@ def test_formula_hamlet_names_are_neutralised_in_aggregates(api, fmt):
         cells = _csv_row(data.get_data(as_text=True), "HYPERLINK")
     else:
         book = load_workbook(io.BytesIO(data.data))
-        cells = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row]
+        cells = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row
+                 if c.data_type == "s" and c.quotePrefix]
+        assert FORMULAS["hamlet"] in cells and "'" + FORMULAS["hamlet"] not in cells
+        return
     assert "'" + FORMULAS["hamlet"] in cells and FORMULAS["hamlet"] not in cells
 
 
-def _has_route(url: str) -> bool:
-    """Whether this build serves ``url`` (record pages come with the review feature)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        adapter = create_app({"SURVEY_DATA_DIR": tmp, "SECRET_KEY": "test"}).url_map.bind("localhost")
-    try:
-        adapter.match(url.format(id="x"), method="GET")
-        return True
-    except HTTPException:
-        return False
-
-
-RECORD_PAGES = [url for url in ("/households/{id}", "/households/{id}/edit") if _has_route(url)]
-
-
-if RECORD_PAGES:  # defined only where such pages exist, so no empty (skipped) parametrization
-    @pytest.mark.parametrize("url", RECORD_PAGES)
-    def test_markup_in_every_field_is_escaped_on_record_pages(api, browser, url):
-        """Pages that show one household show every text field of it as text."""
-        record = _hostile(api, {name: XSS for name in TEXT_FIELDS})
-        browser.login("officer")
-        response = browser.client.get(url.format(id=record["id"]), headers={"Accept": "text/html"})
-        assert response.status_code == 200
-        html = response.get_data(as_text=True)
-        _assert_escaped(html, url)
-        assert html.count(ESCAPED) >= 2
+@pytest.mark.parametrize("url", ["/households/{id}", "/households/{id}/edit"])
+def test_markup_in_every_field_is_escaped_on_record_pages(api, browser, url):
+    """Pages that show one household show every text field of it as text."""
+    record = _hostile(api, {name: XSS for name in TEXT_FIELDS})
+    browser.login("officer")
+    response = browser.client.get(url.format(id=record["id"]), headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    _assert_escaped(html, url)
+    assert html.count(ESCAPED) >= 2

@@ -7,9 +7,13 @@
   if (!form || form.getAttribute('action') !== '/form' || !window.indexedDB || !window.fetch) return;
   const $ = (id) => document.getElementById(id);
   const msg = JSON.parse($('outbox').dataset.msg);
+  const rules = JSON.parse(form.dataset.rules);
+  const errors = BZ.errorsFor(form, () => fields().map((el) => el.name), (count) => say('error_summary', {count}));
   const DRAFT = 'bluezone-draft';
   const PLACE = 'bluezone-place';
   let editing = null;  // {id, mode} while a saved household is being corrected
+  let keepStatus = false;
+  const shownFor = $('outbox').dataset.user;  // who the page was made for (a kept copy may be older)  // a save's outcome is on screen until the next entry starts
 
   function say(key, params) {
     return msg[key].replace(/\{(\w+)\}/g, (_, k) => (params && params[k] != null ? params[k] : ''));
@@ -57,35 +61,18 @@
     }
   }
 
-  function clearErrors() {
-    form.querySelectorAll('.err').forEach((el) => el.remove());
-    form.querySelectorAll('.bad').forEach((el) => el.classList.remove('bad'));
-    form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
-  }
-
-  /* Reasons next to their fields: {field: [text]} or, for lists, {field: {index: [text]}}. */
-  function showErrors(errors) {
-    clearErrors();
-    for (const [name, found] of Object.entries(errors || {})) {
-      const texts = Array.isArray(found) ? found : Object.values(found).flat();
-      const box = form.querySelector(`[data-field="${CSS.escape(name)}"]`) || form;
-      box.classList.toggle('bad', box !== form);
-      const input = box.querySelector('input, select, textarea');
-      if (input && box !== form) input.setAttribute('aria-invalid', 'true');
-      for (const text of texts) {
-        const span = document.createElement('span');
-        span.className = 'err';
-        span.textContent = box === form ? `${name}: ${text}` : text;
-        if (box === form) form.prepend(span); else box.append(span);
-      }
-    }
-  }
-
-  function status(kind, text) {
+  /* The outcome where the officer looks: at the top, scrolled to and focused, kept until the next
+     entry starts (the first keystroke), announced by its live region. */
+  function status(kind, text, show) {
     const el = $('status');
     el.className = `flash ${kind}`;
     el.textContent = text;
     el.hidden = false;
+    if (show) {
+      keepStatus = true;
+      el.focus();
+      el.scrollIntoView({block: 'nearest'});
+    }
   }
 
   function setEditing(value, name) {
@@ -97,24 +84,30 @@
   /* A blank form for the next door: the commune and hamlet stay, the visit date is today. */
   function freshForm() {
     const keep = {commune_code: form.elements.commune_code.value, hamlet: form.elements.hamlet.value};
-    fillForm(Object.assign({visited_on: BZ.today()}, keep));
-    clearErrors();
+    fillForm(Object.assign({visited_on: form.elements.visited_on.value || defaultVisit()}, keep));
+    errors.clear();
     setEditing(null);
     localStorage.removeItem(DRAFT);
   }
 
-  /* The browser's own checks from the form's attributes (required, bounds), before keeping it. */
-  function checkInputs() {
-    const errors = {};
-    for (const el of fields()) if (el.willValidate && !el.checkValidity()) errors[el.name] = [el.validationMessage];
-    showErrors(errors);
-    return !Object.keys(errors).length;
+  /* Today when it is a day of the campaign; otherwise the officer picks the day. */
+  function defaultVisit() {
+    const el = form.elements.visited_on;
+    const day = BZ.today();
+    return (!el.min || day >= el.min) && (!el.max || day <= el.max) ? day : '';
+  }
+
+  /* The definition's checks, with the server's messages, before a household enters the outbox. */
+  function checkInputs(record) {
+    const found = BZ.checks.run(rules, record, {today: BZ.today(), communes: rules.communes});
+    errors.show(found, true);
+    return !Object.keys(found).length;
   }
 
   async function save(event) {
     event.preventDefault();
-    if (!checkInputs()) return;
     const record = readForm();
+    if (!checkInputs(record)) return;
     record.id = editing ? editing.id : newId();
     const item = {id: record.id, record, mode: editing ? editing.mode : 'create', state: 'waiting',
       officer: $('outbox').dataset.user, errors: {}, message: '', tries: 0, next: 0, saved: Date.now()};
@@ -128,8 +121,8 @@
       return status('error', say('save_failed', {error: err.message}));
     }
     localStorage.setItem(PLACE, JSON.stringify({commune_code: record.commune_code, hamlet: record.hamlet}));
-    status('wait', say('saved_local', {name: record.head_name, hamlet: record.hamlet}));
     freshForm();
+    status('wait', say('saved_local', {name: record.head_name, hamlet: record.hamlet}), true);
     await render();
     BZ.sync.run(true);
   }
@@ -142,17 +135,13 @@
     const record = waiting ? waiting.record : sent.record;
     fillForm(record);
     setEditing({id, mode: waiting ? waiting.mode : 'update'}, record.head_name);
-    if (waiting && waiting.state === 'rejected') showErrors(waiting.errors); else clearErrors();
-    form.scrollIntoView();
+    if (waiting && waiting.state === 'rejected') errors.show(waiting.errors, true); else errors.clear();
+    if (!(waiting && waiting.state === 'rejected')) form.scrollIntoView();
   }
 
   /* The server's reasons in one line, each after its field's label. */
   function reasons(item) {
-    const parts = Object.entries(item.errors || {}).map(([name, found]) => {
-      const label = form.querySelector(`[data-field="${CSS.escape(name)}"] :is(label, legend)`);
-      const texts = Array.isArray(found) ? found : Object.values(found).flat();
-      return `${label ? label.textContent : name}: ${texts.join(' ')}`;
-    });
+    const parts = Object.entries(item.errors || {}).map(([name, found]) => errors.line(name, found));
     return parts.length ? parts.join('; ') : item.message;
   }
 
@@ -193,21 +182,28 @@
   async function render() {
     const [outbox, sent] = await Promise.all([BZ.store.all('outbox'), BZ.store.all('sent')]);
     outbox.sort((a, b) => a.saved - b.saved);
-    const waiting = new Set(outbox.map((i) => i.id));
+    const held = new Set(outbox.map((i) => i.id));
+    const queued = outbox.filter((i) => i.state !== 'rejected');
+    const toFix = outbox.filter((i) => i.state === 'rejected');
     const day = BZ.today();
-    const today = outbox.filter((i) => i.record.visited_on === day).map((i) => row(i.record, i.state, i))
-      .concat(sent.filter((s) => s.record.visited_on === day && !waiting.has(s.id))
+    // Recorded today: on the server or on its way; a household the server refused is not recorded.
+    const today = queued.filter((i) => i.record.visited_on === day).map((i) => row(i.record, i.state, i))
+      .concat(sent.filter((s) => s.record.visited_on === day && !held.has(s.id))
         .sort((a, b) => (a.record.created_at || '').localeCompare(b.record.created_at || ''))
         .map((s) => row(s.record, 'sent', s)));
-    $('outbox-count').textContent = outbox.length;
+    $('outbox-count').textContent = queued.length;
     $('today-count').textContent = today.length;
-    fill($('outbox-list'), outbox.map((i) => row(i.record, i.state, i)));
+    $('to-fix-count').textContent = toFix.length;
+    $('to-fix').hidden = !toFix.length;
+    fill($('outbox-list'), queued.map((i) => row(i.record, i.state, i)));
+    fill($('to-fix-list'), toFix.map((i) => row(i.record, i.state, i)));
     fill($('today-list'), today);
   }
 
   function onSync(event) {
     const {type, item, token, user} = event.detail;
     if (type === 'online') {
+      if (user.username !== shownFor) return anotherOfficer();
       $('relogin').hidden = true;
       $('outbox').dataset.user = user.username;
       form.ownerDocument.querySelectorAll('input[name=csrf_token]').forEach((el) => { el.value = token; });
@@ -222,6 +218,16 @@
     if (type !== 'online') render();
   }
 
+  /* The kept page was made for another login (a shared phone): drop it and load this one's. */
+  async function anotherOfficer() {
+    if (sessionStorage.getItem('bluezone-reloaded') === shownFor) return;
+    sessionStorage.setItem('bluezone-reloaded', shownFor);
+    if (window.caches) {
+      for (const name of await caches.keys()) if (name.startsWith('bluezone-form-')) await (await caches.open(name)).delete('/form');
+    }
+    location.reload();
+  }
+
   function showNetwork() {
     $('net-offline').hidden = navigator.onLine;
   }
@@ -231,8 +237,13 @@
     if (!('serviceWorker' in navigator) || !window.caches) return;
     const check = () => navigator.serviceWorker.ready
       .then(() => caches.match('/form'))
-      .then((hit) => { if (hit) $('offline-ready').hidden = false; });
-    navigator.serviceWorker.addEventListener('message', (e) => { if (e.data && e.data.type === 'form-cached') check(); });
+      .then((hit) => { if (hit) $('offline-ready').classList.add('shown'); });
+    const mine = new URL(document.querySelector('script[src*="js/form.js"]').src).searchParams.get('v');
+    navigator.serviceWorker.addEventListener('message', (e) => {
+      if (!e.data || e.data.type !== 'form-cached') return;
+      check();
+      if (e.data.version !== mine) $('new-version').hidden = false;  // a deploy: offer to reload
+    });
     navigator.serviceWorker.register('/sw.js').then(check).catch(() => null);
   }
 
@@ -247,16 +258,34 @@
     if (place && Array.from(form.elements.commune_code.options).some((o) => o.value === String(place.commune_code))) {
       fillForm(Object.assign(readForm(), place));
     }
-    form.elements.visited_on.value = BZ.today();
+    form.elements.visited_on.value = defaultVisit();
   }
 
+  const visit = rules.fields.find((f) => f.name === 'visited_on');
+  if (visit && visit.window) {  // the date field offers the campaign's days, none after today
+    form.elements.visited_on.min = visit.window[0];
+    form.elements.visited_on.max = visit.window[1] < BZ.today() ? visit.window[1] : BZ.today();
+  }
   form.addEventListener('submit', save);
   form.addEventListener('input', () => {
+    if (keepStatus) {
+      keepStatus = false;
+      $('status').hidden = true;
+    }
     localStorage.setItem(DRAFT, JSON.stringify({record: readForm(), editing}));
   });
   $('edit-cancel').addEventListener('click', freshForm);
+  $('error-list').addEventListener('click', (e) => {
+    const link = e.target.closest('a');
+    const target = link && document.getElementById(link.hash.slice(1));
+    if (target) {
+      e.preventDefault();
+      (target.tagName === 'FIELDSET' ? target.querySelector('input') : target).focus();
+    }
+  });
   $('send-now').addEventListener('click', () => BZ.sync.run(true));
-  for (const list of [$('outbox-list'), $('today-list')]) {
+  $('reload').addEventListener('click', () => location.reload());
+  for (const list of [$('outbox-list'), $('to-fix-list'), $('today-list')]) {
     list.addEventListener('click', (e) => { if (e.target.dataset.open) openRecord(e.target.dataset.open); });
   }
   document.addEventListener('bz:sync', onSync);
@@ -264,10 +293,11 @@
   window.addEventListener('offline', showNetwork);
   document.addEventListener('visibilitychange', () => { if (!document.hidden) BZ.sync.run(true); });
 
-  form.elements.visited_on.max = BZ.today();
   restore();
   showNetwork();
-  for (const id of ['queue', 'outbox', 'today']) $(id).hidden = false;
+  $('queue').classList.add('live');
+  for (const id of ['outbox', 'today']) $(id).hidden = false;
+  BZ.formRecord = readForm;  // what a save would send, for tests that compare it with the API
   BZ.store.persist().catch(() => null);
   offlineReady();
   render().then(() => BZ.sync.run(true));

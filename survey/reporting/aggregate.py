@@ -1,24 +1,28 @@
 """Aggregation of household records into hamlet, commune, district and province figures.
 
-Each commune's records are summarised by hamlet once (and cached by the store until the
-commune's file changes); higher levels add those summaries up along the gazetteer, so
-every unit in scope gets a row, zeros included: the gaps are the point.
+Each commune's records are summarised by hamlet once (and kept by the store until the
+commune changes); higher levels add those summaries up along the gazetteer, so every unit
+in scope gets a row, zeros included: the gaps are the point. A province request adds up
+151 small dicts of kept totals: plain Python, no DataFrame, because building one per
+request would cost more than the adding up.
 """
 
 from __future__ import annotations
 
-import weakref
-from typing import Iterable, Mapping
-
-import pandas as pd
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from exports.coverage import coverage_pct
-from survey.forms import FormDefinition
-from survey.gazetteer import Gazetteer
-from survey.text import place_key
 
-__all__ = ["LEVELS", "hamlet_summary", "hamlet_tally", "merge_tallies", "tally_frame", "rollup",
-           "figure_columns", "column_headings"]
+from ..forms import FormDefinition
+from ..gazetteer import Gazetteer
+from ..text import place_key
+
+if TYPE_CHECKING:
+    from ..campaign import Campaign
+
+__all__ = ["LEVELS", "HamletSummary", "hamlet_summary", "hamlet_tally", "merge_tallies", "tally_summary",
+           "rollup", "aggregate_rows", "figure_columns", "column_headings", "total_row", "coverage_pct"]
 
 LEVELS = ("province", "district", "commune", "hamlet")
 
@@ -62,18 +66,30 @@ def column_headings(form: FormDefinition, columns: Iterable[str], lang: str) -> 
     return out
 
 
-def _empty_summary(form: FormDefinition) -> pd.DataFrame:
-    cols = ["name", "households", *form.aggregate["sums"], *reason_columns(form)]
-    return pd.DataFrame(columns=cols, index=pd.Index([], name="key")).astype(
-        {c: "int64" for c in cols if c != "name"})
+def _numbers(form: FormDefinition) -> list[str]:
+    """The columns a summary adds up: households, the form's sums, one per reason."""
+    return ["households", *form.aggregate["sums"], *reason_columns(form)]
 
 
-def hamlet_summary(records: list[dict], form: FormDefinition) -> pd.DataFrame:
+class HamletSummary:
+    """One commune's rows by hamlet (sorted by place key) and their totals, computed once."""
+
+    __slots__ = ("rows", "totals")
+
+    def __init__(self, rows: list[dict], numbers: list[str]):
+        self.rows = rows
+        self.totals = {col: sum(r[col] for r in rows) for col in numbers}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def hamlet_summary(records: list[dict], form: FormDefinition) -> HamletSummary:
     """Sums per hamlet of one commune, hamlets told apart by ``place_key``.
 
     The displayed name is the spelling most used for that hamlet (the first seen on a tie).
     """
-    return tally_frame(hamlet_tally(records, form), form)
+    return tally_summary(hamlet_tally(records, form), form)
 
 
 Tally = dict[str, list]  # place key -> [[households, sums..., reasons...], {spelling: count}]
@@ -124,16 +140,12 @@ def merge_tallies(first: Tally, then: Tally) -> Tally:
     return out
 
 
-def tally_frame(tally: Tally, form: FormDefinition) -> pd.DataFrame:
-    """The hamlet summary DataFrame of a tally: sorted by key, the most used spelling as name."""
-    if not tally:
-        return _empty_summary(form)
-    order = sorted(tally)
-    columns = ["households", *form.aggregate["sums"], *reason_columns(form)]
-    out = pd.DataFrame([tally[k][0] for k in order], index=pd.Index(order, name="key"),
-                       columns=columns, dtype="int64")
-    out.insert(0, "name", [_most_used(tally[k][1]) for k in order])
-    return out
+def tally_summary(tally: Tally, form: FormDefinition) -> HamletSummary:
+    """The hamlet summary of a tally: sorted by key, the most used spelling as name."""
+    numbers = _numbers(form)
+    rows = [{"key": key, "name": _most_used(tally[key][1]), **dict(zip(numbers, tally[key][0]))}
+            for key in sorted(tally)]
+    return HamletSummary(rows, numbers)
 
 
 def _most_used(spellings: dict[str, int]) -> str:
@@ -145,55 +157,35 @@ def _most_used(spellings: dict[str, int]) -> str:
     return best
 
 
-_TOTALS: dict[tuple[int, tuple[str, ...]], tuple[weakref.ref, dict[str, int]]] = {}
-
-
-def commune_totals(summary: pd.DataFrame, numbers: list[str]) -> dict[str, int]:
-    """One commune's figures: its hamlet summary added up, once per summary object.
-
-    Summaries are cached and never changed, so the totals are kept as long as the summary
-    lives: a province query then adds 151 small dicts instead of slicing 151 DataFrames.
-    """
-    key = (id(summary), tuple(numbers))
-    hit = _TOTALS.get(key)
-    if hit is not None and hit[0]() is summary:
-        return hit[1]
-    totals = {col: int(summary[col].to_numpy().sum()) for col in numbers}
-    _TOTALS[key] = (weakref.ref(summary, lambda _, k=key: _TOTALS.pop(k, None)), totals)
-    return totals
-
-
 def _finish(row: dict, form: FormDefinition) -> dict:
     """Add the derived figures (installed_total, coverage_pct) and make every number an int."""
     agg = form.aggregate
     for col in ["households", *agg["sums"], *reason_columns(form)]:
         row[col] = int(row.get(col, 0))
     total = sum(row[c] for c in agg["installed"])
-    base = row[agg["base"]]
     row["installed_total"] = total
-    row["coverage_pct"] = coverage_pct(total, base)
+    row["coverage_pct"] = coverage_pct(total, row[agg["base"]])
     return row
 
 
-def rollup(summaries: Mapping[int, pd.DataFrame], gazetteer: Gazetteer, form: FormDefinition,
+def rollup(summaries: Mapping[int, HamletSummary], gazetteer: Gazetteer, form: FormDefinition,
            level: str, communes: Iterable[int]) -> list[dict]:
     """Rows for ``level`` over the communes in scope (``summaries`` holds their hamlet sums)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
     communes = list(communes)
-    numbers = ["households", *form.aggregate["sums"], *reason_columns(form)]
+    numbers = _numbers(form)
     if level == "hamlet":
         rows = []
         for code in communes:
-            summary = summaries[code]
             unit = gazetteer.communes[code]
-            for key, rec in summary.iterrows():
-                rows.append(_finish({"code": f"{code}:{key}", "name": rec["name"],
+            for rec in summaries[code].rows:
+                rows.append(_finish({"code": f"{code}:{rec['key']}", "name": rec["name"],
                                      "commune_code": code, "commune_name": unit.name,
                                      "district_code": unit.parent,
                                      **{c: rec[c] for c in numbers}}, form))
         return rows
-    per_commune = {code: commune_totals(summaries[code], numbers) for code in communes}
+    per_commune = {code: summaries[code].totals for code in communes}
     if level == "commune":
         return [_finish({"code": code, "name": gazetteer.communes[code].name,
                          "district_code": gazetteer.district_of(code),
@@ -220,6 +212,15 @@ def _add(rows: Iterable[Mapping[str, int]], numbers: list[str]) -> dict[str, int
 
 def total_row(rows: list[dict], form: FormDefinition, label: str) -> dict:
     """A totals row for a table of rows (coverage recomputed, not summed)."""
-    numbers = ["households", *form.aggregate["sums"], *reason_columns(form)]
+    numbers = _numbers(form)
     row = {"code": "", "name": label, **{c: sum(r[c] for r in rows) for c in numbers}}
     return _finish(row, form)
+
+
+def aggregate_rows(camp: Campaign, level: str, communes: list[int]) -> list[dict]:
+    """Aggregate rows at ``level`` over ``communes``, from per-commune kept summaries."""
+    def summarise(records: list[dict]) -> HamletSummary:
+        return hamlet_summary(records, camp.form)
+
+    summaries = {code: camp.households.derived(code, "hamlets", summarise) for code in communes}
+    return rollup(summaries, camp.gazetteer, camp.form, level, communes)

@@ -8,10 +8,11 @@ import os
 
 import pytest
 
-from survey.storage import (AtomicJSONStorage, Collection, Conflict, HouseholdStore, StorageUnavailable,
-                            read_revision)
+from survey.households.records import Conflict
+from survey.storage import AtomicJSONStorage, Collection, StorageUnavailable, read_revision
+from tests.conftest import household
 
-from .conftest import household
+from .conftest import Store
 
 
 def stamp() -> str:
@@ -77,7 +78,7 @@ def test_writers_in_several_processes_lose_nothing(tmp_path):
 
 
 def test_create_is_idempotent_on_id(tmp_path):
-    store = HouseholdStore(tmp_path)
+    store = Store(tmp_path)
     record = {**household(), "district_code": 148, "officer": "officer"}
     stored, created = store.create(dict(record), stamp)
     assert created and stored["created_at"] == stamp()
@@ -89,7 +90,7 @@ def test_create_is_idempotent_on_id(tmp_path):
 
 
 def test_replace_moves_a_record_between_communes(tmp_path):
-    store = HouseholdStore(tmp_path)
+    store = Store(tmp_path)
     record = {**household(), "district_code": 148, "officer": "officer"}
     stored, _ = store.create(dict(record), stamp)
     moved = store.replace(stored, {**record, "commune_code": 4792}, lambda: "2020-08-16T10:00:00+07:00")
@@ -98,7 +99,7 @@ def test_replace_moves_a_record_between_communes(tmp_path):
 
 
 def test_derived_values_follow_the_file(tmp_path):
-    store = HouseholdStore(tmp_path)
+    store = Store(tmp_path)
     calls = []
 
     def count(records):
@@ -112,7 +113,7 @@ def test_derived_values_follow_the_file(tmp_path):
 
 
 def test_bulk_insert_skips_ids_already_stored(tmp_path):
-    store = HouseholdStore(tmp_path)
+    store = Store(tmp_path)
     records = [{**household(), "district_code": 148, "officer": "o"} for _ in range(3)]
     assert store.bulk_insert(4789, records) == 3
     assert store.bulk_insert(4789, records) == 0

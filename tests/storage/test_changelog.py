@@ -1,4 +1,4 @@
-"""The household change log: appends, folds, id files, kept summaries, damaged and racing cases."""
+"""The household change log: appends, compactions, id files, kept summaries, damaged and racing cases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import uuid
 import pytest
 
 from survey import storage
-from survey.storage import Conflict, HouseholdStore, StorageUnavailable, read_id_file
+from survey.households.records import Conflict
+from survey.storage import StorageUnavailable
+from survey.storage.idindex import read_id_file
+
+from .conftest import Store
 
 STAMP = lambda: "2020-08-15T09:00:00+07:00"  # noqa: E731
 
@@ -20,14 +24,8 @@ def rec(commune: int = 4789, **changes) -> dict:
 
 
 @pytest.fixture
-def store(tmp_path) -> HouseholdStore:
-    return HouseholdStore(tmp_path)
-
-
-@pytest.fixture
-def small_folds(monkeypatch):
-    """Fold the log after a few hundred bytes, so tests see many folds."""
-    monkeypatch.setattr(storage, "FOLD_MIN_BYTES", 600)
+def store(tmp_path) -> Store:
+    return Store(tmp_path)
 
 
 def test_create_then_read_back(store):
@@ -50,7 +48,7 @@ def test_retry_is_idempotent_and_other_content_conflicts(store):
 
 
 def test_another_worker_sees_ids_appended_by_this_one(tmp_path):
-    first, second = HouseholdStore(tmp_path), HouseholdStore(tmp_path)
+    first, second = Store(tmp_path), Store(tmp_path)
     a = rec()
     second.create(rec(), STAMP)  # the second worker builds its index before the first writes
     first.create(dict(a), STAMP)
@@ -58,27 +56,27 @@ def test_another_worker_sees_ids_appended_by_this_one(tmp_path):
     assert second.count([4789]) == 2
 
 
-def test_folds_keep_every_record_and_write_the_id_file(store, small_folds):
+def test_compactions_keep_every_record_and_write_the_id_file(store, small_compactions):
     records = [rec() for _ in range(40)]
     for r in records:
         store.create(dict(r), STAMP)
     shard = store.shard(4789)
     assert len(shard.documents()) == 40
-    assert shard.log_path.stat().st_size < 1200  # folded along the way
+    assert shard.log_path.stat().st_size < 1200  # compacted along the way
     rev = storage.read_revision(shard.path)
     assert len(read_id_file(shard.ids_path, rev)) == len(storage.AtomicJSONStorage(shard.path).read()["households"])
-    for r in records:  # retries after folds are still recognised, by a fresh worker too
-        assert HouseholdStore(store.root.parent).create(dict(r), STAMP)[1] is False
+    for r in records:  # retries after compactions are still recognised, by a fresh worker too
+        assert Store(store.root.parent).create(dict(r), STAMP)[1] is False
 
 
-def test_a_log_already_folded_in_is_ignored(store):
-    """A crash between writing the folded file and removing the log leaves a stale log."""
+def test_a_log_already_compacted_is_ignored(store):
+    """A crash between writing the compacted file and removing the log leaves a stale log."""
     records = [rec() for _ in range(3)]
     for r in records:
         store.create(dict(r), STAMP)
     shard = store.shard(4789)
     stale = shard.log_path.read_bytes()
-    shard.fold()
+    shard.compact()
     assert not shard.log_path.exists()
     shard.log_path.write_bytes(stale)
     assert len(shard.documents()) == 3
@@ -96,20 +94,20 @@ def test_a_torn_last_line_is_dropped_and_cut_before_the_next_append(store):
     assert list(shard.documents()) == [a["id"]]
     b = rec()
     store.create(dict(b), STAMP)
-    assert list(HouseholdStore(store.root.parent).shard(4789).documents()) == [a["id"], b["id"]]
+    assert list(Store(store.root.parent).shard(4789).documents()) == [a["id"], b["id"]]
 
 
-def test_a_damaged_id_file_is_rebuilt(store, small_folds):
+def test_a_damaged_id_file_is_rebuilt(store, small_compactions):
     for _ in range(20):
         store.create(rec(), STAMP)
     shard = store.shard(4789)
-    shard.fold()
+    shard.compact()
     raw = bytearray(shard.ids_path.read_bytes())
     raw[-1] ^= 0xFF
     shard.ids_path.write_bytes(bytes(raw))
     assert read_id_file(shard.ids_path, storage.read_revision(shard.path)) is None
     existing = next(iter(shard.documents().values()))
-    fresh = HouseholdStore(store.root.parent)
+    fresh = Store(store.root.parent)
     assert fresh.create(dict(existing), STAMP)[1] is False
 
 
@@ -121,7 +119,7 @@ def test_replace_moves_a_record_between_communes(store):
     assert store.get(a["id"], [4792])["hamlet"] == "Tổ 3" and moved["created_at"] == stored["created_at"]
 
 
-def test_tinydb_writes_fold_the_log_first(store):
+def test_tinydb_writes_compact_the_log_first(store):
     a = rec()
     store.create(dict(a), STAMP)
     assert store.bulk_insert(4789, [rec(), rec(), dict(a)]) == 2
@@ -141,20 +139,19 @@ def test_a_held_lock_makes_writes_unavailable(store):
     with shard.locked():
         other = store.shard(4789)
         other.lock_timeout = 0.05
-        with pytest.raises(StorageUnavailable):
-            with other.appending():
-                pass
+        with pytest.raises(StorageUnavailable), other.appending():
+            pass
 
 
 def _submit_many(root: str, ids: list[str]) -> None:
-    store = HouseholdStore(root)
+    store = Store(root)
     for record_id in ids:
         store.create(rec(id=record_id), STAMP)
 
 
 def test_workers_racing_on_one_commune_store_each_id_once(tmp_path, monkeypatch):
-    """Two processes submit the same ids (retries) and their own, with folds in between."""
-    monkeypatch.setattr(storage, "FOLD_MIN_BYTES", 2000)
+    """Two processes submit the same ids (retries) and their own, with compactions in between."""
+    monkeypatch.setattr(storage.logged, "COMPACT_MIN_BYTES", 2000)
     shared = [str(uuid.uuid4()) for _ in range(60)]
     own = [[str(uuid.uuid4()) for _ in range(30)] for _ in range(2)]
     ctx = multiprocessing.get_context("fork")
@@ -164,7 +161,7 @@ def test_workers_racing_on_one_commune_store_each_id_once(tmp_path, monkeypatch)
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    assert HouseholdStore(tmp_path).count([4789]) == 60 + 30 + 30
+    assert Store(tmp_path).count([4789]) == 60 + 30 + 30
 
 
 def _count_tally(records: list[dict]) -> dict:
@@ -180,19 +177,19 @@ def _full(records: list[dict]) -> tuple[int, int]:
 
 
 @pytest.fixture
-def kept_store(tmp_path) -> HouseholdStore:
-    store = HouseholdStore(tmp_path)
+def kept_store(tmp_path) -> Store:
+    store = Store(tmp_path)
     store.keep_summary("counts", COUNTS)
     return store
 
 
-def test_a_kept_summary_is_written_beside_the_file_and_follows_the_log(kept_store, small_folds, tmp_path):
+def test_a_kept_summary_is_written_beside_the_file_and_follows_the_log(kept_store, small_compactions, tmp_path):
     kept_store.bulk_insert(4789, [rec(members=2) for _ in range(5)])
     assert (kept_store.root / "4789.counts.tally").exists()
     for n in range(30):
         kept_store.create(rec(members=3), STAMP)
         if n % 7 == 0:  # a cold worker reads the kept file and adds what was logged since
-            fresh = HouseholdStore(tmp_path)
+            fresh = Store(tmp_path)
             fresh.keep_summary("counts", COUNTS)
             assert fresh.derived(4789, "counts", _full) == (6 + n, 10 + 3 * (n + 1))
     assert kept_store.derived(4789, "counts", _full) == (35, 100)
@@ -201,7 +198,7 @@ def test_a_kept_summary_is_written_beside_the_file_and_follows_the_log(kept_stor
 def test_a_kept_summary_is_not_used_when_the_log_changes_earlier_records(kept_store):
     a = rec(members=2)
     stored, _ = kept_store.create(dict(a), STAMP)
-    kept_store.shard(4789).fold()
+    kept_store.shard(4789).compact()
     kept_store.replace(stored, {**a, "members": 7}, STAMP)
     calls = []
     value = kept_store.derived(4789, "counts", lambda records: calls.append(1) or _full(records))
@@ -212,7 +209,7 @@ def test_a_stale_or_foreign_tally_file_is_ignored(kept_store, tmp_path):
     kept_store.bulk_insert(4789, [rec(members=2)])
     path = kept_store.root / "4789.counts.tally"
     path.write_bytes(b'{"rev": "0000000000000000", "version": "1", "tally": {"n": 99, "members": 0}}')
-    fresh = HouseholdStore(tmp_path)
+    fresh = Store(tmp_path)
     fresh.keep_summary("counts", COUNTS)
     assert fresh.derived(4789, "counts", _full) == (1, 2)
 
@@ -221,7 +218,7 @@ def test_a_log_with_a_damaged_header_is_started_again(store):
     a = rec()
     store.create(dict(a), STAMP)
     shard = store.shard(4789)
-    shard.fold()
+    shard.compact()
     shard.log_path.write_bytes(b'{"base":\x00\x00garbage\n["put","x",{}]\n')
     assert list(shard.documents()) == [a["id"]]
     store.create(rec(), STAMP)

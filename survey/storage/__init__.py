@@ -1,0 +1,33 @@
+"""Storage: the one place that keeps the campaign's data.
+
+- ``interface.HouseholdBackend``: what household storage offers the service (create once,
+  replace, remove, get, scan a commune, tallies, its files for backup and restore).
+- ``tinydb_households.TinyDBHouseholds``: the embedded default, TinyDB files on one disk.
+- ``collection.Collection``: one TinyDB file with a keyed table, written atomically
+  (``files``), read through a per-process cache (``cache``), locked across processes;
+  accounts, settings, agencies, history and review flags each keep one or more.
+- ``logged``, ``changelog``, ``idindex``, ``claims``, ``tallies``: the parts that keep a
+  submission's cost flat: a per-commune change log, id hashes, province-wide id claims and
+  per-commune tallies kept beside each file.
+
+Views and exports never touch files: they go through these classes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .collection import AtomicJSONStorage, Collection
+from .errors import StorageUnavailable
+from .files import read_revision, write_atomically
+from .interface import HouseholdBackend
+from .tallies import KeptSummary
+from .tinydb_households import TinyDBHouseholds
+
+__all__ = ["AtomicJSONStorage", "Collection", "HouseholdBackend", "KeptSummary", "StorageUnavailable",
+           "TinyDBHouseholds", "open_households", "read_revision", "write_atomically"]
+
+
+def open_households(data_dir: Path) -> HouseholdBackend:
+    """The household backend the configuration selects (TinyDB in the data directory)."""
+    return TinyDBHouseholds(data_dir)

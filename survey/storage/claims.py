@@ -1,0 +1,185 @@
+"""Which commune holds each household id, so that an id is unique in the whole province.
+
+Households live in one file per commune, so a commune's lock alone cannot stop officer B
+from reusing, in commune B, the id of a household of commune A. Every id is therefore
+claimed first in one of 16 append-only bucket logs (by a hash of the id), under that
+bucket's lock: ``[id, commune]`` per line, fdatasync'd before the record is written.
+A claim without its record (a crash in between) is harmless: a retry in the same commune
+goes on; the id stays reserved elsewhere.
+
+The buckets are derived data: when ``complete`` is missing (a new data directory, an older
+one, or after a restore) they are rebuilt from the communes' files, under every bucket lock
+so that no claim is made meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import orjson
+
+from .errors import StorageUnavailable, describe
+from .files import flock, fsync_dir, pread_all, write_atomically
+from .idindex import id_hash
+
+__all__ = ["IdClaims", "ClaimBucket", "BUCKETS"]
+
+BUCKETS = 16
+_COMPLETE = "complete"
+
+
+class ClaimBucket:
+    """One locked bucket: who owns an id, and claiming ids for a commune."""
+
+    def __init__(self, fd: int, owners: dict[str, int], path: Path):
+        self.fd, self.owners, self.path = fd, owners, path
+        self.dirty = False
+
+    def owner(self, key: str) -> int | None:
+        """The commune that holds ``key``, or None if nobody claimed it."""
+        return self.owners.get(key)
+
+    def claim(self, key: str, commune: int, sync: bool = True) -> None:
+        """Record that ``commune`` holds ``key``; on disk when this returns (unless ``sync=False``)."""
+        if self.owners.get(key) == commune:
+            return
+        line = orjson.dumps([key, int(commune)]) + b"\n"
+        size = os.fstat(self.fd).st_size
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self.fd, view):]
+        except OSError as exc:
+            os.ftruncate(self.fd, size)  # no half line for the next reader
+            raise StorageUnavailable(describe(exc, self.path)) from exc
+        self.owners[key] = int(commune)
+        self.dirty = True
+        if sync:
+            self.sync()
+
+    def sync(self) -> None:
+        """Make every claim written so far durable."""
+        if self.dirty:
+            try:
+                os.fdatasync(self.fd)
+            except OSError as exc:
+                raise StorageUnavailable(describe(exc, self.path)) from exc
+            self.dirty = False
+
+
+class IdClaims:
+    """The province's id claims under ``root``, rebuilt from ``all_ids`` when incomplete."""
+
+    def __init__(self, root: Path, all_ids: Callable[[], Iterable[tuple[str, int]]], lock_timeout: float = 10.0):
+        self.root = root
+        self.all_ids = all_ids
+        self.lock_timeout = lock_timeout
+        self._seen: dict[int, tuple[int, int, dict[str, int]]] = {}  # bucket -> (inode, offset, owners)
+
+    def bucket_of(self, key: str) -> int:
+        """The bucket an id belongs to."""
+        return id_hash(key) % BUCKETS
+
+    def _path(self, bucket: int) -> Path:
+        return self.root / f"{bucket:02x}.log"
+
+    @contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = flock(self.root / f"{name}.lock", self.lock_timeout)
+        except TimeoutError as exc:
+            raise StorageUnavailable("household ids are locked by another writer") from exc
+        except OSError as exc:
+            raise StorageUnavailable(describe(exc, self.root)) from exc
+        try:
+            yield
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def claiming(self, keys: Iterable[str]) -> Iterator[dict[int, ClaimBucket]]:
+        """The buckets of ``keys``, locked in order, up to date with every process's claims."""
+        self.ensure_complete()
+        wanted = sorted({self.bucket_of(k) for k in keys})
+        with ExitStack() as stack:
+            opened: dict[int, ClaimBucket] = {}
+            for b in wanted:
+                stack.enter_context(self._lock(f"{b:02x}"))
+                fd = self._open(b)
+                stack.callback(os.close, fd)
+                opened[b] = ClaimBucket(fd, self._owners(b, fd), self._path(b))
+            yield opened
+            for bucket in opened.values():
+                bucket.sync()
+
+    def _open(self, bucket: int) -> int:
+        try:
+            return os.open(self._path(bucket), os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            raise StorageUnavailable(describe(exc, self._path(bucket))) from exc
+
+    def owner(self, key: str) -> int | None:
+        """The commune holding ``key``, read without a lock (a torn last line is not read)."""
+        self.ensure_complete()
+        b = self.bucket_of(key)
+        try:
+            fd = os.open(self._path(b), os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            return self._owners(b, fd, repair=False).get(key)
+        finally:
+            os.close(fd)
+
+    def _owners(self, bucket: int, fd: int, repair: bool = True) -> dict[str, int]:
+        """This process's map of a bucket, brought up to date; under the lock, a torn line is cut."""
+        st = os.fstat(fd)
+        inode, offset, owners = self._seen.get(bucket, (st.st_ino, 0, {}))
+        if inode != st.st_ino or offset > st.st_size:
+            offset, owners = 0, {}
+        if offset < st.st_size:
+            tail = pread_all(fd, offset, st.st_size)
+            whole = tail.rfind(b"\n") + 1
+            if repair and whole < len(tail):
+                os.ftruncate(fd, offset + whole)
+            for line in tail[:whole].splitlines():
+                key, commune = orjson.loads(line)
+                owners[key] = commune
+            offset += whole
+        self._seen[bucket] = (st.st_ino, offset, owners)
+        return owners
+
+    def ensure_complete(self) -> None:
+        """Rebuild the buckets from the communes' files if they are not known to be complete."""
+        if (self.root / _COMPLETE).exists():
+            return
+        with self._lock("build"), ExitStack() as stack:
+            for b in range(BUCKETS):
+                stack.enter_context(self._lock(f"{b:02x}"))
+            if (self.root / _COMPLETE).exists():
+                return
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Under every lock: write each bucket afresh from the stored records."""
+        lines: list[list[bytes]] = [[] for _ in range(BUCKETS)]
+        for key, commune in self.all_ids():
+            lines[self.bucket_of(key)].append(orjson.dumps([key, int(commune)]) + b"\n")
+        try:
+            for b in range(BUCKETS):
+                write_atomically(self._path(b), b"".join(lines[b]))
+            write_atomically(self.root / _COMPLETE, b"")
+        except OSError as exc:
+            raise StorageUnavailable(describe(exc, self.root)) from exc
+        self._seen.clear()
+
+    def invalidate(self) -> None:
+        """Mark the buckets stale (the communes' files were replaced): the next claim rebuilds."""
+        (self.root / _COMPLETE).unlink(missing_ok=True)
+        if self.root.exists():
+            fsync_dir(self.root)
+        self._seen.clear()

@@ -1,0 +1,90 @@
+"""Files on disk that a crash cannot tear, and locks the kernel frees when a process dies."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+__all__ = ["write_atomically", "fsync_dir", "read_revision", "flock", "pread_all", "REV_KEY"]
+
+REV_KEY = "_rev"
+_REV_HEAD = re.compile(rb'^\{"_rev":"([0-9a-f]{16})"')
+
+
+def read_revision(path: Path) -> str | None:
+    """The revision stamped at the head of a data file, from one small read; None if absent."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(32)
+    except FileNotFoundError:
+        return None
+    match = _REV_HEAD.match(head)
+    return match.group(1).decode() if match else ""
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new file in ``directory`` survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` so that a crash leaves the old or new file whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def flock(path: Path, timeout: float) -> int:
+    """A descriptor holding an exclusive ``flock`` on ``path``; the kernel frees it if we die.
+
+    A bare flock costs microseconds where filelock's wrapper costs a sixth of a millisecond,
+    and a submission takes this lock once.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline, pause = time.monotonic() + timeout, 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise TimeoutError(f"{path} stayed locked for {timeout} s") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+def pread_all(fd: int, start: int, end: int) -> bytes:
+    """Bytes ``start`` to ``end`` of an open file, however the kernel splits the reads."""
+    chunks = []
+    while start < end:
+        chunk = os.pread(fd, end - start, start)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        start += len(chunk)
+    return b"".join(chunks)

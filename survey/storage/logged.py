@@ -1,0 +1,177 @@
+"""A collection whose single-document changes go to an append-only log beside its file.
+
+A submission appends one fsync'd line, so its cost does not grow with its commune. Once the
+log outgrows a quarter of the file, it is compacted: a new snapshot with the log applied is
+written atomically and then the log is dropped, so a crash in between leaves a log naming an
+older revision, which is ignored. Readers read the log before the snapshot, so they never
+miss changes that compaction moved from one to the other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from tinydb.table import Table
+
+from . import changelog
+from .cache import CACHE
+from .collection import AtomicJSONStorage, Collection
+from .errors import StorageUnavailable, describe
+from .files import REV_KEY, read_revision
+from .idindex import IdIndex, id_hashes, write_id_file
+
+__all__ = ["LoggedCollection", "LOG_SUFFIX", "IDS_SUFFIX"]
+
+LOG_SUFFIX = ".log"
+IDS_SUFFIX = ".ids"
+COMPACT_MIN_BYTES = 256 * 1024
+
+
+class LoggedCollection(Collection):
+    """One commune's records: a snapshot file plus the change log that extends it."""
+
+    def __init__(self, path: Path, table: str, indexes: dict | None = None, lock_timeout: float = 10.0,
+                 on_snapshot: Callable[[LoggedCollection, str, dict], None] | None = None):
+        super().__init__(path, table, lock_timeout)
+        self.on_snapshot = on_snapshot
+        self.log_path = path.with_suffix(LOG_SUFFIX)
+        self.ids_path = path.with_suffix(IDS_SUFFIX)
+        self.indexes: dict[Path, IdIndex] = {} if indexes is None else indexes
+
+    def _log_signature(self) -> str:
+        try:
+            st = os.stat(self.log_path)
+        except FileNotFoundError:
+            return ""
+        return f"{st.st_ino}.{st.st_size}.{st.st_mtime_ns}"
+
+    def revision(self) -> str | None:
+        """Changes whenever the file is rewritten or the log grows; None while neither exists."""
+        log = self._log_signature()
+        rev = read_revision(self.path)
+        return None if rev is None else f"{rev}+{log}"
+
+    def documents(self, cache: bool = True) -> dict[str, dict]:
+        """All documents by id, log applied, shared with the cache: callers must not change them.
+
+        ``cache=False`` is for reading every commune once (exports): it neither fills the
+        per-process cache nor pushes the hot files (accounts, recent communes) out of it.
+        """
+        log = self._log_signature()
+        key, rev = str(self.log_path), read_revision(self.path) or ""
+        hit = CACHE.get(key if log else str(self.path), f"{rev}+{log}" if log else rev) if rev else None
+        if hit is not None:
+            return hit if log else hit.get(self.table_name, {})
+        try:
+            raw = self.log_path.read_bytes() if log else b""
+        except FileNotFoundError:
+            raw = b""
+        data = AtomicJSONStorage(self.path, cached=cache).read() or {}
+        table = data.get(self.table_name, {})
+        changes = changelog.log_changes(raw, data.get(REV_KEY, "")) if raw else []
+        if not changes:
+            return table
+        merged = changelog.apply_changes(dict(table), changes)
+        if cache and data.get(REV_KEY) == rev:
+            CACHE.put(key, f"{rev}+{log}", merged, len(raw) * 2 + len(merged) * 100)
+        return merged
+
+    def compact_locked(self) -> None:
+        """Under the lock: write the snapshot with the log applied, then drop the log."""
+        try:
+            raw = self.log_path.read_bytes()
+        except FileNotFoundError:
+            return
+        data = AtomicJSONStorage(self.path).read() or {}
+        changes = changelog.log_changes(raw, data.get(REV_KEY, "")) if raw else []
+        if changes:
+            fresh = {k: v for k, v in data.items() if k != REV_KEY}
+            fresh[self.table_name] = changelog.apply_changes(dict(data.get(self.table_name, {})), changes)
+            AtomicJSONStorage(self.path).write(fresh)
+            self._snapshot_written(fresh[self.table_name])
+        self.log_path.unlink(missing_ok=True)
+        CACHE.drop(str(self.log_path))
+
+    def compact(self) -> None:
+        """Compact the log into the snapshot now (before copying the file, for instance)."""
+        with self.locked():
+            self.compact_locked()
+
+    def _snapshot_written(self, table: dict | None = None) -> None:
+        """Under the lock, after a new snapshot: refresh the files kept beside it."""
+        self.write_ids(table)
+        if self.on_snapshot is not None:
+            data = AtomicJSONStorage(self.path).read() or {}
+            table = data.get(self.table_name, {}) if table is None else table
+            self.on_snapshot(self, data.get(REV_KEY, ""), table)
+
+    def pending(self) -> tuple[str, list[list]]:
+        """(the snapshot's revision, the logged changes on top of it); the log is read first."""
+        try:
+            raw = self.log_path.read_bytes()
+        except FileNotFoundError:
+            raw = b""
+        rev = read_revision(self.path) or ""
+        return rev, (changelog.log_changes(raw, rev) if raw and rev else [])
+
+    def write_ids(self, table: dict | None = None) -> np.ndarray:
+        """Under the lock: write the id hashes of the current snapshot beside it."""
+        data = AtomicJSONStorage(self.path).read() or {}
+        hashes = id_hashes(data.get(self.table_name, {}) if table is None else table)
+        write_id_file(self.ids_path, data.get(REV_KEY, ""), hashes)
+        return hashes
+
+    def _snapshot_revision(self) -> str:
+        """The snapshot's revision, writing an empty stamped snapshot first if there is none."""
+        rev = read_revision(self.path)
+        if not rev:
+            data = AtomicJSONStorage(self.path, cached=False).read() or {self.table_name: {}}
+            AtomicJSONStorage(self.path).write(data)
+            rev = read_revision(self.path) or ""
+        return rev
+
+    @contextmanager
+    def appending(self) -> Iterator[changelog.LogAppender]:
+        """The shard's log under the cross-process lock; compacted once it outgrows the snapshot."""
+        with self.locked():
+            rev = self._snapshot_revision()
+            try:
+                fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            except OSError as exc:
+                raise StorageUnavailable(describe(exc, self.path)) from exc
+            try:
+                log = changelog.LogAppender(self, fd, rev)
+                yield log
+            finally:
+                os.close(fd)
+            if log.size > max(COMPACT_MIN_BYTES, self.path.stat().st_size // 4):
+                self.compact_locked()
+
+    @contextmanager
+    def write(self) -> Iterator[Table]:
+        """A TinyDB table to change under the lock, the log compacted in first."""
+        with self.locked():
+            self.compact_locked()
+            yield self.table_locked()
+            self._snapshot_written()
+
+    def discard_log(self) -> None:
+        """Under the lock, before the file is replaced wholesale (a restore): drop the log and
+        the files kept beside the snapshot, which describe the old one."""
+        for path in (self.log_path, self.ids_path):
+            path.unlink(missing_ok=True)
+        CACHE.drop(str(self.log_path))
+
+    def replace_file(self, raw: bytes) -> None:
+        """Under the lock, install a whole snapshot: its log and side files go first."""
+        self.discard_log()
+        super().replace_file(raw)
+
+    def remove_file(self) -> None:
+        """Under the lock, remove the snapshot with its log and side files."""
+        self.discard_log()
+        super().remove_file()

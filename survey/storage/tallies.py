@@ -1,0 +1,86 @@
+"""Per-commune summaries kept in a file beside each commune, so figures never start from zero.
+
+After each new snapshot of a commune, its summary (a tally) is written beside it. A request
+for the commune's figures then reads that tally and adds only the records logged since, so
+neither a cold start nor a reload after a write goes over a whole commune again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .files import write_atomically
+from .idindex import id_hash, read_id_file, sorted_has
+from .logged import LoggedCollection
+
+__all__ = ["KeptSummary", "KeptTallies"]
+
+
+@dataclass(frozen=True)
+class KeptSummary:
+    """A per-commune summary the store keeps beside each shard: tally records, add two
+    tallies (in record order), and turn a tally into the value ``derived`` returns.
+    Tallies are stored as JSON, so they must be made of dicts, lists, strings and numbers."""
+
+    tally: Callable[[list[dict]], Any]
+    merge: Callable[[Any, Any], Any]
+    finish: Callable[[Any], Any]
+    version: str = ""  # change it when the tally's shape changes: older files are then ignored
+
+
+class KeptTallies:
+    """The kept summaries of every commune under ``root``: written on snapshot, read on demand."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.kinds: dict[str, KeptSummary] = {}
+        self._bases: dict[tuple[int, str], tuple[str, Any]] = {}
+
+    def path(self, commune_code: int, name: str) -> Path:
+        """The file holding one commune's tally ``name``."""
+        return self.root / f"{int(commune_code)}.{name}.tally"
+
+    def on_snapshot(self, shard: LoggedCollection, rev: str, table: dict) -> None:
+        """Under the shard's lock, after its snapshot changed: write its tallies."""
+        code = int(shard.path.stem)
+        for name, kept in self.kinds.items():
+            tally = kept.tally(list(table.values()))
+            write_atomically(self.path(code, name),
+                             orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
+            self._bases[(code, name)] = (rev, tally)
+
+    def _base(self, commune_code: int, name: str, rev: str) -> Any | None:
+        """The kept tally of snapshot ``rev``, from memory or from its file; None if stale."""
+        held = self._bases.get((commune_code, name))
+        if held is not None and held[0] == rev:
+            return held[1]
+        try:
+            kept = orjson.loads(self.path(commune_code, name).read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return None
+        if not isinstance(kept, dict) or kept.get("rev") != rev or kept.get("version") != self.kinds[name].version:
+            return None
+        self._bases[(commune_code, name)] = (rev, kept["tally"])
+        return kept["tally"]
+
+    def current(self, shard: LoggedCollection, name: str) -> Any | None:
+        """The kept tally plus the logged records; None when the log changes earlier records."""
+        kept = self.kinds[name]
+        rev, changes = shard.pending()
+        base = self._base(int(shard.path.stem), name, rev) if rev else None
+        if base is None:
+            return None
+        if changes:
+            keys = [c[1] for c in changes]
+            if any(c[0] != "put" for c in changes) or len(set(keys)) != len(keys):
+                return None
+            ids = read_id_file(shard.ids_path, rev)
+            if ids is None or any(sorted_has(ids, id_hash(k)) for k in keys):
+                return None
+            base = kept.merge(base, kept.tally([c[2] for c in changes]))
+        return kept.finish(base)

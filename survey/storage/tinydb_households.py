@@ -1,0 +1,163 @@
+"""Households in TinyDB files: one logged collection per commune, ids claimed province-wide.
+
+A submission claims its id (``claims``), then appends one fsync'd line to its commune's
+change log (``logged``), so its cost grows neither with its commune nor with the province.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tinydb.table import Document
+
+from .claims import IdClaims
+from .interface import HouseholdBackend
+from .logged import LoggedCollection
+from .tallies import KeptSummary, KeptTallies
+
+__all__ = ["TinyDBHouseholds"]
+
+_COMMUNE_FILE = re.compile(r"households/([0-9]{1,9})\.json")
+
+
+class TinyDBHouseholds(HouseholdBackend):
+    """Household records under ``<data>/households/``: ``<commune>.json`` plus its log."""
+
+    def __init__(self, data_dir: Path):
+        self.root = Path(data_dir) / "households"
+        self._derived: dict[tuple[int, str], tuple[str, Any]] = {}
+        self._indexes: dict = {}
+        self._tallies = KeptTallies(self.root)
+        self.claims = IdClaims(Path(data_dir) / "claims", self._all_ids)
+
+    def shard(self, commune_code: int) -> LoggedCollection:
+        """The collection holding one commune's households."""
+        return LoggedCollection(self.root / f"{int(commune_code)}.json", "households", self._indexes,
+                                on_snapshot=self._tallies.on_snapshot)
+
+    def _communes_on_disk(self) -> Iterator[int]:
+        for path in sorted(self.root.glob("*.json")):
+            if path.stem.isdigit():
+                yield int(path.stem)
+
+    def _all_ids(self) -> Iterator[tuple[str, int]]:
+        for code in self._communes_on_disk():
+            for key in self.shard(code).documents(cache=False):
+                yield key, code
+
+    def create_once(self, record: dict) -> dict | None:
+        """Claim the id, then append the record under its commune's lock."""
+        key, commune = record["id"], int(record["commune_code"])
+        with self.claims.claiming([key]) as buckets:
+            bucket = buckets[self.claims.bucket_of(key)]
+            owner = bucket.owner(key)
+            if owner is not None and owner != commune:
+                existing = self.shard(owner).get(key)
+                if existing is not None:
+                    return existing
+            with self.shard(commune).appending() as log:
+                existing = log.get(key)
+                if existing is not None:
+                    return existing
+                bucket.claim(key, commune)
+                log.put(key, record)
+        return None
+
+    def replace(self, record: dict, previous_commune: int) -> None:
+        """Written to the new commune first: a crash in between leaves a copy, never a loss."""
+        key, commune = record["id"], int(record["commune_code"])
+        if commune == int(previous_commune):
+            with self.shard(commune).appending() as log:
+                log.put(key, record)
+            return
+        with self.claims.claiming([key]) as buckets:
+            with self.shard(commune).appending() as log:
+                buckets[self.claims.bucket_of(key)].claim(key, commune)
+                log.put(key, record)
+            with self.shard(previous_commune).appending() as log:
+                log.delete(key)
+
+    def remove(self, record: dict) -> bool:
+        """Delete one record (its claim is left: harmless, a later create rewrites it)."""
+        with self.shard(record["commune_code"]).write() as table:
+            if not table.contains(doc_id=record["id"]):
+                return False
+            table.remove(doc_ids=[record["id"]])
+        return True
+
+    def get(self, record_id: str) -> dict | None:
+        """Found through the id's claim: one commune read, not one per commune."""
+        owner = self.claims.owner(record_id)
+        return None if owner is None else self.shard(owner).get(record_id)
+
+    def scan(self, commune_code: int, cache: bool = True) -> Iterable[dict]:
+        """The commune's records (shared dicts: do not change them)."""
+        return self.shard(commune_code).documents(cache=cache).values()
+
+    def count(self, communes: Iterable[int]) -> int:
+        """How many records ``communes`` hold."""
+        return sum(len(self.shard(code).documents()) for code in communes)
+
+    def keep_summary(self, name: str, summary: KeptSummary) -> None:
+        """Keep ``summary`` of each commune's compacted records in a file beside it."""
+        self._tallies.kinds[name] = summary
+
+    def derived(self, commune_code: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
+        """``compute`` over one commune's records, recomputed only when the file changed."""
+        shard = self.shard(commune_code)
+        rev = shard.revision() or "absent"  # no file yet is a state worth caching too
+        cached = self._derived.get((commune_code, name))
+        if cached is not None and cached[0] == rev:
+            return cached[1]
+        value = self._tallies.current(shard, name) if name in self._tallies.kinds else None
+        if value is None:
+            value = compute(list(shard.documents().values()))
+        self._derived[(commune_code, name)] = (rev, value)
+        return value
+
+    def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
+        """Claims first (one fdatasync per bucket), then one write of the commune's file."""
+        commune = int(commune_code)
+        with self.claims.claiming([r["id"] for r in records]) as buckets:
+            mine = [r for r in records
+                    if buckets[self.claims.bucket_of(r["id"])].owner(r["id"]) in (None, commune)]
+            with self.shard(commune).write() as table:
+                stored = {doc.doc_id for doc in table.all()}
+                fresh = [r for r in mine if r["id"] not in stored]
+                for r in fresh:
+                    buckets[self.claims.bucket_of(r["id"])].claim(r["id"], commune, sync=False)
+                for bucket in buckets.values():
+                    bucket.sync()
+                if fresh:
+                    table.insert_multiple(Document(r, doc_id=r["id"]) for r in fresh)
+        return len(fresh)
+
+    def is_empty(self) -> bool:
+        """No commune file yet."""
+        return next(self._communes_on_disk(), None) is None
+
+    def backup_files(self, communes: Iterable[int]) -> dict[str, LoggedCollection]:
+        """Every commune's file that exists, and those of ``communes`` whether or not they do."""
+        codes = set(self._communes_on_disk()) | {int(c) for c in communes}
+        return {f"households/{code}.json": self.shard(code) for code in sorted(codes)}
+
+    def file_for(self, rel: str) -> LoggedCollection | None:
+        """A commune's file, for ``households/<code>.json``."""
+        match = _COMMUNE_FILE.fullmatch(rel)
+        return self.shard(int(match.group(1))) if match else None
+
+    def prepare_copy(self, file: Any) -> None:
+        """The change log goes into the file before it is copied."""
+        file.compact_locked()
+
+    def restored(self) -> None:
+        """The claims describe the old files: rebuild them on the next write."""
+        self.claims.invalidate()
+        self._derived.clear()
+
+    def data_path(self) -> Path:
+        """``<data>/households``."""
+        return self.root

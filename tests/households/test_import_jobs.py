@@ -1,0 +1,116 @@
+"""Large imports: stored in batches (a few fsyncs, not one per row), as a job whose progress the
+page polls, all-or-nothing per batch and idempotent."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+
+import pytest
+
+from survey.households import imports
+from survey.households.imports import import_rows, read_rows
+from survey.storage.claims import BUCKETS
+from tests.conftest import as_user, csrf
+
+HEADINGS = ["commune_code", "hamlet", "head_name", "members", "smartphone_users", "installed_before",
+            "installed_during_visit", "visited_on"]
+
+
+def paper_csv(n: int, communes: list[int] | tuple[int, ...] = (4789,)) -> bytes:
+    """``n`` households, spread over ``communes`` in turn."""
+    lines = [",".join(HEADINGS)]
+    lines += [f"{communes[i % len(communes)]},Xóm {i % 13},Hộ số {i},{1 + i % 6},1,0,1,2020-08-{10 + i % 10}"
+              for i in range(n)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def upload(client, data: bytes):
+    return client.post("/import", data={"csrf_token": csrf(client, "/import"), "file": (io.BytesIO(data), "ho.csv")},
+                       content_type="multipart/form-data")
+
+
+def wait_for_job(client, location: str, timeout: float = 60) -> dict:
+    """Poll the job's JSON as the page does, until it is no longer running."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        status = client.get(location + ".json").get_json()
+        seen.append(status["done"])
+        if status["state"] != "running":
+            return {**status, "seen": seen}
+        time.sleep(0.5)
+    raise AssertionError(f"the import job did not finish in {timeout} s: {seen[-5:]}")
+
+
+def test_a_large_upload_runs_as_a_job_whose_progress_the_page_polls(app, camp):
+    client = as_user(app, "officer")
+    r = upload(client, paper_csv(2500))
+    assert r.status_code == 303 and "/import/jobs/" in r.headers["Location"]
+    location = r.headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert 'id="import-job"' in page and "import-job.js" in page and 'http-equiv="refresh"' in page
+    status = wait_for_job(client, location)
+    assert status == {**status, "state": "done", "done": 2500, "total": 2500, "created": 2500, "unchanged": 0,
+                      "error_count": 0}
+    assert status["seen"] == sorted(status["seen"])
+    assert camp.households.count([4789]) == 2500
+    done = client.get(location).get_data(as_text=True)
+    assert "Đã lưu 2500 hộ mới, 0 hộ đã có, 0 dòng lỗi" in done and 'http-equiv="refresh"' not in done
+    again = wait_for_job(client, upload(client, paper_csv(2500)).headers["Location"])
+    assert (again["created"], again["unchanged"]) == (0, 2500) and camp.households.count([4789]) == 2500
+
+
+def test_a_job_is_seen_by_its_owner_only(app):
+    owner = as_user(app, "officer")
+    location = upload(owner, paper_csv(1200)).headers["Location"]
+    wait_for_job(owner, location)
+    other = as_user(app, "department")
+    assert other.get(location).status_code == 404 and other.get(location + ".json").status_code == 404
+    assert owner.get("/import/jobs/..%2F..%2Fusers.json").status_code == 404
+    assert owner.get("/import/jobs/AAAAAAAAAAAAAAAA.json").status_code == 404
+
+
+def test_rows_are_written_in_batches_with_few_fsyncs(camp, monkeypatch):
+    camp.households.backend.claims.ensure_complete()  # built once per data directory, not per import
+    calls = []
+    for name in ("fsync", "fdatasync"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda fd, real=real: calls.append(fd) or real(fd))
+    user = camp.users.load("officer")
+    report = import_rows(camp, user, read_rows(camp, "ho.csv", io.BytesIO(paper_csv(5000))))
+    assert report.created == 5000 and not report.errors
+    # 3 batches of one commune: per batch, one sync per id-claim bucket and a few files; not 5000
+    assert len(calls) <= 3 * (BUCKETS + 8), len(calls)
+
+
+def test_a_failed_batch_stores_nothing_of_itself_and_a_second_import_completes(camp, monkeypatch):
+    user = camp.users.load("officer")
+    rows = list(read_rows(camp, "ho.csv", io.BytesIO(paper_csv(5000))))
+    real, calls = camp.households.bulk_insert, []
+
+    def failing_second(commune, records):
+        calls.append(len(records))
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(commune, records)
+
+    monkeypatch.setattr(camp.households, "bulk_insert", failing_second)
+    with pytest.raises(OSError):
+        import_rows(camp, user, iter(rows))
+    assert camp.households.count([4789]) == imports.BATCH  # the first batch whole, the second not at all
+    monkeypatch.setattr(camp.households, "bulk_insert", real)
+    report = import_rows(camp, user, iter(rows))
+    assert (report.created, report.unchanged) == (5000 - imports.BATCH, imports.BATCH)
+    assert camp.households.count([4789]) == 5000
+
+
+def test_a_row_whose_id_holds_other_content_is_refused_not_overwritten(camp):
+    user = camp.users.load("officer")
+    first = "id,commune_code,hamlet,head_name,members,smartphone_users,installed_before,installed_during_visit\n"
+    same_id = "6f1c1d1e-0000-4000-8000-000000000001"
+    report = import_rows(camp, user, read_rows(camp, "a.csv", io.BytesIO(
+        (first + f"{same_id},4789,Xóm A,Hộ A,2,1,0,1\n{same_id},4789,Xóm B,Hộ B,2,1,0,1\n").encode())))
+    assert report.created == 1 and [n for n, _ in report.errors] == [3]
+    assert camp.households.get(same_id, [4789])["head_name"] == "Hộ A"
