@@ -1,12 +1,12 @@
-"""The form page with everything it loads stays under 60 KB uncompressed, all from this server."""
+"""The form page with everything it loads stays under 64 KB uncompressed, all from this server."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
 
-# 60 KB: the phone checks every rule of the form itself (js/checks.js and the rules with their
-# messages, about 10 KB); what travels compressed is smaller still.
-BUDGET = 60 * 1024
+# 64 KB: the phone checks every rule of the form itself (js/checks.js and the rules with their
+# messages, about 10 KB); what travels is compressed, under 25 KB (tests/test_transfer.py).
+BUDGET = 64 * 1024
 
 
 class _Links(HTMLParser):
@@ -47,7 +47,7 @@ def page_weight(client) -> dict[str, int]:
     return sizes
 
 
-def test_form_page_and_all_its_assets_stay_under_50_kb(client, browser):
+def test_form_page_and_all_its_assets_stay_under_64_kb(client, browser):
     browser.login("officer")
     sizes = page_weight(client)
     assert len(sizes) >= 9  # page, css, 3 scripts, manifest, 2 icons, service worker

@@ -45,10 +45,11 @@ def published(communes: frozenset[int]) -> PublishedForm | None:
     if not communes:
         return None
     cache = current_app.extensions.setdefault("openrosa.forms", {})
-    key = tuple(sorted(communes))
+    camp = campaign()
+    window = camp.visit_window()
+    key = (tuple(sorted(communes)), window)  # a new window is a new form version
     if key not in cache:
-        camp = campaign()
-        cache[key] = publish(camp.form, camp.gazetteer, key)
+        cache[key] = publish(camp.form, camp.gazetteer, key[0], window)
     return cache[key]
 
 

@@ -7,6 +7,7 @@ spreadsheet offered to teams and the XForm served can never drift apart.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterable
@@ -55,7 +56,8 @@ def _rule_terms(rule: dict, here: str) -> str:
     return f"({' + '.join(ref(n) for n in rule['sum'])}) <= ({' + '.join(ref(n) for n in rule['at_most'])})"
 
 
-def _constraint(form: FormDefinition, spec: dict) -> tuple[list[str], dict[str, list[str]]]:
+def _constraint(form: FormDefinition, spec: dict,
+                window: tuple[dt.date, dt.date] | None) -> tuple[list[str], dict[str, list[str]]]:
     """XPath constraints of one question and their messages, as the schema words them."""
     kind, name = spec["type"], spec["name"]
     checks: list[str] = []
@@ -75,13 +77,19 @@ def _constraint(form: FormDefinition, spec: dict) -> tuple[list[str], dict[str, 
         add(check, {lang: gettext(key, lang, min=low, max=high) for lang in LANGS})
     elif kind == "date" and spec.get("not_future"):
         add(". <= today()", {lang: gettext("future", lang) for lang in LANGS})
+    if kind == "date" and spec.get("window") and window is not None:
+        first, last = window
+        add(f". >= date('{first.isoformat()}') and . <= date('{last.isoformat()}')",
+            {lang: gettext("outside_window", lang, first=f"{first:%d/%m/%Y}", last=f"{last:%d/%m/%Y}")
+             for lang in LANGS})
     for rule in form.rules:
         if rule["field"] == name:
             add(_rule_terms(rule, name), rule["message"])
     return checks, messages
 
 
-def _question(form: FormDefinition, spec: dict, communes: list[int]) -> dict[str, str] | None:
+def _question(form: FormDefinition, spec: dict, communes: list[int],
+              window: tuple[dt.date, dt.date] | None) -> dict[str, str] | None:
     """One survey-sheet row, or None for the record id (the XForm's meta/instanceID)."""
     kind = spec["type"]
     types = {"commune": f"select_one {COMMUNES}", "text": "text", "integer": "integer",
@@ -93,7 +101,7 @@ def _question(form: FormDefinition, spec: dict, communes: list[int]) -> dict[str
         row.update(_labels(spec["hint"], "hint"))
     if spec.get("required"):
         row.update(required="yes", **_both("required", "required_message"))
-    checks, messages = _constraint(form, spec)
+    checks, messages = _constraint(form, spec, window)
     if checks:
         row["constraint"] = " and ".join(f"({c})" for c in checks)
         row.update({f"constraint_message::{LANGS[lang]}": " ".join(messages[lang]) for lang in LANGS})
@@ -106,11 +114,12 @@ def _question(form: FormDefinition, spec: dict, communes: list[int]) -> dict[str
     return row
 
 
-def xlsform_rows(form: FormDefinition, gazetteer: Gazetteer,
-                 communes: Iterable[int]) -> dict[str, list[dict[str, str]]]:
-    """The survey, choices and settings sheets of the XLSForm, communes limited to ``communes``."""
+def xlsform_rows(form: FormDefinition, gazetteer: Gazetteer, communes: Iterable[int],
+                 window: tuple[dt.date, dt.date] | None = None) -> dict[str, list[dict[str, str]]]:
+    """The survey, choices and settings sheets of the XLSForm, communes limited to ``communes``
+    and visit dates to the campaign's ``window`` (first and last day)."""
     codes = sorted(communes)
-    survey = [row for spec in form.fields if (row := _question(form, spec, codes))]
+    survey = [row for spec in form.fields if (row := _question(form, spec, codes, window))]
     choices = [{"list_name": COMMUNES, "name": str(code),
                 **_labels({lang: gazetteer.communes[code].name for lang in LANGS})} for code in codes]
     for spec in form.fields:
@@ -137,11 +146,12 @@ def _workbook(sheets: dict[str, list[dict[str, str]]]) -> bytes:
     return out.getvalue()
 
 
-def publish(form: FormDefinition, gazetteer: Gazetteer, communes: Iterable[int]) -> PublishedForm:
+def publish(form: FormDefinition, gazetteer: Gazetteer, communes: Iterable[int],
+            window: tuple[dt.date, dt.date] | None = None) -> PublishedForm:
     """Build the XLSForm for ``communes`` and convert it with pyxform into the XForm served."""
     from pyxform.xls2xform import convert  # 0.9 s to import: paid by the first Collect request only
 
-    sheets = xlsform_rows(form, gazetteer, communes)
+    sheets = xlsform_rows(form, gazetteer, communes, window)
     xlsx = _workbook(sheets)
     result = convert(xlsform=xlsx, file_type=".xlsx", form_name="data")
     settings = sheets["settings"][0]

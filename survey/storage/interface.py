@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from .tallies import KeptSummary
@@ -89,7 +88,3 @@ class HouseholdBackend(ABC):
         """Every record of ``communes``, commune by commune (one-off reads: exports)."""
         for code in communes:
             yield from self.scan(code, cache=False)
-
-    def data_path(self) -> Path | None:
-        """The directory holding this backend's files, if it keeps any."""
-        return None

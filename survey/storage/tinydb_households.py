@@ -157,7 +157,3 @@ class TinyDBHouseholds(HouseholdBackend):
         """The claims describe the old files: rebuild them on the next write."""
         self.claims.invalidate()
         self._derived.clear()
-
-    def data_path(self) -> Path:
-        """``<data>/households``."""
-        return self.root

@@ -5,6 +5,8 @@ officer, and the submission the engine builds goes back through Collect's exchan
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -70,8 +72,16 @@ def _submitted(page) -> str:
     return page.evaluate("window.submissions[0].xml")
 
 
+@pytest.fixture
+def campaign_now(camp):
+    """A campaign running today: the engine's default visit date (today) lies in the window."""
+    today = camp.today()
+    camp.settings.save({"start": today - dt.timedelta(days=10), "end": today, "agency_deadline": today,
+                        "province_deadline": today, "target_pct": 50, "stale_days": 3}, "department", "test")
+
+
 def test_web_forms_renders_the_xform_checks_its_rules_and_its_submission_is_stored_once(
-        engine, app, client, camp, api, make_household, shot):
+        engine, app, client, camp, api, make_household, shot, campaign_now):
     phone = Collect(client, f"http://localhost/openrosa/key/{new_key(camp, 'officer')}")
     xform = phone.download()  # form list, download and md5 check, as Collect does
     engine.evaluate("xml => window.startForm(xml)", xform.decode("utf-8"))

@@ -108,8 +108,7 @@ def test_a_failed_batch_stores_nothing_of_itself_and_a_second_import_completes(c
 
 def test_a_row_whose_id_holds_other_content_is_refused_not_overwritten(camp):
     user = camp.users.load("officer")
-    first = "id,commune_code,hamlet,head_name,members,smartphone_users,installed_before,installed_during_visit," \
-        "visited_on\n"  # a visit inside the campaign window, so only the id tells the rows apart
+    first = "id,commune_code,hamlet,head_name,members,smartphone_users,installed_before,installed_during_visit,visited_on\n"
     same_id = "6f1c1d1e-0000-4000-8000-000000000001"
     report = import_rows(camp, user, read_rows(camp, "a.csv", io.BytesIO(
         (first + f"{same_id},4789,Xóm A,Hộ A,2,1,0,1,2020-08-15\n{same_id},4789,Xóm B,Hộ B,2,1,0,1,2020-08-15\n")

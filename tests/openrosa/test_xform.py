@@ -64,7 +64,8 @@ def test_every_question_of_the_definition_is_bound_in_order(xform, camp):
 @pytest.mark.parametrize("lang", ["vi", "en"])
 @pytest.mark.parametrize("field, changes", [
     ("members", {"members": 51}), ("hamlet", {"hamlet": "x" * 101}), ("address", {"address": "x" * 201}),
-    ("visited_on", {"visited_on": "2999-01-01"}), ("smartphone_users", {"members": 1, "smartphone_users": 2}),
+    ("visited_on", {"visited_on": "2999-01-01"}), ("visited_on", {"visited_on": "2020-07-01"}),
+    ("smartphone_users", {"members": 1, "smartphone_users": 2}),
     ("installed_during_visit", {"installed_before": 2, "installed_during_visit": 1}),
 ])
 def test_constraint_messages_are_the_schemas_words(xform, camp, lang, field, changes):
@@ -82,7 +83,8 @@ def test_rules_are_xpath_constraints_on_their_field(xform):
     binds = {b.get("nodeset"): b.get("constraint") for b in xform.iterfind(".//xf:bind", NS)}
     assert binds["/data/members"] == "(. >= 1 and . <= 50)"
     assert "( /data/installed_before  + .) <= ( /data/smartphone_users )" in binds["/data/installed_during_visit"]
-    assert binds["/data/visited_on"] == "(. <= today())"
+    # not in the future, and inside the campaign's window (the Department's settings; 10-25/8/2020 by default)
+    assert binds["/data/visited_on"] == "(. <= today()) and (. >= date('2020-08-10') and . <= date('2020-08-25'))"
 
 
 def test_the_xlsform_download_is_the_workbook_the_xform_was_built_from(collect, xform):

@@ -42,7 +42,7 @@ def test_a_damaged_data_file_is_a_clear_503_and_its_error_log_holds_no_personal_
     auth = {"Authorization": f"Bearer {tokens['department']}"}
     assert requests.post(live_server.url + "/api/v1/households", json=household(), headers=auth,
                          timeout=30).status_code == 201
-    live_server_fold(data_dir)
+    live_server_compact(data_dir)
     shard = data_dir / "households" / "4789.json"
     shard.write_bytes(shard.read_bytes()[:-10])
     posted = requests.post(live_server.url + "/api/v1/households", json=household(**SECRETS),
@@ -61,10 +61,10 @@ def test_a_damaged_data_file_is_a_clear_503_and_its_error_log_holds_no_personal_
     assert not any(value in log for value in SECRETS.values())
 
 
-def live_server_fold(data_dir) -> None:
+def live_server_compact(data_dir) -> None:
     """Fold commune 4789's change log into its file, as the service does once the log grows."""
-    from survey.storage import LoggedCollection
-    LoggedCollection(data_dir / "households" / "4789.json", "households").fold()
+    from survey.storage.logged import LoggedCollection
+    LoggedCollection(data_dir / "households" / "4789.json", "households").compact()
 
 
 def test_logs_hold_no_names_bodies_query_strings_or_secrets(live_server, tokens):
