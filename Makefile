@@ -9,7 +9,7 @@ export SURVEY_DATA_DIR ?= data
 # printed. SURVEY_BIND=0.0.0.0:8000 (or PORT=8080) from the environment is honoured.
 export SURVEY_BIND ?= 127.0.0.1:$(PORT)
 
-.PHONY: serve test test-fast lint bench install install-dev browser nginx webforms clean
+.PHONY: serve test test-fast lint bench install install-dev browser nginx webforms clean translations
 
 $(VENV)/.runtime: requirements.txt
 	@echo "Installing the pinned Python packages into $(VENV) (first run only; a minute or two)..."
@@ -28,6 +28,11 @@ install-dev: $(VENV)/.dev
 serve: install nginx
 	$(VENV)/bin/flask --app wsgi demo --if-empty
 	exec deploy/serve
+
+# The message catalogues: the compiled .mo files are committed; after editing a .po, run this.
+translations: install
+	for po in survey/translations/*/LC_MESSAGES/messages.po; do \
+	  $(VENV)/bin/pybabel -q compile -i $$po -o $${po%.po}.mo; done
 
 # Browser tests drive Debian's chromium; install it when missing (root: directly, else sudo).
 browser:

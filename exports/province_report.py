@@ -16,6 +16,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .coverage import coverage_pct
+
 _FORMULA_FIRST = frozenset("=+-@")
 
 __all__ = ["province_report_xlsx", "SHEETS", "SUMMARY_LABELS"]
@@ -175,7 +177,7 @@ def _total(rows: list[dict], label: str, target: int, lead: int) -> list[Any]:
     """A totals row: sums, coverage recomputed from the sums (never averaged)."""
     sums = {k: sum(r[k] for r in rows) for k, *_ in _FIGURES if k != "coverage_pct"}
     base = sums["smartphone_users"]
-    sums["coverage_pct"] = round(sums["installed_total"] * 100 / base, 1) if base else None
+    sums["coverage_pct"] = coverage_pct(sums["installed_total"], base)
     return [None] * (lead - 1) + [label] + _figures(sums, target)
 
 

@@ -6,15 +6,15 @@ import datetime as dt
 import os
 from typing import Any
 
-from flask import Flask, jsonify, request, session
+from flask import Flask, g, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, campaign, cli, delivery, errors, limits, logs
+from . import auth, campaign, cli, delivery, errors, i18n, limits, logs
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, client_messages, current_lang, gettext, ngettext
-from .reporting.charts import number
+from .i18n import LANGS, client_messages, current_lang, day, gettext, ngettext, number
+from .policy import may
 
 __all__ = ["create_app"]
 
@@ -47,21 +47,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(downloads_bp)
     app.register_blueprint(openrosa_bp)
+    auth.csrf.init_app(app)
+    i18n.init_app(app)
     errors.register(app)
     delivery.init_app(app)
     cli.register(app)
     logs.install(app)
 
+    app.before_request(limits.apply_view_limit)
     app.before_request(limits.refuse_oversized_stream)
     app.before_request(_remember_lang)
     app.before_request(auth.load_user)
+    app.before_request(auth.protect_session_writes)
     app.before_request(auth.require_password_change)
     app.after_request(_security_headers)
     app.jinja_env.filters["num"] = lambda value: number(value, current_lang())
     app.jinja_env.globals.update(_=gettext, ngettext=ngettext, lang=current_lang, csrf_token=auth.csrf_token,
                                 LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
-                                client_messages=client_messages)
+                                client_messages=client_messages, may=_may, num=number, day=day)
     app.add_url_rule("/healthz", "healthz", _healthz)
     return app
 
@@ -82,6 +86,11 @@ def _remember_lang() -> None:
     lang = request.args.get("lang")
     if lang in LANGS and session.get("lang") != lang:
         session["lang"] = lang
+
+
+def _may(action: str) -> bool:
+    """Templates ask the policy about the signed-in user: ``{% if may("see_dashboard") %}``."""
+    return may(g.get("user"), action)
 
 
 def _healthz():

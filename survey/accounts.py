@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from .storage import Collection
 from .i18n import gettext
+from .policy import may_manage
+from .storage import Collection
 from .text import BadText, fold, human_text
 from .uploads import Limits, UploadError, read_table
 from .users import USERNAME, AccountError, User
@@ -20,21 +21,12 @@ from .users import USERNAME, AccountError, User
 if TYPE_CHECKING:
     from .campaign import Campaign
 
-__all__ = ["AccountLog", "ListRefused", "change_own_password", "create", "create_many", "may_manage",
+__all__ = ["AccountLog", "ListRefused", "change_own_password", "create", "create_many",
            "read_account_rows", "reset_password", "set_active"]
 
 # An account list is short (a province has a few hundred officers) and each account costs a
 # password hash, so a list holds at most this many rows.
 ACCOUNT_LIMITS = Limits(rows=301, columns=16, cells=301 * 16)
-
-
-def may_manage(actor: User, role: str, unit: int | None, gazetteer) -> bool:
-    """The Department manages all accounts; a district manages officers of its communes."""
-    if actor.role == "department":
-        return True
-    if actor.role == "district":
-        return role == "officer" and unit in gazetteer.communes_of.get(actor.unit, ())
-    return False
 
 
 class AccountLog:

@@ -1,23 +1,28 @@
-"""Who is asking: session cookies for pages, bearer tokens for the API, CSRF for forms."""
+"""Who is asking: session cookies for pages, bearer tokens for the API, CSRF for forms.
+
+CSRF is Flask-WTF's: every POST, PUT, PATCH and DELETE that rides on the session cookie must
+carry the session's token (the form's ``csrf_token`` field or the ``X-CSRF-Token`` header),
+checked before any view runs. Bearer-token calls carry no ambient credential and are exempt.
+"""
 
 from __future__ import annotations
 
 import functools
-import hmac
-import secrets
 from typing import Callable
 
-from flask import Response, abort, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from .campaign import campaign
 from .errors import json_error
 from .i18n import gettext
+from .policy import may
 from .users import User
 
-__all__ = ["load_user", "login_required", "roles_required", "csrf_token", "check_csrf", "login", "logout",
-           "require_password_change"]
+__all__ = ["csrf", "load_user", "login_required", "requires", "csrf_token", "protect_session_writes",
+           "login", "logout", "require_password_change"]
 
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+csrf = CSRFProtect()
 
 
 def load_user() -> None:
@@ -45,12 +50,12 @@ def current_user() -> User | None:
 
 
 def login(user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token, language kept)."""
+    """Start a fresh session for ``user`` (a new CSRF token on first use, language kept)."""
     lang = session.get("lang")
     session.clear()
+    g.pop("csrf_token", None)  # the token cached for this request belonged to the old session
     session["user"] = user.username
     session["gen"] = _generation(user)
-    session["csrf"] = secrets.token_urlsafe(24)
     if lang:
         session["lang"] = lang
     session.permanent = True
@@ -79,16 +84,17 @@ def login_required(view: Callable) -> Callable:
                 abort(401)
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
+    wrapped.needs_login = True  # type: ignore[attr-defined]
     return wrapped
 
 
-def roles_required(*roles: str) -> Callable:
-    """Signed in with one of ``roles``, else 401/403."""
+def requires(action: str) -> Callable:
+    """Signed in and allowed ``action`` by the policy, else 401/403."""
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if g.user.role not in roles:
+            if not may(g.user, action):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
@@ -96,23 +102,23 @@ def roles_required(*roles: str) -> Callable:
 
 
 def csrf_token() -> str:
-    """The session's CSRF token, created on first use."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
+    """The session's CSRF token (signed), created on first use: for forms and page scripts."""
+    return generate_csrf()
 
 
-def check_csrf() -> None:
+def protect_session_writes() -> None:
     """Refuse an unsafe request that rides on the session cookie without the session's token.
 
-    Bearer-token requests carry no ambient credentials, so they need no CSRF token.
+    Runs after ``load_user``. Bearer-token requests are exempt: they carry no cookie. A
+    request for a signed-in-only view with no one signed in is left to ``login_required``,
+    which answers 401 or sends the browser to the login page.
     """
-    if request.method in SAFE_METHODS or g.get("via_token"):
+    if g.get("via_token"):
         return
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-    expected = session.get("csrf", "")
-    if not expected or not hmac.compare_digest(sent, expected):
-        abort(400, description="csrf")
+    view = current_app.view_functions.get(request.endpoint or "")
+    if g.get("user") is None and getattr(view, "needs_login", False):
+        return
+    csrf.protect(apply_exemptions=True)
 
 
 # What an account signed in with a one-time password may still reach.

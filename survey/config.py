@@ -25,6 +25,14 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "survey_session"
+    # CSRF (Flask-WTF): checked by auth.protect_session_writes after the user is known, so
+    # that token clients are exempt; a token lives as long as its session (an offline form
+    # page stays open for days). No Referer check over HTTPS: some phones' browsers strip
+    # it, and the token with the SameSite=Lax cookie already bind the request to this site.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = False
+    WTF_CSRF_HEADERS = ["X-CSRF-Token", "X-CSRFToken"]
     SECRET_KEY: str | None = None
     PAGE_SIZE_MAX = 500
     # Login attempts allowed per account and per client address within the window (seconds).

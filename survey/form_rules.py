@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from .i18n import MESSAGES
+from .i18n import template, translate
 from .text import REJECTED_CATEGORIES
 
 __all__ = ["Messages", "CHECK_KINDS", "check_kinds", "field_messages", "client_rules", "Window"]
@@ -32,8 +32,7 @@ class Messages:
         self.lang = lang
 
     def __call__(self, key: str, **params: object) -> str:
-        text = MESSAGES[key][self.lang]
-        return text.format(**params) if params else text
+        return translate(key, self.lang, **params)
 
     def base(self) -> dict[str, str]:
         return {"required": self("required"), "null": self("null"),
@@ -71,7 +70,7 @@ def field_messages(spec: dict, msg: Messages, window: Window | None = None,
             out["not_commune"] = msg("not_commune", province=province)
     elif kind in ("text", "agency"):
         out["invalid"] = msg("not_text")
-        out["bad_chars"] = MESSAGES["bad_chars"][msg.lang]
+        out["bad_chars"] = template("bad_chars", msg.lang)
         if kind == "text":
             low, high = spec.get("min_length", 0), spec["max_length"]
             out["blank"] = msg("blank")
@@ -90,7 +89,7 @@ def field_messages(spec: dict, msg: Messages, window: Window | None = None,
             out["window"] = msg("outside_window", first=_day(first), last=_day(last))
     elif kind == "choices":
         out["invalid"] = msg("not_list")
-        out["choice"] = MESSAGES["choice"][msg.lang]
+        out["choice"] = template("choice", msg.lang)
     return out
 
 

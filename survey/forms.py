@@ -18,10 +18,9 @@ from typing import Any, Callable, Iterable
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from .gazetteer import Gazetteer
 from .form_rules import Messages, Window, field_messages
-from .i18n import MESSAGES
-from .text import BadText, bad_characters, clean, human_text
+from .gazetteer import Gazetteer
+from .text import BadText, human_text
 
 __all__ = ["FormDefinition", "load_form", "SchemaFactory"]
 

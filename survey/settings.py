@@ -16,7 +16,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
-from .i18n import MESSAGES
+from .i18n import translate
 from .storage import Collection
 
 __all__ = ["CampaignSettings", "SettingsSchema", "SettingsStore", "DEFAULTS"]
@@ -53,10 +53,6 @@ LONGEST = dt.timedelta(days=366)  # every date within a year of the start
 DATES = ("start", "end", "agency_deadline", "province_deadline")
 
 
-def _text(key: str, lang: str) -> str:
-    return MESSAGES[key][lang]
-
-
 class SettingsSchema(Schema):
     """What the settings form may send, messages in the page's language; dates in campaign order."""
 
@@ -77,26 +73,25 @@ class SettingsSchema(Schema):
         self.lang = lang
         for name, field in self.fields.items():
             kind = "not_integer" if name in self.BOUNDS else "not_date"
-            field.error_messages = {**field.error_messages, "required": _text("required", lang),
-                                    "null": _text("null", lang), "invalid": _text(kind, lang)}
+            field.error_messages = {**field.error_messages, "required": translate("required", lang),
+                                    "null": translate("null", lang), "invalid": translate(kind, lang)}
 
     @validates_schema
     def _check(self, data: dict, **kwargs: Any) -> None:
         errors = {}
         for name, (low, high) in self.BOUNDS.items():
             if name in data and not low <= data[name] <= high:
-                errors[name] = [_text("range", self.lang).format(min=low, max=high)]
+                errors[name] = [translate("range", self.lang, min=low, max=high)]
         errors.update(self._date_bounds(data))
         start, agency, province = (data.get(k) for k in ("start", "agency_deadline", "province_deadline"))
         if start and data.get("end") and data["end"] < start:
-            errors.setdefault("end", [_text("end_before_start", self.lang)])
+            errors.setdefault("end", [translate("end_before_start", self.lang)])
         if start and agency and agency < start and "agency_deadline" not in errors:
-            errors["agency_deadline"] = [_text("deadline_before_start", self.lang)]
+            errors["agency_deadline"] = [translate("deadline_before_start", self.lang)]
         if agency and province and province < agency and "province_deadline" not in errors:
-            errors["province_deadline"] = [_text("province_before_agency", self.lang)]
+            errors["province_deadline"] = [translate("province_before_agency", self.lang)]
         if errors:
             raise ValidationError(errors)
-
 
     def _date_bounds(self, data: dict) -> dict[str, list[str]]:
         """Every date in 2020-2099, and none more than a year after the start (order: ``_check``)."""
@@ -107,7 +102,7 @@ class SettingsSchema(Schema):
                 continue
             high = LATEST if name == "start" or not start else min(LATEST, start + LONGEST)
             if not EARLIEST <= data[name] <= high:
-                errors[name] = [_text("range", self.lang).format(min=f"{EARLIEST:%d/%m/%Y}", max=f"{high:%d/%m/%Y}")]
+                errors[name] = [translate("range", self.lang, min=f"{EARLIEST:%d/%m/%Y}", max=f"{high:%d/%m/%Y}")]
         return errors
 
 

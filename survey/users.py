@@ -24,13 +24,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .codes import is_code
 from .gazetteer import Gazetteer
-from .i18n import MESSAGES, gettext
+from .i18n import gettext, translate
+from .policy import ROLES, communes_for, writable
 from .storage import Collection
 from .text import BadText, human_text
 
 __all__ = ["ROLES", "User", "UserStore", "AccountError", "PasswordRefused", "check_password"]
 
-ROLES = ("officer", "district", "department", "agency")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 TOKEN_PREFIX = "bz_"
 # Checked when a username is unknown, so a wrong name costs as long as a wrong password.
@@ -42,10 +42,10 @@ class AccountError(ValueError):
 
 
 class PasswordRefused(AccountError):
-    """A password change refused; ``key`` names the message in ``i18n.MESSAGES``."""
+    """A password change refused; ``key`` names the message in the catalogues."""
 
     def __init__(self, key: str):
-        super().__init__(MESSAGES[key]["en"])
+        super().__init__(translate(key, "en"))
         self.key = key
 
 
@@ -65,7 +65,7 @@ class User:
     @property
     def writable(self) -> frozenset[int]:
         """Communes this user may submit and correct households in."""
-        return self.communes if self.role in ("officer", "department") else frozenset()
+        return writable(self.role, self.communes)
 
     def can_read(self, commune_code: int) -> bool:
         return commune_code in self.communes
@@ -163,15 +163,8 @@ class UserStore:
     def _user(self, doc: dict | None) -> User | None:
         if not doc or not doc.get("active", True):
             return None
-        role, unit, g = doc["role"], doc["unit"], self.gazetteer
-        if role == "officer":
-            communes = frozenset([unit]) if unit in g.communes else frozenset()
-        elif role == "district":
-            communes = frozenset(g.communes_of.get(unit, ()))
-        elif role == "agency":
-            communes = frozenset()
-        else:
-            communes = frozenset(g.communes)
+        role, unit = doc["role"], doc["unit"]
+        communes = communes_for(role, unit, self.gazetteer)
         return User(doc["username"], role, unit, communes, doc.get("full_name", ""), doc.get("generation", 0),
                     doc.get("sessions", 0), doc.get("must_change", False))
 

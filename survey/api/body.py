@@ -7,10 +7,12 @@ from typing import Any
 
 from flask import request
 
+from ..problems import BadInput
+
 __all__ = ["BadBody", "json_object"]
 
 
-class BadBody(Exception):
+class BadBody(BadInput):
     """The body is not a JSON object this API accepts; the message says why."""
 
 

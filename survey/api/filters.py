@@ -10,6 +10,8 @@ from typing import Any, Mapping
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..households.listing import REVIEW_STATES, ListQuery
+from ..policy import may
+from ..problems import BadInput
 from ..text import clean
 from ..users import User
 
@@ -18,7 +20,7 @@ __all__ = ["FILTER_NAMES", "FilterError", "list_query"]
 FILTER_NAMES = ("hamlet", "officer", "visited_on", "review", "q")
 
 
-class FilterError(Exception):
+class FilterError(BadInput):
     """A filter in the query string is malformed; the message names it."""
 
 
@@ -45,7 +47,7 @@ def _officer(value: str, user: User) -> str:
     """``me`` is the caller; an officer account may name only itself."""
     if value in ("me", user.username):
         return user.username
-    if user.role == "officer":
+    if not may(user, "list_households"):
         raise FilterError("officer must be 'me': an officer lists only its own records by name")
     return value
 

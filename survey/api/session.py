@@ -6,14 +6,14 @@ from flask import Response, g, jsonify, request
 
 from .. import auth
 from ..accounts import change_own_password
-from ..auth import csrf_token, login_required
+from ..auth import csrf_token, login_required, requires
 from ..campaign import campaign
 from ..errors import json_error
 from ..i18n import gettext
 from ..throttle import Throttled
 from ..users import PasswordRefused
 from . import bp
-from .body import BadBody, json_object
+from .body import json_object
 from .lang import api_lang
 
 
@@ -28,15 +28,11 @@ def current_session() -> Response:
 
 
 @bp.post("/v1/password")
-@login_required
+@requires("change_password")
 def change_password() -> Response:
     """Change one's own password ({"current_password", "new_password"}): every other session
     and every API token of the account ends, the token used for this call included."""
-    auth.check_csrf()
-    try:
-        body = json_object()
-    except BadBody as exc:
-        return json_error(400, str(exc))
+    body = json_object()
     current, new = body.get("current_password"), body.get("new_password")
     if not isinstance(current, str) or not isinstance(new, str):
         return json_error(422, "send current_password and new_password as text",

@@ -6,9 +6,10 @@ from flask import g, jsonify, request
 
 from ..auth import login_required
 from ..campaign import campaign
-from ..errors import json_error
+from ..policy import levels_for, may
+from ..problems import BadInput, Refused
 from ..reporting.aggregate import LEVELS, aggregate_rows
-from ..scope import ScopeError, communes_in_scope
+from ..scope import communes_in_scope
 from . import bp
 
 
@@ -18,7 +19,7 @@ def units():
     gaz = campaign().gazetteer
     query, level = request.args.get("q"), request.args.get("level", "commune")
     if level not in ("commune", "district"):
-        return json_error(400, "level must be commune or district")
+        raise BadInput("level must be commune or district")
     if query is not None:
         return jsonify({"items": [u.as_dict() for u in gaz.search(query, level=level)]})
     return jsonify(gaz.as_dict())
@@ -31,17 +32,11 @@ def aggregates():
     camp = campaign()
     level = request.args.get("level", "commune")
     if level not in LEVELS:
-        return json_error(400, f"level must be one of {', '.join(LEVELS)}")
-    try:
-        communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
-                                     request.args.get("commune"))
-    except ScopeError as exc:
-        return json_error(exc.status, exc.message)
-    if g.user.role == "agency":
-        return json_error(403, "agency accounts see their own staff reports, not household figures")
-    if level in ("province", "district") and g.user.role == "officer":
-        return json_error(403, "officers see their own commune and its hamlets")
-    if level == "province" and g.user.role == "district":
-        return json_error(403, "district staff see their own district")
+        raise BadInput(f"level must be one of {', '.join(LEVELS)}")
+    communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"), request.args.get("commune"))
+    if not may(g.user, "see_figures"):
+        raise Refused("agency accounts see their own staff reports, not household figures")
+    if level not in levels_for(g.user.role):
+        raise Refused(f"{g.user.role} accounts see the levels {', '.join(levels_for(g.user.role))}")
     rows = aggregate_rows(camp, level, communes)
     return jsonify({"level": level, "rows": rows, "generated_at": camp.stamp()})

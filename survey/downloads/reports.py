@@ -7,7 +7,7 @@ from flask import abort, g
 from exports import writers
 from exports.province_report import province_report_xlsx
 
-from ..auth import login_required, roles_required
+from ..auth import requires
 from ..campaign import campaign
 from ..reporting.figures import agency_codes, agency_table, province_report_data
 from ..reporting.tables import agency_sheet
@@ -16,7 +16,7 @@ from .files import CSV, XLSX, attachment, filename, lang_of_request
 
 
 @bp.get("/province-report.xlsx")
-@roles_required("department")
+@requires("province_report")
 def province_report():
     """The XLSX the Department sends to the Chairman, built from the live figures."""
     body = province_report_xlsx(province_report_data(campaign()))
@@ -24,11 +24,9 @@ def province_report():
 
 
 @bp.get("/agency-reports.<fmt>")
-@login_required
+@requires("see_agency_reports")
 def agency_reports(fmt: str):
     """The agencies in scope with their latest figures and status, as CSV, XLSX or JSON."""
-    if g.user.role == "officer":
-        abort(403)
     camp, lang = campaign(), lang_of_request()
     rows, totals = agency_table(camp, agency_codes(camp, g.user))
     title, headings, table, widths = agency_sheet(rows, camp.agencies.groups, lang)

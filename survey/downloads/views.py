@@ -6,8 +6,10 @@ from flask import abort, g, request, send_file, stream_with_context
 
 from exports import writers
 
-from ..auth import login_required, roles_required
+from ..auth import requires
 from ..campaign import campaign
+from ..i18n import translate
+from ..policy import levels_for
 from ..reporting.aggregate import LEVELS
 from ..reporting.tables import (
     aggregate_sheets,
@@ -16,28 +18,26 @@ from ..reporting.tables import (
     household_headings,
     household_rows,
 )
-from ..scope import ScopeError, communes_in_scope
+from ..scope import communes_in_scope
 from . import bp
 from .files import CSV, XLSX, attachment, filename, lang_of_request
 
 
 def _scope() -> list[int]:
-    try:
-        return communes_in_scope(g.user, campaign().gazetteer, request.args.get("district"),
-                                 request.args.get("commune"))
-    except ScopeError as exc:
-        abort(exc.status, description=exc.message)
+    return communes_in_scope(g.user, campaign().gazetteer, request.args.get("district"), request.args.get("commune"))
 
 
 def _level() -> str:
     level = request.args.get("level", "commune")
     if level not in LEVELS:
         abort(400, description=f"level must be one of {', '.join(LEVELS)}")
+    if level not in levels_for(g.user.role):
+        abort(403)
     return level
 
 
 @bp.get("/aggregates.<fmt>")
-@roles_required("officer", "district", "department")
+@requires("see_figures")
 def aggregates(fmt: str):
     """Aggregates at ?level= as CSV or JSON; XLSX holds a sheet per level with totals."""
     communes, lang = _scope(), lang_of_request()
@@ -56,11 +56,9 @@ def aggregates(fmt: str):
 
 
 @bp.get("/households.<fmt>")
-@login_required
+@requires("export_households")
 def households(fmt: str):
     """Every household in scope, one row each: for district and Department staff only."""
-    if g.user.role not in ("district", "department"):
-        abort(403)
     camp, communes, lang = campaign(), _scope(), lang_of_request()
     form, gaz = camp.form, camp.gazetteer
     headings = household_headings(form, lang)
@@ -71,8 +69,7 @@ def households(fmt: str):
     if fmt == "xlsx":
         wide = {"hamlet", "head_name", "address", "note", "commune_name", "district_name", "id"}
         widths = [28 if c in wide else 14 for c in household_columns(form)]
-        sheet = ("Hộ gia đình" if lang == "vi" else "Households", headings,
-                 household_rows(records, form, gaz, lang), widths)
+        sheet = (translate("sheet_households", lang), headings, household_rows(records, form, gaz, lang), widths)
         fh = writers.xlsx_file([sheet])
         return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=filename("ho-gia-dinh", "xlsx"))
     if fmt == "json":

@@ -18,11 +18,12 @@ from marshmallow import ValidationError
 from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..i18n import translate
 from ..reporting.tables import household_columns, household_headings
 from ..text import fold
 from ..uploads import DEFAULT_LIMITS, Limits, UploadError, read_table
 from ..users import User
-from .records import Conflict, content_of
+from .records import content_of
 from .service import OutsideArea, _server_fields
 
 if TYPE_CHECKING:
@@ -206,10 +207,10 @@ def template_xlsx(camp: Campaign, user: User, lang: str = "vi") -> bytes:
     """An empty import sheet: export headings, drop-down lists for communes and whole-number checks."""
     wb = Workbook()
     ws = wb.active
-    ws.title = "Hộ gia đình" if lang == "vi" else "Households"
+    ws.title = translate("sheet_households", lang)
     columns = household_columns(camp.form)
     ws.append(household_headings(camp.form, lang))
-    lists = wb.create_sheet("Danh mục" if lang == "vi" else "Lists")
+    lists = wb.create_sheet(translate("sheet_lists", lang))
     communes = sorted(user.writable) or sorted(camp.gazetteer.communes)
     for i, code in enumerate(communes, 1):
         lists.cell(i, 1, code)

@@ -5,23 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..forms import new_id
+from ..policy import may
+from ..problems import NoOpenFlag, NotFound, OutsideArea
 from ..users import User
 from .review import changes_between
 
 if TYPE_CHECKING:
     from ..campaign import Campaign
 
-__all__ = ["OutsideArea", "NoOpenFlag", "submit", "correct", "confirm_unchanged", "remove_duplicate"]
+__all__ = ["OutsideArea", "NoOpenFlag", "find", "submit", "correct", "confirm_unchanged", "remove_duplicate"]
 
 CHECKED_NO_CHANGE = "checked, no change"
 
 
-class OutsideArea(Exception):
-    """The user may not write households of this commune."""
-
-
-class NoOpenFlag(Exception):
-    """The record has no open review flag to confirm."""
+def find(camp: Campaign, user: User, record_id: str) -> dict:
+    """A household of the user's area by id; NotFound otherwise (other areas stay unseen)."""
+    record = camp.households.get(record_id, sorted(user.communes))
+    if record is None:
+        raise NotFound(f"no household {record_id} in your area")
+    return record
 
 
 def _server_fields(camp: Campaign, user: User, record: dict) -> dict:
@@ -35,7 +37,7 @@ def _server_fields(camp: Campaign, user: User, record: dict) -> dict:
 
 
 def submit(camp: Campaign, user: User, record: dict) -> tuple[dict, bool]:
-    """Store a validated household; (stored, created). Raises OutsideArea or storage.Conflict."""
+    """Store a validated household; (stored, created). Raises OutsideArea or Conflict."""
     return camp.households.create(_server_fields(camp, user, record), camp.stamp)
 
 
@@ -72,7 +74,7 @@ def confirm_unchanged(camp: Campaign, user: User, record: dict) -> dict:
 
 def remove_duplicate(camp: Campaign, user: User, record: dict, kept: dict) -> None:
     """Take a duplicate out of the figures; its content stays in the history."""
-    if not user.can_read(record["commune_code"]) or user.role not in ("district", "department"):
+    if not user.can_read(record["commune_code"]) or not may(user, "settle_duplicates"):
         raise OutsideArea(record["commune_code"])
     at = camp.stamp()
     camp.history.add(record, None, user.username, at, reason=f"duplicate of {kept['id']}")

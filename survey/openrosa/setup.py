@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
-from ..accounts import AccountLog, may_manage
-from ..auth import check_csrf, login_required, roles_required
+from ..accounts import AccountLog
+from ..auth import requires
 from ..campaign import campaign
+from ..policy import may_manage
 from ..users import User
 from . import bp
 from .keys import collect_settings, has_key, new_key, qr_svg, revoke
@@ -26,15 +27,14 @@ def _project_name(user: User) -> str:
 
 
 @bp.route("/setup", methods=["GET", "POST"])
-@login_required
+@requires("use_collect")
 def setup():
     """GET: whether the account has a Collect key. POST: a new key, its QR code shown once."""
     camp, user = campaign(), g.user
     if not user.writable:
-        abort(403)
+        abort(403)  # an account whose unit holds no commune has no form to fill
     qr = url = payload = None
     if request.method == "POST":
-        check_csrf()
         url = server_url(new_key(camp, user.username))
         payload = collect_settings(url, _project_name(user))
         qr = qr_svg(payload)
@@ -44,7 +44,7 @@ def setup():
 
 
 @bp.get("/setup/household.xlsx")
-@login_required
+@requires("use_collect")
 def setup_xlsx():
     """The XLSForm of the signed-in officer's communes, for Excel."""
     form = published(g.user.writable)
@@ -55,10 +55,9 @@ def setup_xlsx():
 
 
 @bp.post("/keys/<username>/revoke")
-@roles_required("district", "department")
+@requires("manage_accounts")
 def revoke_key(username: str):
     """The district or Department stops a lost phone: the officer's key no longer opens anything."""
-    check_csrf()
     camp = campaign()
     doc = next((d for d in camp.users.all() if d["username"] == username), None)
     if doc is None:

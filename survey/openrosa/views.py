@@ -12,9 +12,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import http_date
 
+from ..auth import csrf
 from ..campaign import campaign
-from ..households.service import OutsideArea, submit
 from ..households.records import Conflict
+from ..households.service import OutsideArea, submit
 from . import bp
 from .access import Refused, collect_user
 from .documents import form_list, manifest, openrosa_response, xml_response
@@ -25,8 +26,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def route(rule: str, **options):
-    """Register a view at ``rule`` and at the same rule under ``/key/<key>``."""
+    """Register a view at ``rule`` and at the same rule under ``/key/<key>``.
+
+    Collect's routes are exempt from the session CSRF check: Collect sends no session cookie,
+    and these routes never take one (``access.collect_user``): the key in the URL or HTTP
+    Basic is the credential, so no other site can ride on a browser's ambient one.
+    """
     def decorate(view):
+        csrf.exempt(view)
         bp.add_url_rule(rule, view_func=view, defaults={"key": None}, **options)
         bp.add_url_rule("/key/<key>" + rule, view_func=view, **options)
         return view
@@ -120,7 +127,7 @@ def submission(key: str | None):
     except ValidationError as exc:
         return _answer(400, _field_errors(exc.messages))  # type: ignore[arg-type]
     except OutsideArea as exc:
-        return _answer(403, f"Tài khoản không được gửi phiếu của xã mã {exc}.")
+        return _answer(403, f"Tài khoản không được gửi phiếu của xã mã {exc.commune_code}.")
     except Conflict:
         return _answer(409, "Phiếu này đã được gửi trước đó với nội dung khác; không lưu.")
     if created:

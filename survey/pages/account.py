@@ -41,7 +41,6 @@ def login():
     """The login form; on success, back to where the user was going."""
     if request.method == "GET":
         return render_template("login.html", error=None)
-    auth.check_csrf()
     camp = campaign()
     username, address = request.form.get("username", "").strip(), request.remote_addr or ""
     try:
@@ -65,12 +64,11 @@ def _throttled(exc: Throttled):
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@auth.login_required
+@auth.requires("change_password")
 def change_password():
     """Change one's own password: the current one is needed; other sessions and tokens end."""
     if request.method == "GET":
         return render_template("password.html", error=None)
-    auth.check_csrf()
     new = request.form.get("new_password", "")
     if new != request.form.get("confirm_password", ""):
         return render_template("password.html", error=gettext("password_mismatch")), 422
@@ -89,7 +87,6 @@ def change_password():
 @bp.post("/logout")
 def logout():
     """End the session."""
-    auth.check_csrf()
     auth.logout()
     return redirect(url_for("pages.login"))
 

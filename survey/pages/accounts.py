@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from ..accounts import (AccountLog, ListRefused, create_many, may_manage, read_account_rows, reset_password,
-                        set_active)
-from ..auth import check_csrf, roles_required
+from ..accounts import AccountLog, ListRefused, create_many, read_account_rows, reset_password, set_active
+from ..auth import requires
 from ..campaign import campaign
 from ..codes import is_code
-from ..i18n import current_lang
+from ..i18n import gettext
+from ..policy import may_manage, roles_managed_by
 from ..users import ROLES, AccountError
 from . import bp
-
-MANAGERS = ("department", "district")
 
 
 def _log() -> AccountLog:
@@ -36,11 +34,11 @@ def _managed() -> list[dict]:
 
 
 @bp.get("/accounts")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def accounts(new: list[tuple[str, str]] | None = None, errors: list[str] | None = None, status: int = 200):
     """Accounts this user manages, with forms to add, reset and deactivate, and the change log."""
     users = _managed()
-    roles = ROLES if g.user.role == "department" else ("officer",)
+    roles = roles_managed_by(g.user)
     log = _log().entries([u["username"] for u in users])[:100]
     return render_template("accounts.html", users=users, roles=roles, log=log, new=new or [],
                            errors=errors or [], gazetteer=campaign().gazetteer), status
@@ -57,10 +55,9 @@ def _create_rows(rows: list[tuple[int, dict]]) -> tuple[list[tuple[str, str]], l
 
 
 @bp.post("/accounts")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def add_accounts():
     """Create one account from the form, or many from an uploaded CSV/XLSX list."""
-    check_csrf()
     upload = request.files.get("file")
     try:
         if upload is not None and upload.filename:
@@ -74,10 +71,9 @@ def add_accounts():
 
 
 @bp.post("/accounts/<username>/reset")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def reset(username: str):
     """A new one-time password, shown once."""
-    check_csrf()
     try:
         password = reset_password(campaign(), _log(), g.user, username)
     except AccountError:
@@ -88,10 +84,9 @@ def reset(username: str):
 
 
 @bp.post("/accounts/<username>/active")
-@roles_required(*MANAGERS)
+@requires("manage_accounts")
 def activate(username: str):
     """Deactivate or reactivate an account."""
-    check_csrf()
     try:
         set_active(campaign(), _log(), g.user, username, request.form.get("active") == "1")
     except PermissionError:
@@ -99,5 +94,5 @@ def activate(username: str):
     except AccountError as exc:
         flash(str(exc), "error")
     else:
-        flash(("Đã cập nhật " if current_lang() == "vi" else "Updated ") + username, "ok")
+        flash(gettext("account_updated", username=username), "ok")
     return redirect(url_for("pages.accounts"))

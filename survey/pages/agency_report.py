@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..auth import check_csrf, roles_required
+from ..auth import requires
 from ..campaign import campaign
 from ..forms import from_form_post, new_id
 from ..households.records import Conflict
 from ..i18n import current_lang, gettext
-from ..reporting.figures import NotYourAgency, agency_codes, submit_agency_report
+from ..reporting.figures import agency_codes, submit_agency_report
 from . import bp
-
-REPORTERS = ("agency", "district", "department")
 
 
 def _render(values: dict, errors: dict, status: int = 200, receipt: dict | None = None):
@@ -38,7 +36,7 @@ def _sent(codes: list[str]) -> dict | None:
 
 
 @bp.get("/agency-report")
-@roles_required(*REPORTERS)
+@requires("report_for_agency")
 def agency_report_form():
     """A fresh report with a new id: prefilled with the agency's latest figures, or, just after
     sending (?sent=), empty below the receipt, so a second tap cannot send the same figures again."""
@@ -52,11 +50,10 @@ def agency_report_form():
 
 
 @bp.post("/agency-report")
-@roles_required(*REPORTERS)
+@requires("report_for_agency")
 def submit_agency_report_form():
     """Validate with the report form's schema, store the next version, then redirect to the
     receipt (Post/Redirect/Get: reloading the page sends nothing again)."""
-    check_csrf()
     camp = campaign()
     data = from_form_post(camp.agency_form, request.form)
     try:
@@ -66,8 +63,6 @@ def submit_agency_report_form():
         return _render(data, exc.messages, 422)
     try:
         stored, _ = submit_agency_report(camp, g.user, record)
-    except NotYourAgency:
-        abort(403)
     except Conflict as exc:
         stored = exc.existing  # the page was sent twice with edits: the first one stands
     return redirect(url_for("pages.agency_report_form", sent=stored["id"]))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, g, render_template, request
+from flask import g, render_template, request
 
-from ..auth import roles_required
+from ..auth import requires
 from ..campaign import campaign
+from ..i18n import current_lang, gettext
 from ..reporting.charts import coverage_bars, cumulative_line, number
 from ..reporting.dashboard import build_dashboard
-from ..i18n import current_lang, gettext
-from ..scope import ScopeError, communes_in_scope
+from ..scope import communes_in_scope
 from . import bp
 
 
@@ -17,17 +17,14 @@ def _scope() -> tuple[list[int], str, str, int | None]:
     """(communes, bar level, scope name, district): one district's communes, or the province."""
     camp = campaign()
     district = request.args.get("district") or (str(g.user.unit) if g.user.role == "district" else None)
-    try:
-        communes = communes_in_scope(g.user, camp.gazetteer, district)
-    except ScopeError as exc:
-        abort(exc.status, description=exc.message)
+    communes = communes_in_scope(g.user, camp.gazetteer, district)
     if district:
         return communes, "commune", camp.gazetteer.districts[int(district)].name, int(district)
     return communes, "district", camp.gazetteer.province.name, None
 
 
 @bp.get("/dashboard")
-@roles_required("district", "department")
+@requires("see_dashboard")
 def dashboard():
     """Totals against the target, coverage bars, installations by day, who is late."""
     camp, lang = campaign(), current_lang()

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from flask import abort, g, render_template, request
 
-from ..auth import roles_required
+from ..auth import requires
 from ..campaign import campaign
 from ..i18n import current_lang, gettext
+from ..policy import levels_for
 from ..reporting.aggregate import aggregate_rows, column_headings, figure_columns, total_row
-from ..scope import ScopeError, communes_in_scope
+from ..scope import communes_in_scope
 from . import bp
 
 
-def levels_for(role: str) -> list[str]:
-    """Levels a role may look at."""
-    return {"officer": ["commune", "hamlet"], "district": ["district", "commune", "hamlet"],
-            "department": ["province", "district", "commune", "hamlet"]}[role]
-
-
 @bp.get("/aggregates")
-@roles_required("officer", "district", "department")
+@requires("see_figures")
 def figures():
     """Figures at one level; every unit in scope is listed, the empty ones too."""
     camp, lang = campaign(), current_lang()
@@ -27,11 +22,7 @@ def figures():
     level = request.args.get("level", levels[1] if len(levels) > 1 else levels[0])
     if level not in levels:
         abort(400, description=f"level must be one of {', '.join(levels)}")
-    try:
-        communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
-                                     request.args.get("commune"))
-    except ScopeError as exc:
-        abort(exc.status, description=exc.message)
+    communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"), request.args.get("commune"))
     rows = aggregate_rows(camp, level, communes)
     # name first (held in place while the rest scrolls), coverage next to it, the code last
     columns = ["coverage_pct", "households", *camp.form.aggregate["sums"], "installed_total"]

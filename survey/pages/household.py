@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
-from ..auth import check_csrf, login_required
+from ..auth import login_required
 from ..campaign import campaign
 from ..form_rules import client_rules
 from ..forms import from_form_post, new_id
-from ..households.records import Conflict
-from ..households.service import OutsideArea, submit
-from ..i18n import current_lang, gettext, ngettext
+from ..households.service import submit
+from ..i18n import current_lang, gettext, ngettext, number
+from ..problems import Conflict
 from ..reporting.aggregate import aggregate_rows
-from ..reporting.charts import number
 from . import bp
 
 
@@ -52,7 +51,6 @@ def household_form():
 @login_required
 def submit_household():
     """Validate with the form's schema; on success confirm and hand out a fresh form."""
-    check_csrf()
     camp = campaign()
     data = from_form_post(camp.form, request.form)
     try:
@@ -62,12 +60,10 @@ def submit_household():
         return render_form(data, exc.messages, 422)
     try:
         stored, _ = submit(camp, g.user, record)
-    except OutsideArea:
-        abort(403)
     except Conflict:
         stored = None  # the page was sent twice with edits: keep the first, show a new form
     session["last_commune"], session["last_hamlet"] = record["commune_code"], record["hamlet"]
     count = camp.households.count([record["commune_code"]])
     name = stored["head_name"] if stored else record["head_name"]
-    flash(ngettext("saved", count, name=name, hamlet=record["hamlet"], count=number(count, current_lang())), "ok")
+    flash(ngettext("saved", count, name=name, hamlet=record["hamlet"], count=number(count)), "ok")
     return redirect(url_for("pages.household_form"))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import abort, g, render_template, request
+from flask import g, render_template, request
 
-from ..api.filters import FILTER_NAMES, FilterError, list_query
-from ..auth import roles_required
+from ..api.filters import FILTER_NAMES, list_query
+from ..auth import requires
 from ..campaign import campaign
 from ..households.listing import REVIEW_STATES, find
-from ..scope import ScopeError, communes_in_scope
+from ..policy import may
+from ..problems import BadInput
+from ..scope import communes_in_scope
 from . import bp
 
 PER_PAGE = 50
@@ -21,9 +23,9 @@ def _page_number() -> int:
     try:
         page = int(request.args.get("page", 1))
     except ValueError:
-        abort(400, description="page must be a whole number")
+        raise BadInput("page must be a whole number") from None
     if page < 1:
-        abort(400, description="page must be 1 or more")
+        raise BadInput("page must be 1 or more")
     return page
 
 
@@ -37,24 +39,18 @@ def list_url(page: int | None = None, **changes: object) -> str:
 
 
 @bp.get("/households")
-@roles_required("district", "department")
+@requires("list_households")
 def household_list():
     """Filters, an accent-free search and pages of 50; each row opens the record's page."""
     camp = campaign()
-    try:
-        communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"),
-                                     request.args.get("commune"))
-        query = list_query(request.args, g.user, communes)
-    except ScopeError as exc:
-        abort(exc.status, description=exc.message)
-    except FilterError as exc:
-        abort(400, description=str(exc))
+    communes = communes_in_scope(g.user, camp.gazetteer, request.args.get("district"), request.args.get("commune"))
+    query = list_query(request.args, g.user, communes)  # a bad unit or filter is answered by errors.py
     found = find(camp, query, _page_number(), PER_PAGE)
     gaz = camp.gazetteer
     districts = [gaz.districts[d] for d in gaz.districts
                  if any(g.user.can_read(c) for c in gaz.communes_of[d])]
     shown_communes = [gaz.communes[c] for c in communes_in_scope(g.user, gaz, request.args.get("district"))] \
-        if request.args.get("district") or g.user.role == "district" else []
+        if request.args.get("district") or not may(g.user, "choose_district") else []
     return render_template("households.html", found=found, args=request.args, gazetteer=gaz,
                            districts=districts, communes=shown_communes, states=REVIEW_STATES,
                            form=camp.form, list_url=list_url)

@@ -6,36 +6,29 @@ imported there and then, a large one as a job whose page shows its progress.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, g, jsonify, redirect, render_template, request, url_for
 
-from ..auth import check_csrf, login_required
+from ..auth import requires
 from ..campaign import campaign
 from ..households import import_jobs
 from ..households.imports import ImportFileError, import_rows, read_rows, template_xlsx
-from ..i18n import current_lang
+from ..i18n import current_lang, gettext
+from ..limits import body_limit
 from . import bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _writer_only() -> None:
-    if not g.user.writable:
-        abort(403)
-
-
 @bp.route("/import", methods=["GET", "POST"])
-@login_required
+@requires("import_households")
+@body_limit("IMPORT_MAX_CONTENT_LENGTH")  # a file of paper forms may be larger than an API body (nginx allows the same)
 def import_file():
     """Upload a CSV/XLSX of households; show what was stored and each bad row with its reasons."""
-    _writer_only()
     report, error = None, None
     if request.method == "POST":
-        # A file of paper forms may be larger than an API body (nginx allows the same).
-        request.max_content_length = current_app.config["IMPORT_MAX_CONTENT_LENGTH"]
-        check_csrf()
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            error = "Chọn một tệp .csv hoặc .xlsx." if current_lang() == "vi" else "Choose a .csv or .xlsx file."
+            error = gettext("choose_file")
         else:
             try:
                 rows = list(read_rows(campaign(), upload.filename, upload.stream))
@@ -51,7 +44,6 @@ def import_file():
 
 
 def _job(job_id: str) -> dict:
-    _writer_only()
     state = import_jobs.status(campaign(), g.user, job_id)
     if state is None:
         abort(404)
@@ -59,7 +51,7 @@ def _job(job_id: str) -> dict:
 
 
 @bp.get("/import/jobs/<job_id>")
-@login_required
+@requires("import_households")
 def import_job(job_id: str):
     """A running import's progress (the page polls the JSON below), then its report."""
     job = _job(job_id)
@@ -67,7 +59,7 @@ def import_job(job_id: str):
 
 
 @bp.get("/import/jobs/<job_id>.json")
-@login_required
+@requires("import_households")
 def import_job_status(job_id: str):
     """Progress of an import job: state, rows done of total, and the outcome when done."""
     job = _job(job_id)
@@ -75,10 +67,9 @@ def import_job_status(job_id: str):
 
 
 @bp.get("/import/template.xlsx")
-@login_required
+@requires("import_households")
 def import_template():
     """The import sheet with Vietnamese headings and drop-down lists."""
-    _writer_only()
     body = template_xlsx(campaign(), g.user, current_lang())
     return Response(body, mimetype=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="mau-nhap-ho-gia-dinh.xlsx"'})

@@ -5,22 +5,20 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..auth import check_csrf, login_required, roles_required
+from ..auth import login_required, requires
 from ..campaign import campaign
 from ..forms import from_form_post
 from ..households.review import NotDuplicates, current_group, probable_duplicates
-from ..households.service import NoOpenFlag, OutsideArea, confirm_unchanged, correct, remove_duplicate
+from ..households.service import confirm_unchanged, correct, find, remove_duplicate
 from ..i18n import current_lang, gettext
+from ..policy import may
 from ..text import BadText, human_text
 from . import bp
 from .household import render_form
 
 
 def _record(record_id: str) -> dict:
-    record = campaign().households.get(record_id, sorted(g.user.communes))
-    if record is None:
-        abort(404)
-    return record
+    return find(campaign(), g.user, record_id)
 
 
 @bp.get("/review")
@@ -32,7 +30,7 @@ def review():
     flags = camp.flags.open_flags(communes)
     records = {f["record_id"]: camp.households.get(f["record_id"], [f["commune_code"]]) for f in flags}
     duplicates = []
-    if g.user.role in ("district", "department"):
+    if may(g.user, "settle_duplicates"):
         duplicates = probable_duplicates(camp.households, communes, camp.flags.dismissed())
     return render_template("review.html", flags=flags, records=records, duplicates=duplicates,
                            gazetteer=camp.gazetteer)
@@ -50,10 +48,9 @@ def household_detail(record_id: str):
 
 
 @bp.post("/households/<record_id>/flag")
-@roles_required("district", "department")
+@requires("flag_households")
 def flag_household(record_id: str):
     """Send a record back to its officer with a reason."""
-    check_csrf()
     camp = campaign()
     record = _record(record_id)
     try:
@@ -62,10 +59,10 @@ def flag_household(record_id: str):
         flash(gettext("bad_chars", chars=exc.chars), "error")
         return redirect(url_for("pages.household_detail", record_id=record_id))
     if not reason:
-        flash("Cần ghi lý do." if current_lang() == "vi" else "A reason is needed.", "error")
+        flash(gettext("reason_needed"), "error")
     else:
         camp.flags.flag(record, reason, g.user.username, camp.stamp())
-        flash("Đã gửi lại cho cán bộ nhập." if current_lang() == "vi" else "Sent back to the officer.", "ok")
+        flash(gettext("flag_sent"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
 
@@ -73,14 +70,7 @@ def flag_household(record_id: str):
 @login_required
 def household_checked(record_id: str):
     """The officer answers a flag with "checked, no change"; the history keeps it."""
-    check_csrf()
-    camp = campaign()
-    try:
-        confirm_unchanged(camp, g.user, _record(record_id))
-    except OutsideArea:
-        abort(403)
-    except NoOpenFlag:
-        abort(409, description=gettext("no_open_flag"))
+    confirm_unchanged(campaign(), g.user, _record(record_id))  # errors.py answers a refusal or no open flag
     flash(gettext("checked_saved"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
@@ -96,7 +86,6 @@ def edit_household(record_id: str):
     action = url_for("pages.edit_household", record_id=record_id)
     if request.method == "GET":
         return render_form(record, {}, action=action)
-    check_csrf()
     data = from_form_post(camp.form, request.form)
     data["id"] = record_id
     try:
@@ -104,17 +93,14 @@ def edit_household(record_id: str):
         correct(camp, g.user, record, fixed)
     except ValidationError as exc:
         return render_form(data, exc.messages, 422, action=action)
-    except OutsideArea:
-        abort(403)
-    flash("Đã sửa phiếu." if current_lang() == "vi" else "Record corrected.", "ok")
+    flash(gettext("record_corrected"), "ok")
     return redirect(url_for("pages.household_detail", record_id=record_id))
 
 
 @bp.post("/review/duplicates")
-@roles_required("district", "department")
+@requires("settle_duplicates")
 def settle_duplicates():
     """Keep both records (different households) or remove the later copies."""
-    check_csrf()
     camp = campaign()
     ids = request.form.getlist("ids")
     communes = sorted({_record(i)["commune_code"] for i in set(ids)})  # 404 outside the area

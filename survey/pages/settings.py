@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..auth import check_csrf, roles_required
+from ..auth import requires
 from ..campaign import campaign
 from ..codes import is_code
 from ..i18n import current_lang, gettext
@@ -20,17 +20,16 @@ def _render_settings(values: dict, errors: dict, status: int = 200):
 
 
 @bp.get("/settings")
-@roles_required("department")
+@requires("edit_settings")
 def settings():
     """The campaign's start, deadlines and coverage target, as stored now."""
     return _render_settings(campaign().settings.get().as_dict(), {})
 
 
 @bp.post("/settings")
-@roles_required("department")
+@requires("edit_settings")
 def save_settings():
     """Validate with ``SettingsSchema`` and store for every worker."""
-    check_csrf()
     camp = campaign()
     data = {k: request.form.get(k, "") for k in _SETTINGS}
     try:
@@ -50,7 +49,7 @@ def _render_agencies(values: dict, errors: dict, status: int = 200):
 
 
 @bp.get("/agencies")
-@roles_required("department")
+@requires("edit_agencies")
 def agencies():
     """The agencies expected to report, and a form to add, rename or retire one."""
     code = request.args.get("code")
@@ -58,10 +57,9 @@ def agencies():
 
 
 @bp.post("/agencies")
-@roles_required("department")
+@requires("edit_agencies")
 def save_agency():
     """Validate with ``AgencySchema`` and keep the change in the data directory."""
-    check_csrf()
     camp = campaign()
     data = {k: request.form.get(k, "").strip() for k in ("code", "name", "group")}
     district = request.form.get("district", "")

@@ -17,10 +17,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from ..forms import Text
 from ..gazetteer import Gazetteer
-from ..i18n import MESSAGES
+from ..i18n import template, translate
 from ..storage import Collection
 
-__all__ = ["AgencyRegistry", "AgencySchema", "agencies_in_scope"]
+__all__ = ["AgencyRegistry", "AgencySchema"]
 
 CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
 
@@ -81,11 +81,10 @@ class AgencySchema(Schema):
         for field in self.fields.values():
             field.error_messages = {**field.error_messages, "required": self._msg("required"),
                                     "invalid": self._msg("invalid"), "null": self._msg("null")}
-        self.fields["name"].bad_chars_message = self._msg("bad_chars")
+        self.fields["name"].bad_chars_message = template("bad_chars", self.lang)  # Text fills {chars}
 
     def _msg(self, key: str, **params: object) -> str:
-        text = MESSAGES[key][self.lang]
-        return text.format(**params) if params else text
+        return translate(key, self.lang, **params)
 
     @validates_schema
     def _check(self, data: dict, **kwargs: Any) -> None:
@@ -102,13 +101,3 @@ class AgencySchema(Schema):
         if errors:
             raise ValidationError(errors)
 
-
-def agencies_in_scope(role: str, unit: int | str, registry: AgencyRegistry) -> list[str]:
-    """Agencies a user may see: the Department all, a district its People's Committee, an agency itself."""
-    if role == "department":
-        return registry.codes()
-    if role == "district":
-        return registry.of_district(int(unit))
-    if role == "agency":
-        return [unit] if unit in registry.all() else []
-    return []

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from tinydb.table import Document
 
+from exports.coverage import coverage_pct
+
 from ..households.records import Conflict
 from ..storage import Collection
 
@@ -71,11 +73,6 @@ def timeliness(first_submitted: str | None, deadline: dt.date, now: dt.datetime)
     return "on_time" if arrived <= deadline else "late"
 
 
-def coverage(installed: int, base: int) -> float | None:
-    """Installed as a percentage of smartphone users, rounded as the household figures are."""
-    return round(installed * 100 / base, 1) if base else None
-
-
 def agency_rows(registry: dict[str, dict], reports: dict[str, list[dict]], codes: Iterable[str],
                 deadline: dt.date, now: dt.datetime) -> list[dict]:
     """One row per agency: the latest figures (None if it has not reported) and its status."""
@@ -92,7 +89,7 @@ def agency_rows(registry: dict[str, dict], reports: dict[str, list[dict]], codes
                "reporter_name": last["reporter_name"] if last else None,
                "reporter_phone": last["reporter_phone"] if last else None,
                **{f: last[f] if last else None for f in FIGURES}}
-        row["coverage_pct"] = coverage(last["installed"], last["smartphone_users"]) if last else None
+        row["coverage_pct"] = coverage_pct(last["installed"], last["smartphone_users"]) if last else None
         rows.append(row)
     return rows
 
@@ -101,7 +98,7 @@ def agency_totals(rows: list[dict]) -> dict:
     """Sums over the agencies that reported, and how many are in each status."""
     reported = [r for r in rows if r["versions"]]
     totals = {f: sum(r[f] for r in reported) for f in FIGURES}
-    totals["coverage_pct"] = coverage(totals["installed"], totals["smartphone_users"])
+    totals["coverage_pct"] = coverage_pct(totals["installed"], totals["smartphone_users"])
     totals["agencies"] = len(rows)
     totals["reported"] = len(reported)
     totals.update({status: sum(r["status"] == status for r in rows) for status in STATUSES})

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from exports.coverage import coverage_pct
+
 from ..forms import FormDefinition
 from ..gazetteer import Gazetteer
 from ..text import place_key
@@ -164,11 +166,6 @@ def _finish(row: dict, form: FormDefinition) -> dict:
     row["installed_total"] = total
     row["coverage_pct"] = coverage_pct(total, row[agg["base"]])
     return row
-
-
-def coverage_pct(installed: int, base: int) -> float | None:
-    """Installed as a percentage of the base (smartphone users), one decimal; None without a base."""
-    return round(installed * 100 / base, 1) if base else None
 
 
 def rollup(summaries: Mapping[int, HamletSummary], gazetteer: Gazetteer, form: FormDefinition,

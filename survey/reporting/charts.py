@@ -10,21 +10,13 @@ import datetime as dt
 
 from markupsafe import Markup, escape
 
+from ..i18n import number
+
 __all__ = ["coverage_bars", "cumulative_line", "short_name", "number", "thin", "MAX_POINTS"]
 
 WIDTH = 340
 MAX_POINTS = 62  # two months of days; a longer span is drawn from evenly spaced days
 _PREFIXES = (("Thành phố ", "TP. "), ("Thị trấn ", "TT. "), ("Huyện ", ""), ("Phường ", "P. "), ("Xã ", ""))
-
-
-def number(value: float | int | None, lang: str = "vi") -> str:
-    """A figure as people write it: 12.345 and 45,6 in Vietnamese, 12,345 and 45.6 in English."""
-    if value is None:
-        return "—"
-    text = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
-    if lang == "vi":
-        text = text.translate(str.maketrans({",": ".", ".": ","}))
-    return text
 
 
 def short_name(name: str) -> str:

@@ -10,9 +10,10 @@ import math
 from typing import TYPE_CHECKING
 
 from ..forms import new_id
-from ..i18n import MESSAGES
+from ..i18n import translate
+from ..policy import agencies_for
+from ..problems import NotYourAgency
 from ..users import User
-from .agencies import agencies_in_scope
 from .agency_reports import STATUSES, agency_rows, agency_totals
 from .aggregate import aggregate_rows
 
@@ -23,13 +24,9 @@ __all__ = ["agency_table", "agency_codes", "NotYourAgency", "submit_agency_repor
            "province_report_data"]
 
 
-class NotYourAgency(Exception):
-    """The user may not report for this agency."""
-
-
 def agency_codes(camp: Campaign, user: User) -> list[str]:
     """Agency codes ``user`` may see, in registry order."""
-    return agencies_in_scope(user.role, user.unit, camp.agencies)
+    return agencies_for(user.role, user.unit, camp.agencies)
 
 
 def agency_table(camp: Campaign, codes: list[str]) -> tuple[list[dict], dict]:
@@ -69,4 +66,4 @@ def province_report_data(camp: Campaign) -> dict:
             "target": target_count(province["smartphone_users"], settings.target_pct),
             "district_names": {code: d.name for code, d in camp.gazetteer.districts.items()},
             "groups": {k: v["vi"] for k, v in camp.agencies.groups.items()},
-            "status_labels": {key: MESSAGES["status_" + key]["vi"] for key in STATUSES}}
+            "status_labels": {key: translate("status_" + key, "vi") for key in STATUSES}}

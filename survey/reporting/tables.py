@@ -8,19 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..forms import FormDefinition
 from ..gazetteer import Gazetteer
-from ..i18n import MESSAGES
+from ..i18n import translate
+from ..policy import levels_for
 from .aggregate import aggregate_rows, column_headings, figure_columns, total_row
 
 if TYPE_CHECKING:
     from ..campaign import Campaign
 
 __all__ = ["aggregate_table", "aggregate_sheets", "household_columns", "household_headings", "household_rows",
-           "agency_sheet", "LEVELS_BY_ROLE"]
+           "agency_sheet"]
 
-_SHEETS = {"province": {"vi": "Toàn tỉnh", "en": "Province"}, "district": {"vi": "Theo huyện", "en": "By district"},
-           "commune": {"vi": "Theo xã", "en": "By commune"}, "hamlet": {"vi": "Theo thôn, xóm", "en": "By hamlet"}}
-LEVELS_BY_ROLE = {"officer": ("commune", "hamlet"), "district": ("district", "commune", "hamlet"),
-                  "department": ("province", "district", "commune", "hamlet")}
 
 
 def _keys(form: FormDefinition, level: str) -> list[str]:
@@ -42,14 +39,14 @@ def aggregate_table(camp: Campaign, level: str, communes: list[int],
 def aggregate_sheets(camp: Campaign, communes: list[int], lang: str, role: str) -> list[tuple]:
     """One sheet per level the role may see, each with a totals row where it adds up."""
     sheets = []
-    for level in LEVELS_BY_ROLE[role]:
+    for level in levels_for(role):
         headings, keys, rows = aggregate_table(camp, level, communes, lang)
         table = [[r.get(k, "") for k in keys] for r in rows]
         if level != "province" and rows:
-            total = total_row(rows, camp.form, "Tổng cộng" if lang == "vi" else "Total")
+            total = total_row(rows, camp.form, translate("total", lang))
             table.append([total.get(k, "") for k in keys])
         widths = [12 if k.endswith("code") else 30 if k.endswith("name") else 14 for k in keys]
-        sheets.append((_SHEETS[level][lang], headings, table, widths))
+        sheets.append((translate("sheet_" + level, lang), headings, table, widths))
     return sheets
 
 
@@ -108,27 +105,15 @@ def _unit_names(commune_code: Any, gazetteer: Gazetteer) -> dict[str, str]:
             "district_name": district.name if district else ""}
 
 
-
-_COLUMNS = {
-    "code": {"vi": "Mã", "en": "Code"}, "name": {"vi": "Cơ quan, đơn vị", "en": "Agency"},
-    "group": {"vi": "Nhóm", "en": "Group"}, "status": {"vi": "Tình trạng", "en": "Status"},
-    "versions": {"vi": "Số lần báo cáo", "en": "Reports"},
-    "first_submitted_at": {"vi": "Gửi lần đầu", "en": "First sent at"},
-    "submitted_at": {"vi": "Gửi lần cuối", "en": "Last sent at"},
-    "reported_on": {"vi": "Số liệu đến ngày", "en": "Figures as of"},
-    "staff_total": {"vi": "Tổng số cán bộ", "en": "Staff"},
-    "smartphone_users": {"vi": "Số dùng ĐTTM", "en": "Smartphone users"},
-    "installed": {"vi": "Số đã cài", "en": "Installed"},
-    "coverage_pct": {"vi": "Tỷ lệ (%)", "en": "Coverage (%)"},
-    "reporter_name": {"vi": "Người báo cáo", "en": "Reported by"},
-    "reporter_phone": {"vi": "Điện thoại", "en": "Phone"},
-}
+# The agency table's columns in order; their headings are the catalogue's "col_<key>".
+_COLUMNS = ("code", "name", "group", "status", "versions", "first_submitted_at", "submitted_at", "reported_on",
+            "staff_total", "smartphone_users", "installed", "coverage_pct", "reporter_name", "reporter_phone")
 
 
 def _cell(row: dict, key: str, lang: str, groups: dict[str, dict[str, str]]):
     """A table cell: statuses and groups in words, missing figures blank."""
     if key == "status":
-        return MESSAGES["status_" + row[key]][lang]
+        return translate("status_" + row[key], lang)
     if key == "group":
         return groups.get(row[key], {}).get(lang, row[key])
     return "" if row[key] is None else row[key]
@@ -138,5 +123,5 @@ def agency_sheet(rows: list[dict], groups: dict[str, dict[str, str]], lang: str)
     """(title, headings, rows, widths) of the agency table, for the CSV and XLSX writers."""
     keys = list(_COLUMNS)
     table = [[_cell(r, k, lang, groups) for k in keys] for r in rows]
-    return ("Cơ quan, đơn vị" if lang == "vi" else "Agencies", [_COLUMNS[k][lang] for k in keys], table,
+    return (translate("sheet_agencies", lang), [translate("col_" + k, lang) for k in keys], table,
             [12, 34, 22, 20, 8, 22, 22, 12, 10, 10, 10, 10, 20, 14])

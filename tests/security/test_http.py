@@ -115,7 +115,7 @@ def test_every_html_form_carries_a_csrf_token(browser, role, url):
     html = browser.client.get(url).get_data(as_text=True)
     posts = [f for f in _forms(html) if re.search(r'method="post"', f, re.I)]
     assert posts
-    token = browser.csrf(url)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # signed: one per page
     for form in posts:
         assert f'name="csrf_token" value="{token}"' in form
 
@@ -175,3 +175,33 @@ def test_unknown_username_costs_a_password_check_too(camp, monkeypatch):
     assert camp.users.authenticate("nobody-here", PASSWORD) is None
     assert camp.users.authenticate("officer", "wrong password") is None
     assert len(calls) == 2 and calls[0].startswith("scrypt:")
+
+
+def _writes(app) -> list[tuple[str, str]]:
+    """(method, url) of every state-changing route, path arguments filled with a dummy."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        url = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "x", rule.rule)
+        out += [(m, url) for m in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"})]
+    return out
+
+
+# Collect's submission takes a key URL or HTTP Basic, never the session cookie: exempt from
+# the CSRF check, and a signed-in browser's cookie does not open it (401, a Basic challenge).
+_COLLECT = {"openrosa.submission"}
+
+
+def test_csrf_is_on_for_every_state_changing_route(app, browser):
+    """No view has to ask: a route added tomorrow refuses a cookie request without the token."""
+    browser.login("department")
+    writes = _writes(app)
+    collect = {(m, url) for m, url in writes if app.url_map.bind("localhost").match(url, method=m)[0] in _COLLECT}
+    assert len(writes) >= 15 and len(collect) == 2  # /openrosa/submission and /openrosa/key/<key>/submission
+    refused = {(m, url): browser.client.open(url, method=m, data={"csrf_token": "forged"}).status_code
+               for m, url in writes}
+    assert refused == {key: 401 if key in collect else 400 for key in writes}
+
+
+def test_bearer_token_calls_need_no_csrf_token(api):
+    """A token request carries no cookie, so nothing rides on it: no CSRF token is asked."""
+    assert api.post("/api/v1/households", household()).status_code == 201
