@@ -9,7 +9,7 @@ export SURVEY_DATA_DIR ?= data
 # printed. SURVEY_BIND=0.0.0.0:8000 (or PORT=8080) from the environment is honoured.
 export SURVEY_BIND ?= 127.0.0.1:$(PORT)
 
-.PHONY: serve test test-fast lint bench install install-dev browser nginx webforms clean translations
+.PHONY: serve test test-fast lint bench install install-dev browser nginx webforms requirements clean translations
 
 $(VENV)/.runtime: requirements.txt
 	@echo "Installing the pinned Python packages into $(VENV) (first run only; a minute or two)..."
@@ -17,7 +17,7 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -63,11 +63,11 @@ $(AXE): tests/browser/axe/package-lock.json
 	npm ci --prefix tests/browser/axe --no-audit --no-fund
 	touch $@
 
-test: install-dev browser nginx webforms $(AXE)
+test: install-dev browser nginx webforms $(AXE) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop while coding: no browser, no real gunicorn (a minute or two on 2 cores).
-test-fast: install-dev
+test-fast: install-dev lint
 	$(PY) -m pytest -m "not browser and not server" $(PYTEST_ARGS)
 
 lint: install-dev
@@ -76,6 +76,12 @@ lint: install-dev
 # Sizes and load: BENCH_ARGS="--sizes 230000" for the province alone; see `$(PY) -m bench --help`.
 bench: install-dev
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Pins with hashes, compiled by pip-tools from requirements.in / requirements-dev.in.
+PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+requirements: install-dev
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(WEBFORMS)/node_modules

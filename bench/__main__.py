@@ -164,7 +164,7 @@ def measure_baseline(result: SizeResult, args, root: Path, baseline_file: Path, 
 def conditions(args: argparse.Namespace, started: float) -> str:
     """How and where the table was measured."""
     workers = os.environ.get("SURVEY_WORKERS") or f"{(os.cpu_count() or 1) * 2 + 1} (2 × cores + 1)"
-    return (f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: "
+    return (f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: "
             f"{os.cpu_count()} cores, Python {platform.python_version()}; gunicorn.conf.py with "
             f"{workers} sync workers on loopback; wrk, {args.connections} connections, 2 threads, "
             f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s per server "

@@ -18,9 +18,8 @@ PATH = os.environ.get("BENCH_BASELINE_FILE", "baseline.json")
 def create():
     """Insert one household into the province's single file."""
     record = request.get_json()
-    with FileLock(PATH + ".lock"):
-        with TinyDB(PATH) as db:
-            db.insert(record)
+    with FileLock(PATH + ".lock"), TinyDB(PATH) as db:
+        db.insert(record)
     return {"id": record.get("id")}, 201
 
 

@@ -32,13 +32,13 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.peak_rss_mb = 0.0
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         """Start gunicorn and wait until every worker answers /healthz."""
         env = {**os.environ, "SURVEY_BIND": f"127.0.0.1:{self.port}", **self.extra_env}
         self.log = open(self.log_path, "ab")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from typing import IO, Any, Iterable
+from collections.abc import Iterable
+from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter, quote_sheetname

@@ -8,7 +8,7 @@ checked before any view runs. Bearer-token calls carry no ambient credential and
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect, generate_csrf

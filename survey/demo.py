@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from .gazetteer import Gazetteer
 

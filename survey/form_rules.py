@@ -8,7 +8,7 @@ phone refuses a household with the very text the API would give, beside the same
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from .i18n import template, translate
 from .text import REJECTED_CATEGORIES

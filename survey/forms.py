@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema

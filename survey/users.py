@@ -15,9 +15,9 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 
 from tinydb.table import Document
 from werkzeug.security import check_password_hash, generate_password_hash

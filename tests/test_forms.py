@@ -5,10 +5,10 @@ import json
 
 import pytest
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 
 from survey.forms import SchemaFactory, from_form_post, load_form
 from survey.gazetteer import load_gazetteer
-from werkzeug.datastructures import MultiDict
 
 from .conftest import household
 

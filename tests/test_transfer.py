@@ -57,7 +57,7 @@ def test_pages_and_api_are_compressed_as_the_client_asks(client, browser, api, e
 
 def asset_url_in(client, name: str) -> str:
     page = client.get("/login").get_data(as_text=True)
-    return re.search(r'href="(/static/%s\?v=[0-9a-f]+)"' % re.escape(name), page).group(1)
+    return re.search(rf'href="(/static/{re.escape(name)}\?v=[0-9a-f]+)"', page).group(1)
 
 
 def test_versioned_static_files_are_immutable_for_a_year(client, app):

@@ -5,12 +5,18 @@
 Chromium is Debian's (CHROME_PATH=/usr/bin/chromium). Prints and writes the scores to
 bench/results/lighthouse.json; BENCHMARKS.md keeps the figures.
 """
-import json, os, subprocess, tempfile, re
+import json
+import os
+import re
+import subprocess
+import tempfile
 from pathlib import Path
+
 import requests
+
 from survey import create_app
 from survey.demo import households_for
-from tests.conftest import LiveServer, PASSWORD
+from tests.conftest import PASSWORD, LiveServer
 
 HERE = Path(__file__).resolve().parent
 LH = str(HERE / "node_modules" / ".bin" / "lighthouse")
@@ -33,7 +39,8 @@ def cookie(user):
     return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
 out = {}
 try:
-    for name, path, user in [("login", "/login", None), ("form", "/form", "officer"), ("dashboard", "/dashboard", "department")]:
+    pages = [("login", "/login", None), ("form", "/form", "officer"), ("dashboard", "/dashboard", "department")]
+    for name, path, user in pages:
         args = [LH, srv.url + path, "--output=json", f"--output-path={OUT}/{name}.json",
                 "--chrome-flags=--headless=new --no-sandbox --disable-gpu", "--quiet",
                 "--only-categories=performance,accessibility,best-practices"]
@@ -45,7 +52,8 @@ try:
         out[name]["cls"] = r["audits"]["cumulative-layout-shift"]["numericValue"]
         out[name]["lcp_ms"] = round(r["audits"]["largest-contentful-paint"]["numericValue"])
         out[name]["url"] = r["finalDisplayedUrl"]
-        fails = [a for a, v in r["audits"].items() if v.get("score") is not None and v["score"] < 1 and v.get("scoreDisplayMode") in ("binary",)]
+        fails = [a for a, v in r["audits"].items()
+                 if v.get("score") is not None and v["score"] < 1 and v.get("scoreDisplayMode") == "binary"]
         out[name]["failed"] = fails
         print(name, out[name], flush=True)
 finally:

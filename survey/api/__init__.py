@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import agency_reports, households, units, openapi, session, settings  # noqa: E402,F401  (routes register on import)
+from . import agency_reports, households, openapi, session, settings, units  # noqa: E402,F401  (routes register on import)

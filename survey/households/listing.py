@@ -7,8 +7,8 @@ filtered page does not decode every record again: only the page's own records ar
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 

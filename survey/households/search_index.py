@@ -8,7 +8,7 @@ small integer columns, about 150 bytes a record, searched and filtered in numpy'
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -82,7 +82,7 @@ class CommuneIndex:
         self.hamlets, self.officers, self.visits = (_Column(tally[c]) for c in _COLUMNS)
 
     @classmethod
-    def of(cls, records: list[dict]) -> "CommuneIndex":
+    def of(cls, records: list[dict]) -> CommuneIndex:
         """The index of records read in full (when no kept index fits)."""
         return cls(search_tally(records))
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("openrosa", __name__, url_prefix="/openrosa", template_folder="templates")
 
-from . import setup, views  # noqa: F401  (routes register themselves on bp)
+from . import setup, views  # noqa: E402,F401  (routes register themselves on bp)

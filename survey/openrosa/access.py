@@ -2,8 +2,9 @@
 
 Both paths go through the same login throttle as the login page: a password attempt is
 counted before it is checked, as on the login page; a wrong key is counted too (a right one
-costs nothing, see ``_by_key``), so hammering Collect's routes is no cheaper than the form. A browser session never opens these routes: Collect sends no cookie,
-and taking one would let another site post households in the officer's name.
+costs nothing, see ``_by_key``), so hammering Collect's routes is no cheaper than the form.
+A browser session never opens these routes: Collect sends no cookie, and taking one would
+let another site post households in the officer's name.
 """
 
 from __future__ import annotations

@@ -73,7 +73,8 @@ def _constraint(form: FormDefinition, spec: dict,
     elif kind == "text":
         low, high = spec.get("min_length", 0), spec["max_length"]
         key = "length" if low else "too_long"
-        check = f"string-length(.) <= {high}" if not low else f"string-length(.) >= {low} and string-length(.) <= {high}"
+        check = (f"string-length(.) >= {low} and string-length(.) <= {high}" if low
+                 else f"string-length(.) <= {high}")
         add(check, {lang: gettext(key, lang, min=low, max=high) for lang in LANGS})
     elif kind == "date" and spec.get("not_future"):
         add(". <= today()", {lang: gettext("future", lang) for lang in LANGS})

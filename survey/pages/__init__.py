@@ -4,5 +4,16 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import (account, accounts, agency_report, dashboard, household, households, figures,  # noqa: E402,F401
-               imports, offline, review, settings)  # routes register on import
+from . import (  # noqa: E402,F401
+               account,
+               accounts,
+               agency_report,
+               dashboard,
+               figures,
+               household,
+               households,
+               imports,  # routes register on import
+               offline,
+               review,
+               settings,
+)

@@ -63,7 +63,7 @@ def save_agency():
     camp = campaign()
     data = {k: request.form.get(k, "").strip() for k in ("code", "name", "group")}
     district = request.form.get("district", "")
-    data["district"] = int(district) if is_code(district) else (None if not district else district)
+    data["district"] = int(district) if is_code(district) else (district or None)
     data["active"] = "active" in request.form
     try:
         agency = AgencySchema(camp.agencies, current_lang()).load(data)

@@ -12,7 +12,7 @@ def fill(camp) -> None:
         camp.households.bulk_insert(commune, records)
     for report in agency_reports_for(camp.agencies.codes(), seed=3):
         stamp = report.pop("submitted_at")
-        camp.agency_reports.add(report, "department", lambda: stamp)
+        camp.agency_reports.add(report, "department", lambda stamp=stamp: stamp)
 
 
 def test_dashboard_renders_on_a_phone(camp, live_server, phone, shot):

@@ -72,7 +72,7 @@ def test_the_saved_household_is_confirmed_in_view_until_the_next_entry(live_serv
     shot(page, "confirmed")
     box = page.evaluate("""() => { const r = document.getElementById('status').getBoundingClientRect();
                                    return {top: r.top, bottom: r.bottom, height: innerHeight}; }""")
-    assert 0 <= box["top"] and box["bottom"] <= box["height"], box
+    assert box["top"] >= 0 and box["bottom"] <= box["height"], box
     assert page.get_attribute("#status", "role") == "status"
     assert "Bùi Văn An" in page.inner_text("#status")
     page.fill("#head_name", "Đinh Thị Lan")  # the next household starts

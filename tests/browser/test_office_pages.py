@@ -39,7 +39,7 @@ def office(camp):
         camp.households.bulk_insert(commune, records)
     for report in agency_reports_for(camp.agencies.codes(), seed=5):
         stamp = report.pop("submitted_at")
-        camp.agency_reports.add(report, "department", lambda: stamp)
+        camp.agency_reports.add(report, "department", lambda stamp=stamp: stamp)
     return camp
 
 

@@ -6,7 +6,6 @@ officer, and the submission the engine builds goes back through Collect's exchan
 from __future__ import annotations
 
 import datetime as dt
-
 from pathlib import Path
 from xml.etree import ElementTree as ET
 

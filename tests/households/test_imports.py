@@ -8,7 +8,7 @@ import re
 import shutil
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from survey import create_app
 from survey.demo import households_for
@@ -86,7 +86,7 @@ def test_bad_rows_are_reported_with_reasons_and_good_rows_stored(runner, camp, t
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "empty"), (b"\xff\xfe\x00bad", "UTF-8"), ("a,b\n1,2\n".encode(), "no commune column"),
+    (b"", "empty"), (b"\xff\xfe\x00bad", "UTF-8"), (b"a,b\n1,2\n", "no commune column"),
 ])
 def test_unreadable_files_are_refused_with_a_reason(runner, tmp_path, content, message):
     path = tmp_path / "x.csv"

@@ -94,7 +94,7 @@ def test_list_page_filters_and_links_each_row_to_its_record(client, browser, see
     assert links == [r["id"] for r in records]
     assert "4 hộ" in page
     detail = client.get(f"/households/{links[0]}").get_data(as_text=True)
-    assert 'action="/households/%s/flag"' % links[0] in detail
+    assert f'action="/households/{links[0]}/flag"' in detail
 
 
 def test_list_page_is_for_reviewers_only_and_names_bad_filters(client, browser):

@@ -11,8 +11,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from openpyxl import load_workbook
 
-from survey.reporting.tables import household_columns
 from survey.openrosa.keys import new_key
+from survey.reporting.tables import household_columns
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
 SERVER_FIELDS = {"id", "created_at", "updated_at", "officer"}

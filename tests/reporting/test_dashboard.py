@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from survey.reporting.charts import coverage_bars, cumulative_line, number
-from survey.reporting.dashboard import cumulative
 from survey.demo import household as demo_household
 from survey.demo import households_for
+from survey.reporting.charts import coverage_bars, cumulative_line, number
+from survey.reporting.dashboard import cumulative
 
 from .test_agency_reports import report
 

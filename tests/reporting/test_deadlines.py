@@ -30,7 +30,7 @@ def test_the_deadline_day_is_judged_in_vietnam_time(submitted, status):
 
 @pytest.mark.parametrize("now, status", [
     (dt.datetime(2020, 8, 20, 23, 59, tzinfo=VN), "pending"),
-    (dt.datetime(2020, 8, 20, 17, 30, tzinfo=dt.timezone.utc).astimezone(VN), "overdue"),
+    (dt.datetime(2020, 8, 20, 17, 30, tzinfo=dt.UTC).astimezone(VN), "overdue"),
     (dt.datetime(2020, 8, 21, 0, 0, tzinfo=VN), "overdue"),
 ])
 def test_no_report_is_pending_until_the_day_ends(now, status):
