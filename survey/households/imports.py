@@ -233,7 +233,7 @@ def template_xlsx(camp: Campaign, user: User, lang: str = "vi") -> bytes:
             dv = DataValidation(type="date", operator="greaterThan", formula1="43831")  # after 2020-01-01
         else:
             continue
-        dv.error = {"vi": "Giá trị không hợp lệ", "en": "Invalid value"}[lang]
+        dv.error = translate("invalid_value", lang)
         # several reasons go in one cell ("declined;not_home"): the list only suggests
         dv.showErrorMessage = not (spec and spec["type"] == "choices")
         ws.add_data_validation(dv)

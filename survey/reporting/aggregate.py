@@ -16,6 +16,7 @@ from exports.coverage import coverage_pct
 
 from ..forms import FormDefinition
 from ..gazetteer import Gazetteer
+from ..i18n import translate
 from ..text import place_key
 
 if TYPE_CHECKING:
@@ -26,17 +27,9 @@ __all__ = ["LEVELS", "HamletSummary", "hamlet_summary", "hamlet_tally", "merge_t
 
 LEVELS = ("province", "district", "commune", "hamlet")
 
-_HEADINGS = {
-    "code": {"vi": "Mã", "en": "Code"},
-    "name": {"vi": "Tên đơn vị", "en": "Name"},
-    "district_code": {"vi": "Mã huyện", "en": "District code"},
-    "district_name": {"vi": "Huyện", "en": "District"},
-    "commune_code": {"vi": "Mã xã", "en": "Commune code"},
-    "commune_name": {"vi": "Xã", "en": "Commune"},
-    "households": {"vi": "Số hộ đã đến", "en": "Households visited"},
-    "installed_total": {"vi": "Tổng số đã cài", "en": "Installed in all"},
-    "coverage_pct": {"vi": "Tỷ lệ cài / người dùng ĐTTM (%)", "en": "Coverage of smartphone users (%)"},
-}
+# Columns whose headings are catalogue entries ("heading_<column>"); the rest come from the form.
+_HEADINGS = frozenset({"code", "name", "district_code", "district_name", "commune_code", "commune_name",
+                       "households", "installed_total", "coverage_pct"})
 
 
 def reason_columns(form: FormDefinition) -> list[str]:
@@ -54,11 +47,11 @@ def column_headings(form: FormDefinition, columns: Iterable[str], lang: str) -> 
     """Human headings for aggregate columns, from the form's labels where it has them."""
     counts = form.aggregate["counts"]
     reasons = form.choice_labels(counts, lang)
-    prefix = {"vi": "Lý do: ", "en": "Reason: "}[lang]
+    prefix = translate("heading_reason_prefix", lang)
     out = []
     for col in columns:
         if col in _HEADINGS:
-            out.append(_HEADINGS[col][lang])
+            out.append(translate(f"heading_{col}", lang))
         elif col.startswith("reason_"):
             out.append(prefix + reasons[col[len("reason_"):]])
         else:

@@ -50,14 +50,8 @@ def aggregate_sheets(camp: Campaign, communes: list[int], lang: str, role: str) 
     return sheets
 
 
-_SERVER_HEADINGS = {
-    "commune_name": {"vi": "Tên xã", "en": "Commune name"},
-    "district_code": {"vi": "Mã huyện", "en": "District code"},
-    "district_name": {"vi": "Tên huyện", "en": "District name"},
-    "officer": {"vi": "Cán bộ nhập", "en": "Officer"},
-    "created_at": {"vi": "Thời điểm nhập", "en": "Created at"},
-    "updated_at": {"vi": "Thời điểm sửa", "en": "Updated at"},
-}
+# Columns the export adds beside the form's; their headings are catalogue entries ("export_<column>").
+_SERVER_HEADINGS = frozenset({"commune_name", "district_code", "district_name", "officer", "created_at", "updated_at"})
 
 
 def household_columns(form: FormDefinition) -> list[str]:
@@ -72,7 +66,7 @@ def household_columns(form: FormDefinition) -> list[str]:
 
 def household_headings(form: FormDefinition, lang: str) -> list[str]:
     """Headings of the household export in ``lang``."""
-    return [_SERVER_HEADINGS[c][lang] if c in _SERVER_HEADINGS else form.label(c, lang)
+    return [translate(f"export_{c}", lang) if c in _SERVER_HEADINGS else form.label(c, lang)
             for c in household_columns(form)]
 
 

@@ -57,7 +57,7 @@ def test_a_large_upload_runs_as_a_job_whose_progress_the_page_polls(app, camp):
     assert status["seen"] == sorted(status["seen"])
     assert camp.households.count([4789]) == 2500
     done = client.get(location).get_data(as_text=True)
-    assert "Đã lưu 2500 hộ mới, 0 hộ đã có, 0 dòng lỗi" in done and 'http-equiv="refresh"' not in done
+    assert "Đã lưu 2.500 hộ mới, 0 hộ đã có, 0 dòng lỗi" in done and 'http-equiv="refresh"' not in done
     again = wait_for_job(client, upload(client, paper_csv(2500)).headers["Location"])
     assert (again["created"], again["unchanged"]) == (0, 2500) and camp.households.count([4789]) == 2500
 
