@@ -18,6 +18,7 @@ from .claims import IdClaims
 from .interface import HouseholdBackend
 from .logged import LoggedCollection
 from .tallies import KeptSummary, KeptTallies
+from .watch import ChangeWatch
 
 __all__ = ["TinyDBHouseholds"]
 
@@ -32,6 +33,7 @@ class TinyDBHouseholds(HouseholdBackend):
         self._derived: dict[tuple[int, str], tuple[str, Any]] = {}
         self._indexes: dict = {}
         self._stat_paths: dict[int, tuple[str, str]] = {}
+        self._watch = ChangeWatch(self.root)
         self._tallies = KeptTallies(self.root)
         self.claims = IdClaims(Path(data_dir) / "claims", self._all_ids)
 
@@ -104,9 +106,14 @@ class TinyDBHouseholds(HouseholdBackend):
         return sum(len(self.shard(code).documents()) for code in communes)
 
     def change_token(self, communes: Iterable[int]) -> tuple:
-        """Inode, size and modification time of each commune's snapshot and log: two stats a
+        """The kernel's count of changes to each commune's files (``watch``), or else the
+        inode, size and modification time of each commune's snapshot and log: two stats a
         commune, no file opened. A write appends to the log (it grows) or renames a new
         snapshot into place (a new inode), so any write shows here before it is acknowledged."""
+        communes = list(communes)
+        watched = self._watch.token(communes)
+        if watched is not None:
+            return watched
         out: list = []
         for code in communes:
             paths = self._stat_paths.get(code)

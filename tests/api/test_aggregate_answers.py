@@ -132,3 +132,12 @@ def test_kept_rows_equal_rows_computed_afresh(api, camp, level):
     communes = list(camp.gazetteer.communes)
     aggregate_rows(camp, level, communes)
     assert aggregate_rows(camp, level, communes) == _rows(camp, level, communes)
+
+
+def test_without_inotify_the_stat_token_keeps_answers_current(api, data_dir, monkeypatch):
+    from survey.storage import watch
+    monkeypatch.setattr(watch, "_inotify", lambda: None)
+    assert api.post("/api/v1/households", household()).status_code == 201
+    before = {level: total(api, level) for level in LEVELS}
+    write_in_another_process(data_dir, household())
+    assert {level: total(api, level) for level in LEVELS} == {level: n + 1 for level, n in before.items()}
