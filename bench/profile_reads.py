@@ -33,7 +33,7 @@ PARTS = {
     "aggregate_rows": "  of which: rows (kept tallies, roll-up)",
     "communes_in_scope": "  of which: scope",
     "dumps": "  of which: JSON encoding",
-    "change_token": "  of which: the change token (stat of each commune's files)",
+    "change_token": "  of which: the change token (inotify counts, or stats)",
     "process_response": "after-request hooks (compression, headers, session)",
 }
 
