@@ -17,6 +17,7 @@ from survey import create_app
 from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
 from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
+from .reads import measure_reads, render_reads
 from .report import SizeResult, render
 from .server import Server
 
@@ -59,7 +60,8 @@ def run_size(size: int, args: argparse.Namespace) -> SizeResult:
     env = {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
     peak = measure_submissions(result, args, root, env, camp.token, bodies_file)
     peak = max(peak, measure_service(result, args, root, env, camp.token, bodies))
-    result.peak_rss_mb = peak
+    result.reads = measure_reads(args, size, root, env, camp.token)
+    result.peak_rss_mb = max(peak, result.reads.peak_rss_mb)
     measure_baseline(result, args, root, camp.baseline_file, bodies)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
@@ -183,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[SizeResult] = []
     for size in args.sizes.split(","):
         results.append(run_size(int(size), args))
-        table = render(results, conditions(args, started))
+        table = render(results, conditions(args, started)) + render_reads([r.size for r in results],
+                                                                         [r.reads for r in results])
         args.out.write_text(table, encoding="utf-8")  # kept size by size, should a later one fail
     print(table)
     return 0

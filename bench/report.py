@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["SizeResult", "render"]
 
@@ -39,6 +40,7 @@ class SizeResult:
     dashboard_kb: float = 0.0
     form_kb: float = 0.0
     totals_ok: str = ""
+    reads: Any = None  # bench.reads.ReadResult
 
     @property
     def share_of_ceiling(self) -> float:

@@ -25,6 +25,7 @@ from .households.search_index import SEARCH_INDEX, search_summary
 from .reporting.agencies import AgencyRegistry
 from .reporting.agency_reports import AgencyReportStore
 from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
+from .reporting.dashboard import ACTIVITY, activity_summary
 from .settings import SettingsStore
 from .storage import Collection, KeptSummary, open_households, write_atomically
 from .throttle import Limits, LoginThrottle
@@ -46,6 +47,7 @@ class Campaign:
         self.households = HouseholdRecords(open_households(self.data_dir))
         self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
         self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
+        self.households.backend.keep_summary(ACTIVITY, activity_summary(self.form.aggregate["installed"], self.tz))
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
         self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
         self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,

@@ -34,5 +34,8 @@ def test_a_small_benchmark_run_writes_a_sane_table(tmp_path):
     assert float(rows["filtered household list, warm p50 (ms)"]) > 0
     assert 0 < float(rows["Department dashboard, brotli (KB)"]) < 60
     assert 0 < float(rows["form page, brotli (KB)"]) < 25
+    for case in ("department, province", "department, hamlet", "district, commune", "officer, hamlet"):
+        assert float(rows[case].split()[0].replace(",", "")) > 0 and "not 200" not in rows[case], case
+    assert rows["import of a CSV, upload to done (s)"].endswith("(1,500 of 1,500 rows)")
     assert "failed" not in table and "Measured" in table
     assert not (tmp_path / "work" / "2000").exists()  # data removed unless --keep

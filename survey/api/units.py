@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 
 from ..auth import login_required
 from ..campaign import campaign
 from ..policy import levels_for, may
 from ..problems import BadInput, Refused
 from ..reporting.aggregate import LEVELS, aggregate_rows
+from ..reporting.answers import etag_of, kept_answers
 from ..scope import communes_in_scope
 from . import bp
 
@@ -38,5 +39,33 @@ def aggregates():
         raise Refused("agency accounts see their own staff reports, not household figures")
     if level not in levels_for(g.user.role):
         raise Refused(f"{g.user.role} accounts see the levels {', '.join(levels_for(g.user.role))}")
-    rows = aggregate_rows(camp, level, communes)
-    return jsonify({"level": level, "rows": rows, "generated_at": camp.stamp()})
+    return _fresh_answer(camp, level, communes)
+
+
+def _fresh_answer(camp, level: str, communes: list[int]) -> Response:
+    """The encoded rows, kept until a commune in scope changes; 304 when the client has them.
+
+    ``generated_at`` is when these figures were computed; they are current until the ETag changes.
+    """
+    def encode() -> tuple[bytes, str]:
+        doc = {"level": level, "rows": aggregate_rows(camp, level, communes), "generated_at": camp.stamp()}
+        body = (current_app.json.dumps(doc) + "\n").encode()
+        return body, etag_of(body)
+
+    token = camp.households.change_token(communes)  # before anything is read
+    body, etag = kept_answers(camp).get(("json", level, tuple(communes)), token, encode)
+    held = _held_tag(etag)
+    if held:
+        response = current_app.response_class(status=304)
+        response.set_etag(held)
+    else:
+        response = current_app.response_class(body, mimetype="application/json")
+        response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"  # kept only by the asker, always revalidated
+    return response
+
+
+def _held_tag(etag: str) -> str | None:
+    """The client's tag for this answer, plain or as compression marked it (``tag:br``)."""
+    return next((tag for tag in request.if_none_match.as_set()
+                 if tag == etag or tag.startswith(etag + ":")), None)

@@ -6,7 +6,7 @@ Storage only keeps records; these rules decide what a resend means.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 from ..storage import HouseholdBackend
@@ -81,6 +81,10 @@ class HouseholdRecords:
     def derived(self, commune_code: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """A value of one commune's records, recomputed only when the commune changed."""
         return self.backend.derived(commune_code, name, compute)
+
+    def change_token(self, communes: Iterable[int]) -> Hashable | None:
+        """A value that changes after any write to ``communes`` (None: the backend has none)."""
+        return self.backend.change_token(communes)
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
         """Insert many new records of one commune in one write (demo data, imports)."""

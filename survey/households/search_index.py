@@ -3,11 +3,12 @@
 The index is a store summary (``KeptSummary``): written next to the commune's snapshot when
 it changes and merged with the records logged since, so neither a worker's first search nor
 a new submission decodes a whole commune again. In memory it is a few joined strings and
-small integer columns, about 150 bytes a record, searched and filtered in numpy's C loops.
+small integer columns (two bytes a record each), searched and filtered in numpy's C loops.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 
 import numpy as np
@@ -23,11 +24,32 @@ _END = "\n"
 _COLUMNS = ("hamlet", "officer", "visit")
 
 
+def _width(distinct: int) -> np.dtype:
+    """The smallest unsigned little-endian type that numbers ``distinct`` values (two bytes for
+    any real commune)."""
+    return np.dtype("<u2" if distinct <= 1 << 16 else "<u4")
+
+
+def _pack(codes: np.ndarray | list, distinct: int) -> str:
+    """Codes as base64 of their bytes: JSON-able, and under 3 bytes a record in memory where a
+    list of ints costs 8 (the store keeps each commune's tally to add new records to)."""
+    return base64.b64encode(np.asarray(codes, dtype=_width(distinct)).tobytes()).decode("ascii")
+
+
+def _unpack(column: list) -> np.ndarray:
+    """The codes of a column, packed (``_pack``) or, as older kept files hold them, a list."""
+    values, codes = column
+    width = _width(len(values))
+    if isinstance(codes, list):
+        return np.asarray(codes, dtype=width.newbyteorder("="))
+    return np.frombuffer(base64.b64decode(codes), dtype=width).astype(width.newbyteorder("="), copy=False)
+
+
 def _coded(values: Iterable[str]) -> list:
-    """[distinct values, code of each value] for a column of repeated values."""
+    """[distinct values, packed code of each value] for a column of repeated values."""
     table: dict[str, int] = {}
     codes = [table.setdefault(v, len(table)) for v in values]
-    return [list(table), codes]
+    return [list(table), _pack(codes, len(table))]
 
 
 def _joined(values: Iterable[str]) -> str:
@@ -44,11 +66,12 @@ def search_tally(records: list[dict]) -> dict:
 
 
 def _merge_column(a: list, b: list) -> list:
-    values, codes = list(a[0]), list(a[1])
+    values = list(a[0])
     table = {v: i for i, v in enumerate(values)}
-    remap = [table.setdefault(v, len(table)) for v in b[0]]
+    remap = np.array([table.setdefault(v, len(table)) for v in b[0]] or [0], dtype=np.int64)
     values.extend(v for v in b[0] if v not in a[0])
-    return [values, codes + [remap[c] for c in b[1]]]
+    codes = np.concatenate([_unpack(a).astype(np.int64), remap[_unpack(b).astype(np.int64)]])
+    return [values, _pack(codes, len(values))]
 
 
 def merge_tallies(a: dict, b: dict) -> dict:
@@ -62,7 +85,7 @@ class _Column:
 
     def __init__(self, coded: list):
         self._codes = {v: i for i, v in enumerate(coded[0])}
-        self.codes = np.array(coded[1], dtype=np.int32)
+        self.codes = _unpack(coded)
 
     def equal(self, value: str) -> np.ndarray:
         """Which rows hold ``value``."""
@@ -77,7 +100,8 @@ class CommuneIndex:
         self._ids = tally["ids"]
         ends = [i for i, ch in enumerate(self._ids) if ch == _END] if not self._ids.isascii() else \
             np.flatnonzero(np.frombuffer(self._ids.encode(), dtype=np.uint8) == 10)
-        self._id_starts = np.concatenate([[0], np.asarray(ends, dtype=np.int64) + 1])
+        self._id_starts = np.concatenate([[0], np.asarray(ends, dtype=np.int64) + 1]).astype(
+            np.int32 if len(self._ids) < 1 << 31 else np.int64)
         self.text = np.array(tally["text"].encode().split(b"\n")[:-1] or [b""], dtype="S")[:self.size]
         self.hamlets, self.officers, self.visits = (_Column(tally[c]) for c in _COLUMNS)
 

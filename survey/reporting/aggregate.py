@@ -18,6 +18,7 @@ from ..forms import FormDefinition
 from ..gazetteer import Gazetteer
 from ..i18n import translate
 from ..text import place_key
+from .answers import kept_answers
 
 if TYPE_CHECKING:
     from ..campaign import Campaign
@@ -211,7 +212,16 @@ def total_row(rows: list[dict], form: FormDefinition, label: str) -> dict:
 
 
 def aggregate_rows(camp: Campaign, level: str, communes: list[int]) -> list[dict]:
-    """Aggregate rows at ``level`` over ``communes``, from per-commune kept summaries."""
+    """Aggregate rows at ``level`` over ``communes``, kept by this worker until one of the
+    communes changes (shared with later callers: do not change them)."""
+    communes = list(communes)
+    token = camp.households.change_token(communes)  # before anything is read
+    return kept_answers(camp).get(("rows", level, tuple(communes)), token,
+                                  lambda: _rows(camp, level, communes))
+
+
+def _rows(camp: Campaign, level: str, communes: list[int]) -> list[dict]:
+    """Rows rolled up from per-commune kept summaries."""
     def summarise(records: list[dict]) -> HamletSummary:
         return hamlet_summary(records, camp.form)
 

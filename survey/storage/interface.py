@@ -8,7 +8,7 @@ Every implementation runs the same contract tests (``tests/storage/test_contract
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 from .tallies import KeptSummary
@@ -77,6 +77,11 @@ class HouseholdBackend(ABC):
     @abstractmethod
     def file_for(self, rel: str) -> Any | None:
         """The file at relative path ``rel`` if this backend owns such a path, else None."""
+
+    def change_token(self, communes: Iterable[int]) -> Hashable | None:
+        """A cheap value that differs after any write to ``communes``, by any process; None
+        when the backend has none (callers then compute afresh every time)."""
+        return None
 
     def prepare_copy(self, file: Any) -> None:
         """Under the file's lock, before it is copied: make the file hold every change."""

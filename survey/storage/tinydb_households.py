@@ -6,6 +6,7 @@ change log (``logged``), so its cost grows neither with its commune nor with the
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from .claims import IdClaims
 from .interface import HouseholdBackend
 from .logged import LoggedCollection
 from .tallies import KeptSummary, KeptTallies
+from .watch import ChangeWatch
 
 __all__ = ["TinyDBHouseholds"]
 
@@ -30,6 +32,8 @@ class TinyDBHouseholds(HouseholdBackend):
         self.root = Path(data_dir) / "households"
         self._derived: dict[tuple[int, str], tuple[str, Any]] = {}
         self._indexes: dict = {}
+        self._stat_paths: dict[int, tuple[str, str]] = {}
+        self._watch = ChangeWatch(self.root)
         self._tallies = KeptTallies(self.root)
         self.claims = IdClaims(Path(data_dir) / "claims", self._all_ids)
 
@@ -100,6 +104,30 @@ class TinyDBHouseholds(HouseholdBackend):
     def count(self, communes: Iterable[int]) -> int:
         """How many records ``communes`` hold."""
         return sum(len(self.shard(code).documents()) for code in communes)
+
+    def change_token(self, communes: Iterable[int]) -> tuple:
+        """The kernel's count of changes to each commune's files (``watch``), or else the
+        inode, size and modification time of each commune's snapshot and log: two stats a
+        commune, no file opened. A write appends to the log (it grows) or renames a new
+        snapshot into place (a new inode), so any write shows here before it is acknowledged."""
+        communes = list(communes)
+        watched = self._watch.token(communes)
+        if watched is not None:
+            return watched
+        out: list = []
+        for code in communes:
+            paths = self._stat_paths.get(code)
+            if paths is None:
+                shard = self.shard(code)
+                paths = self._stat_paths[code] = (str(shard.path), str(shard.log_path))
+            for path in paths:
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    out.append(None)
+                    continue
+                out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(out)
 
     def keep_summary(self, name: str, summary: KeptSummary) -> None:
         """Keep ``summary`` of each commune's compacted records in a file beside it."""
