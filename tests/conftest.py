@@ -104,8 +104,29 @@ def data_dir(tmp_path, accounts_dir) -> Path:
 
 
 @pytest.fixture
-def app(data_dir):
-    return create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True})
+def households_backend(request) -> str:
+    """Where the app keeps households: TinyDB files, unless the test is marked ``each_backend``."""
+    return getattr(request, "param", "tinydb")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A test marked ``each_backend`` runs on TinyDB files and on a fresh PostgreSQL database."""
+    if metafunc.definition.get_closest_marker("each_backend") and "households_backend" in metafunc.fixturenames:
+        metafunc.parametrize("households_backend", ["tinydb", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def app_config(request, data_dir, households_backend) -> dict:
+    """The test app's settings: a fresh data directory, and a fresh database for PostgreSQL."""
+    config = {"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True}
+    if households_backend == "postgresql":
+        config["SURVEY_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    return config
+
+
+@pytest.fixture
+def app(app_config):
+    return create_app(app_config)
 
 
 @pytest.fixture
