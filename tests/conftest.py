@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from survey import create_app
+from survey.storage.postgres import connection
 from tests.postgres import TestServer, throwaway_cluster
 
 PASSWORD = "correct horse 2020"
@@ -65,6 +66,7 @@ def database_url() -> Iterator[str]:
         return
     with throwaway_cluster() as url:
         yield url
+        connection.close_pools()  # before the server goes: no pool left retrying in the background
 
 
 @pytest.fixture(scope="session")

@@ -87,9 +87,7 @@ class PostgresHouseholds(HouseholdBackend):
     def _bump(self, cur: psycopg.Cursor, commune: int, added: int, rewrite: bool) -> int:
         """Lock the commune's row for this transaction; its new version."""
         cur.execute(_BUMP, {"commune": commune, "added": added, "rewrite": rewrite})
-        version = cur.fetchone()[0]
-        self.kept.changed(commune, version)
-        return version
+        return cur.fetchone()[0]
 
     @staticmethod
     def _add(cur: psycopg.Cursor, commune: int, added: int) -> None:
