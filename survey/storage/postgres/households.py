@@ -73,16 +73,19 @@ class PostgresHouseholds(HouseholdBackend):
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[psycopg.Cursor]:
-        """A cursor for reads; ``snapshot``: several statements that see one moment."""
+        """A cursor for reads, each statement on its own (the pool's connections autocommit);
+        ``snapshot``: several statements in one transaction that see one moment."""
         with _unavailable(), self._pool().connection() as conn:
-            if snapshot:
-                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            if not snapshot:
+                with conn.cursor() as cur:
+                    yield cur
+                return
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             try:
                 with conn.transaction(), conn.cursor() as cur:
                     yield cur
             finally:
-                if snapshot:
-                    conn.isolation_level = None
+                conn.isolation_level = None
 
     def _bump(self, cur: psycopg.Cursor, commune: int, added: int, rewrite: bool) -> int:
         """Lock the commune's row for this transaction; its new version."""
