@@ -12,7 +12,7 @@ database's counterpart of the files' ``stat``: a write by any worker or host is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -111,9 +111,9 @@ class KeptValues:
                 WHERE t.version < EXCLUDED.version OR t.shape <> EXCLUDED.shape""",
                         (commune, name, kind.version, version, orjson.dumps(tally).decode()))
 
-    def warm(self, communes: Iterable[int]) -> None:
-        """Store every kept summary of ``communes`` (after a bulk copy), so no request starts at zero."""
-        for commune in communes:
-            for name in self.kinds:
-                self._bases.pop((commune, name), None)
-                self._kept(commune, name)
+    def refresh(self, commune: int) -> None:
+        """After many records came at once: bring every kept summary of the commune up to date
+        and store it, as the files write theirs on each snapshot, so no request starts at zero."""
+        for name in self.kinds:
+            version, value = self._kept(commune, name)
+            self._values[(commune, name)] = (version, value)
