@@ -28,6 +28,7 @@ from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
 from .reporting.dashboard import ACTIVITY, activity_summary
 from .settings import SettingsStore
 from .storage import Collection, KeptSummary, open_households, write_atomically
+from .storage.postgres.connection import database_url
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
 
@@ -44,8 +45,8 @@ class Campaign:
         self.gazetteer: Gazetteer = load_gazetteer(int(config["SURVEY_PROVINCE"]))
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today, window=self.visit_window)
-        self.households = HouseholdRecords(open_households(self.data_dir))
-        self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
+        self.households = HouseholdRecords(open_households(self.data_dir, database_url(config)))
+        self.households.backend.keep_summary("hamlets", self.hamlet_tallies())
         self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
         self.households.backend.keep_summary(ACTIVITY, activity_summary(self.form.aggregate["installed"], self.tz))
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
@@ -60,7 +61,7 @@ class Campaign:
         self.logins = LoginThrottle(self.data_dir, Limits(
             config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"], config["LOGIN_WINDOW"]))
 
-    def _hamlet_tallies(self) -> KeptSummary:
+    def hamlet_tallies(self) -> KeptSummary:
         """Hamlet totals kept beside each commune's file, so aggregates never start from zero."""
         form = self.form
         shape = orjson.dumps([form.aggregate, form.choice_labels(form.aggregate["counts"], "en")])

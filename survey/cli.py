@@ -8,15 +8,17 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from exports import writers
 
 from . import backup as backups
 from .campaign import campaign
+from .database_cli import db, storage
 from .demo import agency_reports_for, households_for
 from .openrosa.cli import collect_url
+from .storage.postgres.connection import database_url
 from .users import ROLES, AccountError
 
 __all__ = ["register"]
@@ -246,6 +248,9 @@ def backup(path: Path) -> None:
         raise click.ClickException(str(exc)) from None
     households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
     click.echo(f"backup of {camp.data_dir} at {manifest['taken_at']}: {households} households in {path}")
+    if database_url(current_app.config):
+        click.echo("households are kept in PostgreSQL (SURVEY_DATABASE_URL), not in this backup: back the "
+                   "database up with PostgreSQL's tools (pg_dump -Fc, or base backups with WAL archiving)")
     if not os.environ.get("SURVEY_BACKUP_KEY"):
         click.echo(f"signed with {camp.data_dir / backups.KEY_FILE}: keep a copy of it apart from the backups; "
                    "a restore into another data directory needs it (--key-file)")
@@ -278,3 +283,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(db)
+    app.cli.add_command(storage)

@@ -6,11 +6,14 @@ import os
 import secrets
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from survey import create_app
+from survey.storage.postgres import connection
+from tests.postgres import TestServer, throwaway_cluster
 
 PASSWORD = "correct horse 2020"
 # Communes of Hòa Bình (17): 4789 and 4792 are in the city (148); 4831 is in Đà Bắc (150).
@@ -55,6 +58,34 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 @pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A PostgreSQL server for the run: SURVEY_TEST_DATABASE_URL if set, else a throwaway cluster."""
+    given = os.environ.get("SURVEY_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    with throwaway_cluster() as url:
+        yield url
+        connection.close_pools()  # before the server goes: no pool left retrying in the background
+
+
+@pytest.fixture(scope="session")
+def pg_server(database_url) -> Iterator[TestServer]:
+    """The server with this run's migrated template database."""
+    server = TestServer(database_url)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """A fresh, empty database at the newest schema for one test; dropped after it."""
+    url = pg_server.fresh()
+    yield url
+    pg_server.drop(url)
+
+
+@pytest.fixture(scope="session")
 def accounts_dir(tmp_path_factory) -> Path:
     """A data directory holding the test accounts, hashed once for the whole run."""
     path = tmp_path_factory.mktemp("accounts")
@@ -75,8 +106,29 @@ def data_dir(tmp_path, accounts_dir) -> Path:
 
 
 @pytest.fixture
-def app(data_dir):
-    return create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True})
+def households_backend(request) -> str:
+    """Where the app keeps households: TinyDB files, unless the test is marked ``each_backend``."""
+    return getattr(request, "param", "tinydb")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A test marked ``each_backend`` runs on TinyDB files and on a fresh PostgreSQL database."""
+    if metafunc.definition.get_closest_marker("each_backend") and "households_backend" in metafunc.fixturenames:
+        metafunc.parametrize("households_backend", ["tinydb", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def app_config(request, data_dir, households_backend) -> dict:
+    """The test app's settings: a fresh data directory, and a fresh database for PostgreSQL."""
+    config = {"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True}
+    if households_backend == "postgresql":
+        config["SURVEY_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    return config
+
+
+@pytest.fixture
+def app(app_config):
+    return create_app(app_config)
 
 
 @pytest.fixture

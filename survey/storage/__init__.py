@@ -3,6 +3,7 @@
 - ``interface.HouseholdBackend``: what household storage offers the service (create once,
   replace, remove, get, scan a commune, tallies, its files for backup and restore).
 - ``tinydb_households.TinyDBHouseholds``: the embedded default, TinyDB files on one disk.
+- ``postgres``: the same in PostgreSQL, when ``SURVEY_DATABASE_URL`` names a database.
 - ``collection.Collection``: one TinyDB file with a keyed table, written atomically
   (``files``), read through a per-process cache (``cache``), locked across processes;
   accounts, settings, agencies, history and review flags each keep one or more.
@@ -28,6 +29,10 @@ __all__ = ["AtomicJSONStorage", "Collection", "HouseholdBackend", "KeptSummary",
            "TinyDBHouseholds", "open_households", "read_revision", "write_atomically"]
 
 
-def open_households(data_dir: Path) -> HouseholdBackend:
-    """The household backend the configuration selects (TinyDB in the data directory)."""
+def open_households(data_dir: Path, database_url: str | None = None) -> HouseholdBackend:
+    """The household backend the configuration selects: PostgreSQL at ``database_url``, else
+    TinyDB in the data directory."""
+    if database_url:
+        from .postgres.households import PostgresHouseholds  # psycopg only when it is used
+        return PostgresHouseholds(database_url)
     return TinyDBHouseholds(data_dir)

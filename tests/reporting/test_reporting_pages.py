@@ -12,6 +12,8 @@ from survey import create_app
 
 from ..conftest import PASSWORD
 
+pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+
 
 def csrf(client, path: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
