@@ -11,13 +11,15 @@ from survey.reporting.answers import KeptAnswers
 
 from ..conftest import household
 
+pytestmark = pytest.mark.each_backend
+
 URL = "/api/v1/aggregates"
 LEVELS = ("province", "district", "commune", "hamlet")
 
 
-def _write_elsewhere(data_dir: str, bodies: list[dict]) -> None:
-    """Another worker: its own app on the same data directory, storing households as the officer."""
-    app = create_app({"SURVEY_DATA_DIR": data_dir, "SECRET_KEY": "test", "TESTING": True})
+def _write_elsewhere(config: dict, bodies: list[dict]) -> None:
+    """Another worker: its own app on the same store (files or database), storing households as the officer."""
+    app = create_app(config)
     token = app.extensions["survey"].users.new_token("officer")
     client = app.test_client()
     for body in bodies:
@@ -25,8 +27,8 @@ def _write_elsewhere(data_dir: str, bodies: list[dict]) -> None:
         assert r.status_code == 201, r.get_data(as_text=True)
 
 
-def write_in_another_process(data_dir, *bodies: dict) -> None:
-    proc = multiprocessing.get_context("spawn").Process(target=_write_elsewhere, args=(str(data_dir), list(bodies)))
+def write_in_another_process(config: dict, *bodies: dict) -> None:
+    proc = multiprocessing.get_context("spawn").Process(target=_write_elsewhere, args=(dict(config), list(bodies)))
     proc.start()
     proc.join(60)
     assert proc.exitcode == 0
@@ -37,11 +39,11 @@ def total(api, level: str, query: str = "") -> int:
     return sum(r["households"] for r in rows)
 
 
-def test_every_level_is_current_after_another_process_writes(api, data_dir):
+def test_every_level_is_current_after_another_process_writes(api, app_config):
     assert api.post("/api/v1/households", household()).status_code == 201
     before = {level: total(api, level) for level in LEVELS}
     assert {level: total(api, level) for level in LEVELS} == before  # now kept
-    write_in_another_process(data_dir, household(), household(hamlet="Bản Lác"))
+    write_in_another_process(app_config, household(), household(hamlet="Bản Lác"))
     assert {level: total(api, level) for level in LEVELS} == {level: n + 2 for level, n in before.items()}
     hamlets = {r["name"] for r in api.get(f"{URL}?level=hamlet&commune=4789").get_json()["rows"]}
     assert hamlets == {"Xóm Mới", "Bản Lác"}
@@ -75,13 +77,13 @@ def test_a_wider_answer_kept_first_is_never_given_to_a_narrower_scope(api):
     assert api.get(URL + "?level=commune", user=None).status_code == 401
 
 
-def test_etag_answers_304_until_a_write(api, data_dir):
+def test_etag_answers_304_until_a_write(api, app_config):
     first = api.get(URL + "?level=province")
     etag = first.headers["ETag"]
     assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-cache"
     again = api.get(URL + "?level=province", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
-    write_in_another_process(data_dir, household())
+    write_in_another_process(app_config, household())
     changed = api.get(URL + "?level=province", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["rows"][0]["households"] == first.get_json()["rows"][0]["households"] + 1
@@ -134,10 +136,10 @@ def test_kept_rows_equal_rows_computed_afresh(api, camp, level):
     assert aggregate_rows(camp, level, communes) == _rows(camp, level, communes)
 
 
-def test_without_inotify_the_stat_token_keeps_answers_current(api, data_dir, monkeypatch):
+def test_without_inotify_the_stat_token_keeps_answers_current(api, app_config, monkeypatch):
     from survey.storage import watch
     monkeypatch.setattr(watch, "_inotify", lambda: None)
     assert api.post("/api/v1/households", household()).status_code == 201
     before = {level: total(api, level) for level in LEVELS}
-    write_in_another_process(data_dir, household())
+    write_in_another_process(app_config, household())
     assert {level: total(api, level) for level in LEVELS} == {level: n + 1 for level, n in before.items()}

@@ -175,6 +175,15 @@ class PostgresHouseholds(HouseholdBackend):
                               " WHERE commune_code = ANY(%s)", ([int(c) for c in communes],)).fetchone()
         return int(row[0])
 
+    def change_token(self, communes: Iterable[int]) -> tuple:
+        """The versions of ``communes`` (bumped in every write's transaction): one indexed read,
+        so an answer kept by any host's worker is reused only while no host wrote there."""
+        codes = sorted({int(c) for c in communes})
+        with self._reading() as cur:
+            rows = cur.execute("SELECT commune_code, version FROM household_communes"
+                               " WHERE commune_code = ANY(%s) ORDER BY commune_code", (codes,)).fetchall()
+        return tuple((int(code), int(version)) for code, version in rows)
+
     def keep_summary(self, name: str, summary: KeptSummary) -> None:
         """Keep ``summary`` of each commune in ``household_tallies``, added to as records come."""
         self.kept.kinds[name] = summary
