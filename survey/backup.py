@@ -61,10 +61,11 @@ def collection_at(camp: Campaign, rel: str) -> Collection | None:
     for coll in camp.backed_up_collections():
         if coll.path.relative_to(camp.data_dir).as_posix() == rel:
             return coll
-    for store in (camp.history, camp.flags):
-        path = camp.data_dir / rel
-        if path.parent == store.root and path.suffix == ".json" and path.stem.replace("-", "").isalnum():
-            return Collection(path, "")
+    name = rel.removesuffix(".json")
+    for prefix in (camp.history.prefix, camp.flags.prefix):
+        shard = name.removeprefix(prefix)
+        if rel.endswith(".json") and name.startswith(prefix) and shard.replace("-", "").isalnum():
+            return camp.documents.collection(name, "")  # type: ignore[return-value]
     return None
 
 

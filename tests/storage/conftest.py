@@ -8,6 +8,7 @@ import pytest
 
 from survey.households.records import HouseholdRecords
 from survey.storage import TinyDBHouseholds, logged
+from survey.storage.tinydb_documents import TinyDBDocumentSpace
 
 
 class Store(HouseholdRecords):
@@ -31,3 +32,17 @@ class Store(HouseholdRecords):
 def small_compactions(monkeypatch):
     """Compact the log after a few hundred bytes, so tests see many compactions."""
     monkeypatch.setattr(logged, "COMPACT_MIN_BYTES", 600)
+
+
+def open_space(spec: tuple[str, str]):
+    """The document space ``spec`` names: ("tinydb", data directory)."""
+    kind, where = spec
+    if kind == "tinydb":
+        return TinyDBDocumentSpace(Path(where))
+    raise ValueError(f"unknown document backend {kind!r}")
+
+
+@pytest.fixture(params=["tinydb"])
+def space_spec(request, tmp_path) -> tuple[str, str]:
+    """An empty document space on each backend, as a spec another process can open too."""
+    return request.param, str(tmp_path / "documents")
