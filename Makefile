@@ -9,7 +9,7 @@ export SURVEY_DATA_DIR ?= data
 # printed. SURVEY_BIND=0.0.0.0:8000 (or PORT=8080) from the environment is honoured.
 export SURVEY_BIND ?= 127.0.0.1:$(PORT)
 
-.PHONY: serve test test-fast lint bench install install-dev browser nginx webforms requirements clean translations
+.PHONY: serve test test-fast lint bench install install-dev browser nginx postgres webforms requirements clean translations
 
 $(VENV)/.runtime: requirements.txt
 	@echo "Installing the pinned Python packages into $(VENV) (first run only; a minute or two)..."
@@ -47,6 +47,13 @@ nginx:
 	  echo "Installing nginx from Debian (the buffering proxy in front of gunicorn)..."; \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q nginx; }
 
+# The tests start a throwaway PostgreSQL cluster (tests/postgres.py) from Debian's binaries;
+# install them when missing, unless SURVEY_TEST_DATABASE_URL names a server to use instead.
+postgres:
+	@[ -n "$$SURVEY_TEST_DATABASE_URL" ] || command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "Installing PostgreSQL from Debian (the tests run each backend against a throwaway cluster)..."; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q postgresql; }
 
 # ODK Web Forms (the XForm engine the OpenRosa tests fill the served form with), from the lockfile.
 WEBFORMS := tests/browser/webforms
@@ -63,11 +70,11 @@ $(AXE): tests/browser/axe/package-lock.json
 	npm ci --prefix tests/browser/axe --no-audit --no-fund
 	touch $@
 
-test: install-dev browser nginx webforms $(AXE) lint
+test: install-dev browser nginx postgres webforms $(AXE) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop while coding: no browser, no real gunicorn (a minute or two on 2 cores).
-test-fast: install-dev lint
+test-fast: install-dev postgres lint
 	$(PY) -m pytest -m "not browser and not server" $(PYTEST_ARGS)
 
 lint: install-dev

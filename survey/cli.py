@@ -15,6 +15,7 @@ from exports import writers
 
 from . import backup as backups
 from .campaign import campaign
+from .database_cli import db
 from .demo import agency_reports_for, households_for
 from .openrosa.cli import collect_url
 from .users import ROLES, AccountError
@@ -278,3 +279,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(db)

@@ -13,6 +13,8 @@ class Config:
 
     SURVEY_PROVINCE = 17
     SURVEY_DATA_DIR = "data"
+    # postgresql://... keeps households in PostgreSQL instead of the data directory's files
+    SURVEY_DATABASE_URL: str | None = None
     SURVEY_TIMEZONE = "Asia/Ho_Chi_Minh"
     SURVEY_FORM = str(Path(__file__).resolve().parent.parent / "forms" / "household.json")
     SURVEY_AGENCY_FORM = str(Path(__file__).resolve().parent.parent / "forms" / "agency_report.json")
@@ -47,7 +49,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
     """The SURVEY_* and SECRET_KEY settings present in the environment, typed."""
     env = dict(os.environ if env is None else env)
     settings: dict = {}
-    for name in ("SURVEY_DATA_DIR", "SURVEY_TIMEZONE", "SURVEY_FORM", "SURVEY_DEFAULT_LANG", "SECRET_KEY"):
+    for name in ("SURVEY_DATA_DIR", "SURVEY_DATABASE_URL", "SURVEY_TIMEZONE", "SURVEY_FORM",
+                 "SURVEY_DEFAULT_LANG", "SECRET_KEY"):
         if env.get(name):
             settings[name] = env[name]
     if env.get("SURVEY_PROVINCE"):

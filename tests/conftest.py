@@ -6,11 +6,13 @@ import os
 import secrets
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from survey import create_app
+from tests.postgres import TestServer, throwaway_cluster
 
 PASSWORD = "correct horse 2020"
 # Communes of Hòa Bình (17): 4789 and 4792 are in the city (148); 4831 is in Đà Bắc (150).
@@ -52,6 +54,33 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.browser)
         if "live_server" in used:
             item.add_marker(pytest.mark.server)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A PostgreSQL server for the run: SURVEY_TEST_DATABASE_URL if set, else a throwaway cluster."""
+    given = os.environ.get("SURVEY_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_server(database_url) -> Iterator[TestServer]:
+    """The server with this run's migrated template database."""
+    server = TestServer(database_url)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """A fresh, empty database at the newest schema for one test; dropped after it."""
+    url = pg_server.fresh()
+    yield url
+    pg_server.drop(url)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,98 @@
+"""Connections to PostgreSQL: the URL the configuration names, and one pool per process.
+
+gunicorn may fork workers after the app was built (``preload_app``): a pool's sockets and
+threads must never cross a fork, so each process opens its own pool on first use, and a
+pool inherited through ``fork`` is dropped in the child. A sync worker serves one request
+at a time, so a few connections a worker are enough; ``SURVEY_DATABASE_POOL`` raises it
+(threaded workers: one per thread plus one for a streaming export).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import ConnectionPool
+
+__all__ = ["POOL_SIZE", "close_pool", "close_pools", "connect", "database_url", "pool", "redacted"]
+
+POOL_SIZE = 4
+_pools: dict[str, ConnectionPool] = {}
+_lock = threading.Lock()
+
+
+def database_url(config: Mapping[str, Any]) -> str | None:
+    """The PostgreSQL URL the configuration selects, or None for the embedded TinyDB files."""
+    url = (config.get("SURVEY_DATABASE_URL") or "").strip()
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("SURVEY_DATABASE_URL must start with postgresql:// "
+                         f"(got {redacted(url)!r})")
+    return url
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://…"
+    host, db = info.get("host", ""), info.get("dbname", "")
+    return f"postgresql://{info.get('user', '')}@{host}:{info.get('port', '')}/{db}"
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    """Every connection: UTF-8, and JSON through orjson (records keep their field order)."""
+    set_json_loads(orjson.loads, conn)
+    set_json_dumps(lambda obj: orjson.dumps(obj).decode(), conn)
+
+
+def connect(url: str, **kwargs: Any) -> psycopg.Connection:
+    """One connection outside the pool (migrations, one-off commands, tests)."""
+    conn = psycopg.connect(url, client_encoding="utf8", **kwargs)
+    _configure(conn)
+    return conn
+
+
+def pool(url: str) -> ConnectionPool:
+    """This process's pool for ``url``, opened on first use."""
+    found = _pools.get(url)
+    if found is not None:
+        return found
+    with _lock:
+        if url not in _pools:
+            size = int(os.environ.get("SURVEY_DATABASE_POOL") or POOL_SIZE)
+            _pools[url] = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=True,
+                                         kwargs={"client_encoding": "utf8"}, configure=_configure,
+                                         name="survey", timeout=30)
+        return _pools[url]
+
+
+def close_pool(url: str) -> None:
+    """Close this process's pool for ``url`` (before its database is dropped)."""
+    found = _pools.pop(url, None)
+    if found is not None:
+        found.close()
+
+
+def close_pools() -> None:
+    """Close every pool of this process."""
+    for url in list(_pools):
+        close_pool(url)
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: the parent's pools are not ours (psycopg leaves their sockets alone
+    in a process that did not open them, so dropping them does not end the parent's sessions)."""
+    global _lock
+    _pools.clear()
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

@@ -1,0 +1,85 @@
+"""PostgreSQL's setup: the schema through `flask --app wsgi db upgrade`, the per-process pool."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+
+import psycopg
+import pytest
+
+from survey import create_app
+from survey.storage.postgres import connection, migrate
+
+
+@pytest.fixture
+def empty_url(pg_server):
+    """A database with no schema at all (not from the migrated template)."""
+    name = f"bare_{os.getpid()}_{id(pg_server) % 10_000}"
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.url_of(name)
+    yield url
+    pg_server.drop(url)
+
+
+def test_db_upgrade_creates_the_schema_and_is_safe_to_run_again(empty_url, data_dir):
+    app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test",
+                      "SURVEY_DATABASE_URL": empty_url})
+    assert migrate.current(empty_url) is None
+    with pytest.raises(migrate.SchemaBehind, match="db upgrade"):
+        migrate.require_current(empty_url)
+    for _ in range(2):
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "0001_households" in result.output
+    migrate.require_current(empty_url)
+    with connection.connect(empty_url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {"households", "household_communes", "household_tallies", "alembic_version"} <= tables
+
+
+def test_db_upgrade_without_a_database_url_says_so(app):
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code != 0 and "SURVEY_DATABASE_URL is not set" in result.output
+
+
+def test_a_url_that_is_not_postgresql_is_refused():
+    assert connection.database_url({}) is None and connection.database_url({"SURVEY_DATABASE_URL": " "}) is None
+    with pytest.raises(ValueError, match="postgresql://"):
+        connection.database_url({"SURVEY_DATABASE_URL": "mysql://u:secret@h/db"})
+
+
+def test_the_template_gives_each_test_an_empty_database_at_the_newest_schema(pg_url):
+    assert migrate.current(pg_url) == migrate.head()
+    with connection.pool(pg_url).connection() as conn:
+        assert conn.execute("SELECT count(*) FROM households").fetchone()[0] == 0
+        assert conn.execute("SHOW server_encoding").fetchone()[0] == "UTF8"
+
+
+def _backend_pids(pool) -> set[int]:
+    """The server sessions of every connection the pool holds now (all taken out at once)."""
+    held = [pool.getconn() for _ in range(pool.get_stats()["pool_size"])]
+    try:
+        return {conn.execute("SELECT pg_backend_pid()").fetchone()[0] for conn in held}
+    finally:
+        for conn in held:
+            conn.rollback()
+            pool.putconn(conn)
+
+
+def _child(url: str, out) -> None:
+    out.put(_backend_pids(connection.pool(url)))
+    gc.collect()  # what the parent's pools would suffer if the child freed them
+
+
+def test_a_forked_worker_opens_its_own_pool_and_leaves_the_parents_alone(pg_url):
+    parents = _backend_pids(connection.pool(pg_url))
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_child, args=(pg_url, out))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0 and not out.get(timeout=5) & parents
+    assert parents <= _backend_pids(connection.pool(pg_url))  # the same sessions, still alive
