@@ -1,4 +1,10 @@
-"""Shared fixtures: an app on a temporary data directory with one account per role."""
+"""Shared fixtures: an app on a temporary data directory with one account per role.
+
+The app's storage is the ``backend`` fixture: TinyDB files, except in the tests listed in
+``BOTH_BACKENDS`` (the API, the pages, accounts, sessions, login throttling, review,
+agency reports and settings), which run once on TinyDB and once on PostgreSQL, with
+households and every document store in a fresh database of the throwaway cluster.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from survey import create_app
+from survey.storage.postgres import connection
 from tests.postgres import TestServer, throwaway_cluster
 
 PASSWORD = "correct horse 2020"
@@ -43,6 +52,27 @@ def pytest_runtest_makereport(item, call):
     if report.failed and seeds:
         report.sections.append(("seed", f"rerun with SURVEY_TEST_SEED={seeds[0]}"))
     return report
+
+
+# Tests (by path under the repository) that run against both backends; the rest use TinyDB.
+BOTH_BACKENDS = ("tests/api/", "tests/test_pages.py", "tests/test_accounts.py", "tests/security/test_sessions.py",
+                 "tests/security/test_login_throttle.py", "tests/households/test_review.py",
+                 "tests/reporting/test_agency_reports.py", "tests/reporting/test_reporting_pages.py")
+BACKENDS = ("tinydb", "postgresql")
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Every test of ``BOTH_BACKENDS`` that builds an app runs once per backend."""
+    rel = Path(metafunc.definition.path).resolve().relative_to(_ROOT).as_posix()
+    if "backend" in metafunc.fixturenames and rel.startswith(BOTH_BACKENDS):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The storage of this test's app: "tinydb" unless parametrised (``BOTH_BACKENDS``)."""
+    return getattr(request, "param", "tinydb")
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -95,17 +125,60 @@ def accounts_dir(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_accounts(pg_server, tmp_path_factory) -> Iterator[str]:
+    """A database holding the test accounts, hashed once: the template of each test's database."""
+    url = pg_server.fresh()
+    app = create_app({"SURVEY_DATA_DIR": str(tmp_path_factory.mktemp("pg-accounts")),
+                      "SURVEY_DATABASE_URL": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        users = app.extensions["survey"].users
+        for name, (role, unit) in ACCOUNTS.items():
+            users.add(name, PASSWORD, role, unit)
+    connection.close_pool(url)  # a template database must have no sessions
+    yield url
+    pg_server.drop(url)
+
+
 @pytest.fixture
-def data_dir(tmp_path, accounts_dir) -> Path:
-    """A fresh data directory for one test, with the accounts already in it."""
+def database(backend, request) -> Iterator[str | None]:
+    """The SURVEY_DATABASE_URL of this test: None on TinyDB, else a copy of ``pg_accounts``."""
+    if backend == "tinydb":
+        yield None
+        return
+    template, server = request.getfixturevalue("pg_accounts"), request.getfixturevalue("pg_server")
+    name = f"survey_{server.run}_{uuid.uuid4().hex[:10]}"
+    source = psycopg.conninfo.conninfo_to_dict(template)["dbname"]
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(source)))
+    url = server.url_of(name)
+    yield url
+    server.drop(url)
+
+
+@pytest.fixture
+def data_dir(tmp_path, accounts_dir, backend) -> Path:
+    """A fresh data directory for one test, with the accounts already in it (on TinyDB)."""
     path = tmp_path / "data"
-    shutil.copytree(accounts_dir, path)
+    if backend == "tinydb":
+        shutil.copytree(accounts_dir, path)
+    else:
+        path.mkdir()
     return path
 
 
+def app_config(data_dir: Path, database: str | None) -> dict:
+    """The test configuration of an app over ``data_dir`` and, if given, the database."""
+    config = {"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True}
+    if database:
+        config["SURVEY_DATABASE_URL"] = database
+    return config
+
+
 @pytest.fixture
-def app(data_dir):
-    return create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True})
+def app(data_dir, database):
+    return create_app(app_config(data_dir, database))
 
 
 @pytest.fixture
@@ -215,8 +288,8 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn with the production config on loopback, over a given data directory."""
 
-    def __init__(self, data_dir: Path, workers: int = 3):
-        self.data_dir, self.workers = data_dir, workers
+    def __init__(self, data_dir: Path, workers: int = 3, database: str | None = None):
+        self.data_dir, self.workers, self.database = data_dir, workers, database
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -229,6 +302,8 @@ class LiveServer:
         import urllib.request
         env = {**os.environ, "SURVEY_DATA_DIR": str(self.data_dir), "SURVEY_BIND": f"127.0.0.1:{self.port}",
                "SURVEY_WORKERS": str(self.workers), "SECRET_KEY": "test"}
+        if self.database:
+            env["SURVEY_DATABASE_URL"] = self.database
         root = Path(__file__).resolve().parent.parent
         self.log = open(self.data_dir.parent / f"gunicorn-{self.port}.log", "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
@@ -258,8 +333,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(data_dir):
-    """A running gunicorn (3 workers) over this test's data directory."""
-    server = LiveServer(data_dir).start()
+def live_server(data_dir, database):
+    """A running gunicorn (3 workers) over this test's data directory (and database)."""
+    server = LiveServer(data_dir, database=database).start()
     yield server
     server.stop()
