@@ -25,6 +25,7 @@ from .reporting.agency_reports import AgencyReportStore
 from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
 from .settings import SettingsStore
 from .storage import DocumentStore, KeptSummary, open_documents, open_households
+from .storage.postgres.connection import database_url
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
 
@@ -41,7 +42,7 @@ class Campaign:
         self.gazetteer: Gazetteer = load_gazetteer(int(config["SURVEY_PROVINCE"]))
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today, window=self.visit_window)
-        self.households = HouseholdRecords(open_households(self.data_dir))
+        self.households = HouseholdRecords(open_households(self.data_dir, database_url(config)))
         self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
         self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
         self.documents = open_documents(config)

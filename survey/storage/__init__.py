@@ -3,6 +3,7 @@
 - ``interface.HouseholdBackend``: what household storage offers the service (create once,
   replace, remove, get, scan a commune, tallies, its files for backup and restore).
 - ``tinydb_households.TinyDBHouseholds``: the embedded default, TinyDB files on one disk.
+- ``postgres``: the same in PostgreSQL, when ``SURVEY_DATABASE_URL`` names a database.
 - ``documents``: what every other store keeps (accounts, tokens, settings, agencies and their
   reports, history, review flags, the account log, login attempts, the session key): JSON
   documents by key in named collections, behind ``DocumentStore`` / ``DocumentSpace``;
@@ -37,8 +38,12 @@ __all__ = ["AtomicJSONStorage", "Collection", "DocumentSpace", "DocumentStore", 
            "read_revision", "write_atomically"]
 
 
-def open_households(data_dir: Path) -> HouseholdBackend:
-    """The household backend the configuration selects (TinyDB in the data directory)."""
+def open_households(data_dir: Path, database_url: str | None = None) -> HouseholdBackend:
+    """The household backend the configuration selects: PostgreSQL at ``database_url``, else
+    TinyDB in the data directory."""
+    if database_url:
+        from .postgres.households import PostgresHouseholds  # psycopg only when it is used
+        return PostgresHouseholds(database_url)
     return TinyDBHouseholds(data_dir)
 
 

@@ -8,19 +8,32 @@ derived values, bulk insert), whatever keeps the files or rows.
 from __future__ import annotations
 
 import multiprocessing
+import random
+import unicodedata
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from survey.storage import HouseholdBackend, TinyDBHouseholds
+from survey.households.records import Conflict, HouseholdRecords
+from survey.storage import HouseholdBackend, KeptSummary, TinyDBHouseholds
+from survey.storage.postgres import kept
+from survey.storage.postgres.households import PostgresHouseholds
 
-BACKENDS = {"tinydb": TinyDBHouseholds}
+# Each backend from where it keeps records: a data directory, or a database URL.
+BACKENDS = {"tinydb": lambda where: TinyDBHouseholds(Path(where)), "postgresql": PostgresHouseholds}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def backend(request, tmp_path) -> HouseholdBackend:
-    return BACKENDS[request.param](tmp_path)
+def where(request, tmp_path) -> tuple[str, str]:
+    """The backend's kind and its place: a fresh data directory or a fresh database."""
+    return request.param, request.getfixturevalue("pg_url") if request.param == "postgresql" else str(tmp_path)
+
+
+@pytest.fixture
+def backend(where) -> HouseholdBackend:
+    return BACKENDS[where[0]](where[1])
 
 
 def rec(commune: int = 4789, **changes) -> dict:
@@ -44,16 +57,15 @@ def test_ids_are_unique_in_the_province_not_only_in_a_commune(backend):
     assert backend.count([4831]) == 0 and list(backend.scan(4831)) == []
 
 
-def _race(kind: str, root: str, key: str, commune: int, out) -> None:
-    store = BACKENDS[kind](Path(root))
+def _race(kind: str, place: str, key: str, commune: int, out) -> None:
+    store = BACKENDS[kind](place)
     out.put(store.create_once(rec(commune, id=key)) is None)
 
 
-def test_racing_creates_of_one_id_in_several_processes_store_it_once(backend, tmp_path):
-    kind = next(k for k, cls in BACKENDS.items() if isinstance(backend, cls))
+def test_racing_creates_of_one_id_in_several_processes_store_it_once(backend, where):
     ctx = multiprocessing.get_context("spawn")
     out, key = ctx.Queue(), str(uuid.uuid4())
-    procs = [ctx.Process(target=_race, args=(kind, str(tmp_path), key, c, out)) for c in (4789, 4831, 4789, 4792)]
+    procs = [ctx.Process(target=_race, args=(*where, key, c, out)) for c in (4789, 4831, 4789, 4792)]
     for p in procs:
         p.start()
     for p in procs:
@@ -117,9 +129,102 @@ def test_is_empty_until_the_first_record(backend):
     assert not backend.is_empty()
 
 
-def test_backup_files_name_every_commune_and_are_recognised(backend):
+def test_backup_files_are_the_commune_files_or_none_for_a_database(backend, where):
+    """The data directory's files are backed up file by file; a database by pg_dump."""
     backend.create_once(rec(4792))
     files = backend.backup_files([4789])
+    if where[0] == "postgresql":
+        assert files == {} and backend.file_for("households/4792.json") is None
+        return
     assert {"households/4789.json", "households/4792.json"} <= set(files)
     assert all(backend.file_for(rel) is not None for rel in files)
     assert backend.file_for("users.json") is None and backend.file_for("households/../x.json") is None
+
+
+def test_text_comes_back_exactly_as_stored_in_nfc(backend):
+    """Vietnamese names and hamlets round-trip byte for byte, and stay NFC."""
+    a = rec(4789, id="hộ-Đà-Bắc-001", hamlet="Xóm Mường Chiềng", head_name="Nguyễn Thị Hằng 𝔸 ☂")
+    assert all(unicodedata.is_normalized("NFC", v) for v in a.values() if isinstance(v, str))
+    backend.create_once(dict(a))
+    assert backend.get(a["id"]) == a and list(backend.scan(4789)) == [a] and list(backend.records([4789])) == [a]
+    assert backend.get(unicodedata.normalize("NFD", a["id"])) is None  # ids compare as given
+
+
+def test_records_keep_their_field_order(backend):
+    a = {"id": str(uuid.uuid4()), "commune_code": 4789, "zeta": 1, "alpha": 2, "members": 3}
+    backend.create_once(dict(a))
+    assert list(backend.get(a["id"])) == list(a) and list(next(iter(backend.scan(4789)))) == list(a)
+
+
+def test_a_second_instance_sees_every_write_of_the_first(where, monkeypatch):
+    """Two workers (or hosts) on one store: no write is missed by the other."""
+    monkeypatch.setattr(kept, "FRESH", 0)
+    one, two = BACKENDS[where[0]](where[1]), BACKENDS[where[0]](where[1])
+    a = rec(4789)
+    assert two.derived(4789, "n", len) == 0
+    one.create_once(dict(a))
+    assert two.get(a["id"]) == a and two.count([4789]) == 1 and two.derived(4789, "n", len) == 1
+    assert two.create_once(dict(a)) == a
+    one.remove(a)
+    assert two.get(a["id"]) is None and two.derived(4789, "n", len) == 0
+
+
+def test_scoping_a_reader_to_its_communes(backend):
+    records = HouseholdRecords(backend)
+    a = rec(4789)
+    records.create(a, lambda: "2020-08-15T09:00:00+07:00")
+    assert records.get(a["id"], [4789]) is not None and records.get(a["id"], [4831, 4792]) is None
+    with pytest.raises(Conflict):
+        records.create({**a, "members": 9}, lambda: "2020-08-16T09:00:00+07:00")
+
+
+def _hamlets() -> KeptSummary:
+    """A kept summary that depends on record order as the search index does."""
+    def tally(records):
+        return {"ids": "".join(r["id"][:4] + "," for r in records),
+                "hamlets": dict(Counter(r["hamlet"] for r in records))}
+
+    def merge(a, b):
+        return {"ids": a["ids"] + b["ids"], "hamlets": dict(Counter(a["hamlets"]) + Counter(b["hamlets"]))}
+    return KeptSummary(tally=tally, merge=merge, finish=lambda t: t, version="test-1")
+
+
+def test_kept_summaries_equal_an_independent_recount_through_any_writes(where, monkeypatch, seed):
+    """Creates, bulk inserts, replaces, moves and removes in a random order: the kept summary,
+    on this instance and on a fresh one, is what a recount of the records gives."""
+    monkeypatch.setattr(kept, "FRESH", 0)
+    monkeypatch.setattr(kept, "STORE_AFTER", 3)
+    draw, summary = random.Random(seed), _hamlets()
+    backend = BACKENDS[where[0]](where[1])
+    backend.keep_summary("hamlets", summary)
+    communes, stored = (4789, 4792), {}
+    for step in range(60):
+        action = draw.choice(["create", "create", "bulk", "replace", "move", "remove"]) if stored else "create"
+        commune = draw.choice(communes)
+        if action == "create":
+            r = rec(commune, hamlet=draw.choice(["Xóm Mới", "Bản Lác", "Tổ 3"]))
+            backend.create_once(dict(r))
+            stored[r["id"]] = r
+        elif action == "bulk":
+            batch = [rec(commune, hamlet=draw.choice(["Xóm Mới", "Bản Chiềng"])) for _ in range(draw.randint(1, 4))]
+            backend.bulk_insert(commune, batch)
+            stored.update((r["id"], r) for r in batch)
+        else:
+            old = stored[draw.choice(sorted(stored))]
+            if action == "remove":
+                backend.remove(old)
+                del stored[old["id"]]
+            else:
+                new = {**old, "hamlet": f"Xóm {step}", "commune_code": commune if action == "move" else old["commune_code"]}
+                backend.replace(new, old["commune_code"])
+                stored[new["id"]] = new
+        if draw.random() < 0.5:
+            fresh = BACKENDS[where[0]](where[1])
+            fresh.keep_summary("hamlets", summary)
+            for code in communes:
+                expected = summary.tally(list(backend.scan(code)))
+                assert backend.derived(code, "hamlets", summary.tally) == expected, (step, action)
+                assert fresh.derived(code, "hamlets", summary.tally) == expected, (step, action)
+    for code in communes:
+        assert backend.count([code]) == sum(r["commune_code"] == code for r in stored.values())
+        assert sorted(r["id"] for r in backend.scan(code)) == sorted(k for k, r in stored.items() if r["commune_code"] == code)

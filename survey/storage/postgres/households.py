@@ -1,0 +1,215 @@
+"""Households in PostgreSQL: one row a record, keyed by id, the same contract as the files.
+
+Every write is one transaction that first locks its commune's row in ``household_communes``
+(bumping its version and record count), then changes ``households``. The unique key on
+``id`` decides create-once: ``INSERT ... ON CONFLICT DO NOTHING`` waits for a racing insert
+of the same id to commit or roll back, so of racing submissions exactly one stores.
+Counts come from the commune rows, aggregates from kept tallies (``kept``), exports from a
+server-side cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import Rollback
+
+from ..errors import StorageUnavailable
+from ..interface import HouseholdBackend
+from ..tallies import KeptSummary
+from . import connection, migrate
+from .kept import KeptValues
+
+__all__ = ["PostgresHouseholds"]
+
+EXPORT_BATCH = 2000  # rows a server-side cursor sends at a time
+
+_BUMP = """
+    INSERT INTO household_communes AS c (commune_code, version, records, rewritten)
+    VALUES (%(commune)s, 1, greatest(%(added)s, 0), CASE WHEN %(rewrite)s THEN 1 ELSE 0 END)
+    ON CONFLICT (commune_code) DO UPDATE
+    SET version = c.version + 1, records = c.records + %(added)s,
+        rewritten = CASE WHEN %(rewrite)s THEN c.version + 1 ELSE c.rewritten END
+    RETURNING version"""
+
+
+def _json(record: dict) -> str:
+    return orjson.dumps(record).decode()
+
+
+class PostgresHouseholds(HouseholdBackend):
+    """Household records in the database at ``url`` (schema by ``flask --app wsgi db upgrade``)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._checked = False
+        self.kept = KeptValues(self._reading)
+
+    def _pool(self):
+        pool = connection.pool(self.url)
+        if not self._checked:
+            migrate.require_current(self.url)
+            self._checked = True
+        return pool
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Cursor]:
+        """One write transaction; failures of the server become StorageUnavailable."""
+        try:
+            with self._pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield cur
+        except psycopg.OperationalError as exc:
+            raise StorageUnavailable(f"the database cannot take the write now: {exc}") from exc
+
+    @contextmanager
+    def _reading(self, snapshot: bool = False) -> Iterator[psycopg.Cursor]:
+        """A cursor for reads; ``snapshot``: several statements that see one moment."""
+        with self._pool().connection() as conn:
+            if snapshot:
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield cur
+            finally:
+                if snapshot:
+                    conn.isolation_level = None
+
+    def _bump(self, cur: psycopg.Cursor, commune: int, added: int, rewrite: bool) -> int:
+        """Lock the commune's row for this transaction; its new version."""
+        cur.execute(_BUMP, {"commune": commune, "added": added, "rewrite": rewrite})
+        version = cur.fetchone()[0]
+        self.kept.changed(commune, version)
+        return version
+
+    @staticmethod
+    def _add(cur: psycopg.Cursor, commune: int, added: int) -> None:
+        """Change the commune's count (its row is locked already)."""
+        cur.execute("UPDATE household_communes SET records = records + %s WHERE commune_code = %s",
+                    (added, commune))
+
+    def create_once(self, record: dict) -> dict | None:
+        """Insert unless the id is stored anywhere (the unique key decides); else the stored one."""
+        key, commune = record["id"], int(record["commune_code"])
+        for _ in range(3):  # a record removed between our conflict and our read: try again
+            with self._transaction() as cur:
+                version = self._bump(cur, commune, 1, rewrite=False)
+                cur.execute("INSERT INTO households (id, commune_code, version, record) VALUES (%s, %s, %s, %s)"
+                            " ON CONFLICT (id) DO NOTHING", (key, commune, version, _json(record)))
+                if cur.rowcount == 1:
+                    return None
+                raise Rollback()  # nothing stored: the commune's version and count stay as they were
+            existing = self.get(key)
+            if existing is not None:
+                return existing
+        raise StorageUnavailable(f"household {key} keeps changing; try again")
+
+    def replace(self, record: dict, previous_commune: int) -> None:
+        """One transaction; a move takes both communes' rows in code order (no deadlock)."""
+        key, commune, previous = record["id"], int(record["commune_code"]), int(previous_commune)
+        with self._transaction() as cur:
+            versions = {code: self._bump(cur, code, (code == commune) - (code == previous), code == previous)
+                        for code in sorted({commune, previous})}
+            order = ", seq = DEFAULT" if commune != previous else ""  # a moved record comes last
+            cur.execute(f"UPDATE households SET commune_code = %s, version = %s, record = %s{order}"
+                        " WHERE id = %s AND commune_code = %s",
+                        (commune, versions[commune], _json(record), key, previous))
+            if cur.rowcount != 1:
+                raise LookupError(f"household {key} is not stored in commune {previous}")
+
+    def remove(self, record: dict) -> bool:
+        """Delete one record; False (nothing changed) if it was not stored."""
+        commune = int(record["commune_code"])
+        with self._transaction() as cur:
+            self._bump(cur, commune, 0, rewrite=True)
+            cur.execute("DELETE FROM households WHERE id = %s AND commune_code = %s", (record["id"], commune))
+            if cur.rowcount != 1:
+                raise Rollback()
+            self._add(cur, commune, -1)
+            return True
+        return False
+
+    def get(self, record_id: str) -> dict | None:
+        """By primary key."""
+        with self._reading() as cur:
+            row = cur.execute("SELECT record FROM households WHERE id = %s", (record_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def scan(self, commune_code: int, cache: bool = True) -> list[dict]:
+        """The commune's records in insertion order (by its index on commune and order)."""
+        with self._reading() as cur:
+            cur.execute("SELECT record FROM households WHERE commune_code = %s ORDER BY seq", (int(commune_code),))
+            return [row[0] for row in cur]
+
+    def records(self, communes: Iterable[int]) -> Iterator[dict]:
+        """Every record of ``communes`` as of one moment, streamed from a server-side cursor:
+        the worker holds one batch, never the table."""
+        with self._pool().connection() as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            try:
+                with conn.transaction():
+                    for code in communes:
+                        with conn.cursor(name="households_export") as cur:
+                            cur.itersize = EXPORT_BATCH
+                            cur.execute("SELECT record FROM households WHERE commune_code = %s ORDER BY seq",
+                                        (int(code),))
+                            for row in cur:
+                                yield row[0]
+            finally:
+                conn.isolation_level = None
+
+    def count(self, communes: Iterable[int]) -> int:
+        """From the kept per-commune counts: one indexed read, no count over the records."""
+        with self._reading() as cur:
+            row = cur.execute("SELECT coalesce(sum(records), 0) FROM household_communes"
+                              " WHERE commune_code = ANY(%s)", ([int(c) for c in communes],)).fetchone()
+        return int(row[0])
+
+    def keep_summary(self, name: str, summary: KeptSummary) -> None:
+        """Keep ``summary`` of each commune in ``household_tallies``, added to as records come."""
+        self.kept.kinds[name] = summary
+
+    def derived(self, commune_code: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
+        """A kept summary, or ``compute`` over the commune, recomputed only when it changed."""
+        return self.kept.value(int(commune_code), name, compute)
+
+    def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
+        """One statement for the batch; ids stored anywhere are skipped by the unique key."""
+        commune = int(commune_code)
+        if not records:
+            return 0
+        with self._transaction() as cur:
+            version = self._bump(cur, commune, 0, rewrite=False)
+            cur.execute("""
+                INSERT INTO households (id, commune_code, version, record)
+                SELECT r.id, %s, %s, r.record::json
+                FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS r(id, record, n)
+                ORDER BY r.n
+                ON CONFLICT (id) DO NOTHING""",
+                        (commune, version, [r["id"] for r in records], [_json(r) for r in records]))
+            added = cur.rowcount
+            if added == 0:
+                raise Rollback()
+            self._add(cur, commune, added)
+            return added
+        return 0
+
+    def is_empty(self) -> bool:
+        """No record in the table."""
+        with self._reading() as cur:
+            return not cur.execute("SELECT EXISTS (SELECT 1 FROM households)").fetchone()[0]
+
+    def backup_files(self, communes: Iterable[int]) -> dict[str, Any]:
+        """None: the database is backed up by PostgreSQL's own tools (pg_dump, base backups)."""
+        return {}
+
+    def file_for(self, rel: str) -> Any | None:
+        """No file of the data directory is the database's."""
+        return None
+
+    def restored(self) -> None:
+        """Nothing kept in files here; forget what this process derived."""
+        self.kept.forget()

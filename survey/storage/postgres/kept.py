@@ -1,0 +1,135 @@
+"""Values derived from each commune's records, kept so that a request never scans a commune.
+
+A commune's version (``household_communes``) says whether a value held in memory is still
+current. A kept summary (hamlet tallies, the search index) is also stored in
+``household_tallies`` with the version it covers: a worker that lacks it, or holds an older
+one, reads it and adds only the records written since (their version is greater), unless an
+earlier record was changed or removed since (``rewritten``), which only a recount can answer.
+
+Versions are read for every commune at once and held for ``FRESH`` seconds: a write by this
+process is seen at once, a write by another worker or host within ``FRESH`` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import orjson
+import psycopg
+
+from ..tallies import KeptSummary
+
+__all__ = ["FRESH", "STORE_AFTER", "KeptValues"]
+
+FRESH = 0.1
+STORE_AFTER = 500  # records added to a stored tally before it is stored again
+
+Reading = Callable[..., AbstractContextManager[psycopg.Cursor]]
+
+
+class KeptValues:
+    """Derived values of communes: in memory by commune version, kept summaries in the database."""
+
+    def __init__(self, reading: Reading):
+        self._reading = reading
+        self.kinds: dict[str, KeptSummary] = {}
+        self._values: dict[tuple[int, str], tuple[int, Any]] = {}
+        self._bases: dict[tuple[int, str], tuple[int, Any]] = {}  # raw tallies, to add to
+        self._versions: dict[int, int] = {}
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def changed(self, commune: int, version: int) -> None:
+        """This process wrote ``commune`` (the version may still roll back: then it is only
+        read again)."""
+        self._versions[commune] = max(version, self._versions.get(commune, 0))
+
+    def forget(self) -> None:
+        """Drop everything held in memory."""
+        self._values.clear()
+        self._bases.clear()
+        self._read_at = float("-inf")
+
+    def version(self, commune: int) -> int:
+        """The commune's version, as of at most ``FRESH`` seconds ago (0: never written)."""
+        if time.monotonic() - self._read_at > FRESH:
+            with self._lock, self._reading() as cur:
+                cur.execute("SELECT commune_code, version FROM household_communes")
+                self._versions = dict(cur.fetchall())
+                self._read_at = time.monotonic()
+        return self._versions.get(commune, 0)
+
+    def value(self, commune: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
+        """The value held for the commune's current version, else worked out again."""
+        held = self._values.get((commune, name))
+        if held is not None and held[0] == self.version(commune):
+            return held[1]
+        if name in self.kinds:
+            version, value = self._kept(commune, name)
+        else:
+            version, records = self._records(commune)
+            value = compute(records)
+        self._values[(commune, name)] = (version, value)
+        return value
+
+    def _records(self, commune: int, after: int = 0) -> tuple[int, list[dict]]:
+        """The commune's version and its records written after version ``after``, in order."""
+        with self._reading(snapshot=True) as cur:
+            version = self._current(cur, commune)[0]
+            cur.execute("SELECT record FROM households WHERE commune_code = %s AND version > %s ORDER BY seq",
+                        (commune, after))
+            return version, [row[0] for row in cur]
+
+    @staticmethod
+    def _current(cur: psycopg.Cursor, commune: int) -> tuple[int, int]:
+        row = cur.execute("SELECT version, rewritten FROM household_communes WHERE commune_code = %s",
+                          (commune,)).fetchone()
+        return (row[0], row[1]) if row else (0, 0)
+
+    def _kept(self, commune: int, name: str) -> tuple[int, Any]:
+        """A kept summary: the held or stored tally plus the records written since."""
+        kind = self.kinds[name]
+        with self._reading(snapshot=True) as cur:
+            version, rewritten = self._current(cur, commune)
+            base = self._bases.get((commune, name))
+            if base is None or base[0] < rewritten or base[0] > version:
+                base = self._stored(cur, commune, name, kind)
+            if base is not None and base[0] < rewritten:
+                base = None
+            since = 0 if base is None else base[0]
+            cur.execute("SELECT record FROM households WHERE commune_code = %s AND version > %s ORDER BY seq",
+                        (commune, since))
+            added = [row[0] for row in cur]
+        tally = kind.tally(added) if base is None else kind.merge(base[1], kind.tally(added)) if added else base[1]
+        self._bases[(commune, name)] = (version, tally)
+        if base is None or len(added) >= STORE_AFTER:
+            self._store(commune, name, kind, version, tally)
+        return version, kind.finish(tally)
+
+    @staticmethod
+    def _stored(cur: psycopg.Cursor, commune: int, name: str, kind: KeptSummary) -> tuple[int, Any] | None:
+        row = cur.execute("SELECT version, tally FROM household_tallies WHERE commune_code = %s AND name = %s"
+                          " AND shape = %s", (commune, name, kind.version)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def _store(self, commune: int, name: str, kind: KeptSummary, version: int, tally: Any) -> None:
+        """Keep the tally for every worker; an older one never replaces a newer."""
+        with self._reading() as cur:
+            cur.execute("""
+                INSERT INTO household_tallies AS t (commune_code, name, shape, version, tally)
+                VALUES (%s, %s, %s, %s, %s::json)
+                ON CONFLICT (commune_code, name) DO UPDATE
+                SET shape = EXCLUDED.shape, version = EXCLUDED.version, tally = EXCLUDED.tally
+                WHERE t.version < EXCLUDED.version OR t.shape <> EXCLUDED.shape""",
+                        (commune, name, kind.version, version, orjson.dumps(tally).decode()))
+
+    def warm(self, communes: Iterable[int]) -> None:
+        """Store every kept summary of ``communes`` (after a bulk copy), so no request starts at zero."""
+        for commune in communes:
+            for name in self.kinds:
+                self._bases.pop((commune, name), None)
+                self._kept(commune, name)
