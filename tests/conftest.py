@@ -288,8 +288,10 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn with the production config on loopback, over a given data directory."""
 
-    def __init__(self, data_dir: Path, workers: int = 3, database: str | None = None):
-        self.data_dir, self.workers, self.database = data_dir, workers, database
+    def __init__(self, data_dir: Path, workers: int = 3, database: str | None = None,
+                 secret_key: str | None = "test"):
+        """``secret_key=None``: the key the campaign keeps (a file, or the database)."""
+        self.data_dir, self.workers, self.database, self.secret_key = data_dir, workers, database, secret_key
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -301,7 +303,7 @@ class LiveServer:
         import time
         import urllib.request
         env = {**os.environ, "SURVEY_DATA_DIR": str(self.data_dir), "SURVEY_BIND": f"127.0.0.1:{self.port}",
-               "SURVEY_WORKERS": str(self.workers), "SECRET_KEY": "test"}
+               "SURVEY_WORKERS": str(self.workers), "SECRET_KEY": self.secret_key or ""}
         if self.database:
             env["SURVEY_DATABASE_URL"] = self.database
         root = Path(__file__).resolve().parent.parent
