@@ -1,9 +1,10 @@
 """Shared fixtures: an app on a temporary data directory with one account per role.
 
-The app's storage is the ``backend`` fixture: TinyDB files, except in the tests listed in
-``BOTH_BACKENDS`` (the API, the pages, accounts, sessions, login throttling, review,
-agency reports and settings), which run once on TinyDB and once on PostgreSQL, with
-households and every document store in a fresh database of the throwaway cluster.
+The app's storage is the ``backend`` fixture: TinyDB files, except in tests marked
+``each_backend`` (the API, the pages, exports and reports, accounts, sessions, login
+throttling, review, agency reports and settings), which run once on TinyDB and once on
+PostgreSQL, with households and every document store in a fresh copy of a database that
+holds the test accounts.
 """
 
 from __future__ import annotations
@@ -54,24 +55,18 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-# Tests (by path under the repository) that run against both backends; the rest use TinyDB.
-BOTH_BACKENDS = ("tests/api/", "tests/test_pages.py", "tests/test_accounts.py", "tests/security/test_sessions.py",
-                 "tests/security/test_login_throttle.py", "tests/households/test_review.py",
-                 "tests/reporting/test_agency_reports.py", "tests/reporting/test_reporting_pages.py")
 BACKENDS = ("tinydb", "postgresql")
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_generate_tests(metafunc) -> None:
-    """Every test of ``BOTH_BACKENDS`` that builds an app runs once per backend."""
-    rel = Path(metafunc.definition.path).resolve().relative_to(_ROOT).as_posix()
-    if "backend" in metafunc.fixturenames and rel.startswith(BOTH_BACKENDS):
+    """A test marked ``each_backend`` that builds an app runs on TinyDB files and on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("each_backend") and "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture
 def backend(request) -> str:
-    """The storage of this test's app: "tinydb" unless parametrised (``BOTH_BACKENDS``)."""
+    """The storage of this test's app: "tinydb" unless the test is marked ``each_backend``."""
     return getattr(request, "param", "tinydb")
 
 
@@ -158,18 +153,17 @@ def database(backend, request) -> Iterator[str | None]:
 
 
 @pytest.fixture
-def data_dir(tmp_path, accounts_dir, backend) -> Path:
-    """A fresh data directory for one test, with the accounts already in it (on TinyDB)."""
+def data_dir(tmp_path, accounts_dir) -> Path:
+    """A fresh data directory for one test, with the accounts already in it (in its files:
+    on PostgreSQL the app reads them from ``database``, but a test's own TinyDB app may not)."""
     path = tmp_path / "data"
-    if backend == "tinydb":
-        shutil.copytree(accounts_dir, path)
-    else:
-        path.mkdir()
+    shutil.copytree(accounts_dir, path)
     return path
 
 
-def app_config(data_dir: Path, database: str | None) -> dict:
-    """The test configuration of an app over ``data_dir`` and, if given, the database."""
+@pytest.fixture
+def app_config(data_dir, database) -> dict:
+    """The test app's settings: a fresh data directory, and on PostgreSQL a fresh database."""
     config = {"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True}
     if database:
         config["SURVEY_DATABASE_URL"] = database
@@ -177,8 +171,8 @@ def app_config(data_dir: Path, database: str | None) -> dict:
 
 
 @pytest.fixture
-def app(data_dir, database):
-    return create_app(app_config(data_dir, database))
+def app(app_config):
+    return create_app(app_config)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from exports.writers import safe_cell
 
 from .conftest import household
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 
 @pytest.fixture
 def filled(api):

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 
 def form_values(page: str) -> dict:
     return dict(re.findall(r'<input[^>]*?name="(\w+)"[^>]*?value="([^"]*)"', page))

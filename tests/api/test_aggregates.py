@@ -13,6 +13,8 @@ from survey.text import place_key
 
 from ..conftest import household
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 URL = "/api/v1/aggregates"
 SUMS = ["members", "smartphone_users", "installed_before", "installed_during_visit"]
 REASONS = ["no_smartphone", "unsupported_phone", "no_mobile_data", "declined", "not_home", "other"]

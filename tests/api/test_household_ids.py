@@ -3,7 +3,11 @@ another area's versions, and a move between communes is a checked, recorded oper
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import household
+
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 URL = "/api/v1/households"
 

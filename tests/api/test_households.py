@@ -9,6 +9,8 @@ import pytest
 
 from ..conftest import household
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 URL = "/api/v1/households"
 
 

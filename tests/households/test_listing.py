@@ -9,6 +9,8 @@ import pytest
 from survey import create_app
 from survey.households.search_index import CommuneIndex, merge_tallies, search_tally
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 URL = "/api/v1/households"
 HOA_HAMLETS = ("Xóm Hoà", "Xóm Hòa", "XÓM HOA", "Xóm Mới")
 
@@ -144,7 +146,8 @@ def test_a_new_worker_searches_from_the_kept_index_and_the_log(app, api, make_ho
                                         "created_at": "2020-08-15T08:00:00+07:00",
                                         "updated_at": "2020-08-15T08:00:00+07:00"}])
     assert api.post(URL, make_household(head_name="Bùi Văn Mới")).status_code == 201  # in the log
-    fresh = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True})
+    fresh = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True,
+                        "SURVEY_DATABASE_URL": app.config["SURVEY_DATABASE_URL"]})
 
     def decode_everything(records):
         raise AssertionError("a kept index exists: no commune should be read in full")

@@ -19,7 +19,6 @@ import requests
 
 from survey import create_app
 from survey.households.records import content_of
-from tests.conftest import app_config
 
 from .conftest import COMMUNES, CrashableServer, Ledger
 from .test_crash import CLIENTS, MIN_ACKS_PER_ROUND, ROUNDS, _client, _province_total, _settle
@@ -35,9 +34,9 @@ def backend() -> str:
 
 
 @pytest.fixture
-def tokens(tmp_path, database) -> dict[str, str]:
+def tokens(app_config) -> dict[str, str]:
     """A bearer token per client account, made in the database before any server starts."""
-    users = create_app(app_config(tmp_path / "cli", database)).extensions["survey"].users
+    users = create_app(app_config).extensions["survey"].users
     return {name: users.new_token(name) for name in ("officer", "officer2", "district", "department", "agency")}
 
 

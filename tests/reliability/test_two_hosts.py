@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from survey import create_app
-from tests.conftest import PASSWORD, LiveServer, app_config
+from tests.conftest import PASSWORD, LiveServer
 
 from .conftest import new_record
 
@@ -47,9 +47,9 @@ def hosts(tmp_path, database):
 
 
 @pytest.fixture
-def tokens(tmp_path, database) -> dict[str, str]:
+def tokens(app_config) -> dict[str, str]:
     """A bearer token per account that needs one, made in the database before the hosts start."""
-    users = create_app(app_config(tmp_path / "cli", database)).extensions["survey"].users
+    users = create_app(app_config).extensions["survey"].users
     return {name: users.new_token(name) for name in ("officer", "department", "agency")}
 
 

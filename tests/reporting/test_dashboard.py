@@ -16,6 +16,8 @@ from survey.reporting.dashboard import cumulative
 
 from .test_agency_reports import report
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

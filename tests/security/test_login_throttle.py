@@ -6,11 +6,14 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
+import pytest
 import requests
 
 from survey import create_app
 from survey.config import from_environment
-from tests.conftest import PASSWORD, Browser, app_config
+from tests.conftest import PASSWORD, Browser
+
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 
 def _attempt(browser, username: str, password: str, addr: str = "127.0.0.1"):
@@ -48,9 +51,9 @@ def test_address_locked_after_twenty_failures_across_accounts(browser):
     assert _attempt(browser, "officer", PASSWORD, "192.0.2.8").status_code == 302
 
 
-def test_behind_a_proxy_each_client_address_has_its_own_count(data_dir, database):
+def test_behind_a_proxy_each_client_address_has_its_own_count(app_config):
     """With SURVEY_PROXY_HOPS=1 the address is the client's from X-Forwarded-For, not the proxy's."""
-    app = create_app({**app_config(data_dir, database), **from_environment({"SURVEY_PROXY_HOPS": "1"})})
+    app = create_app({**app_config, **from_environment({"SURVEY_PROXY_HOPS": "1"})})
     browser = Browser(app.test_client())
 
     def attempt(client_addr: str, n: int) -> int:

@@ -22,6 +22,7 @@ from psycopg_pool import ConnectionPool
 __all__ = ["POOL_SIZE", "close_pool", "close_pools", "connect", "database_url", "pool", "redacted"]
 
 POOL_SIZE = 4
+WAIT = 30.0  # seconds a request waits for a connection before the database counts as unavailable
 _pools: dict[str, ConnectionPool] = {}
 _lock = threading.Lock()
 
@@ -70,7 +71,7 @@ def pool(url: str) -> ConnectionPool:
             size = int(os.environ.get("SURVEY_DATABASE_POOL") or POOL_SIZE)
             _pools[url] = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=True,
                                          kwargs={"client_encoding": "utf8"}, configure=_configure,
-                                         name="survey", timeout=30)
+                                         name="survey", timeout=WAIT)
         return _pools[url]
 
 

@@ -37,6 +37,15 @@ _BUMP = """
     RETURNING version"""
 
 
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """A server that is down, unreachable or out of connections: StorageUnavailable (503)."""
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise StorageUnavailable(f"the database is unavailable now: {str(exc).strip()}") from exc
+
+
 def _json(record: dict) -> str:
     return orjson.dumps(record).decode()
 
@@ -59,16 +68,13 @@ class PostgresHouseholds(HouseholdBackend):
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor]:
         """One write transaction; failures of the server become StorageUnavailable."""
-        try:
-            with self._pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
-                yield cur
-        except psycopg.OperationalError as exc:
-            raise StorageUnavailable(f"the database cannot take the write now: {exc}") from exc
+        with _unavailable(), self._pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[psycopg.Cursor]:
         """A cursor for reads; ``snapshot``: several statements that see one moment."""
-        with self._pool().connection() as conn:
+        with _unavailable(), self._pool().connection() as conn:
             if snapshot:
                 conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             try:
