@@ -105,11 +105,16 @@ class KeyedTinyDB(TinyDB):
 class Collection(DocumentStore):
     """One TinyDB file with one keyed table: cached reads, locked read-modify-writes."""
 
-    def __init__(self, path: Path, table: str, lock_timeout: float = 10.0):
+    def __init__(self, path: Path, table: str, lock_timeout: float = 10.0, name: str | None = None):
         self.path = path
-        self.name = path.stem
+        self.name = name or path.stem
         self.table_name = table
         self.lock_timeout = lock_timeout
+
+    @property
+    def table(self) -> str:
+        """The TinyDB table inside the file that holds the documents."""
+        return self.table_name
 
     def documents(self) -> dict[str, dict]:
         """All documents by id, shared with the cache: callers must not change them."""

@@ -30,7 +30,7 @@ class TinyDBDocumentSpace(DocumentSpace):
         return self.root / f"{name}.json"
 
     def collection(self, name: str, table: str) -> Collection:
-        return Collection(self.path(name), table)
+        return Collection(self.path(name), table, name=name)
 
     def names(self, prefix: str) -> list[str]:
         folder, _, start = prefix.rpartition("/")

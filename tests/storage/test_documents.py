@@ -10,6 +10,8 @@ import multiprocessing
 
 import pytest
 
+from survey.storage.documents import copy_documents
+
 from .conftest import open_space
 
 
@@ -77,7 +79,7 @@ def test_names_lists_the_collections_under_a_prefix(space_spec):
         space.collection(name, "t").put("k", {})
     assert space.names("history/") == ["history/0a", "history/3f"]
     assert space.names("reviews/") == ["reviews/4789"]
-    assert [c.name.rsplit("/", 1)[-1] for c in space.iter_collections("history/", "t")] == ["0a", "3f"]
+    assert [c.name for c in space.iter_collections("history/", "t")] == ["history/0a", "history/3f"]
 
 
 def test_the_secret_key_is_made_once_and_shared(space_spec):
@@ -106,3 +108,21 @@ def test_racing_read_modify_writes_from_several_processes_lose_nothing(space_spe
     doc = open_space(space_spec).collection("counters", "counters").get("n")
     assert doc["value"] == 100
     assert doc["seen"] == list(range(100))  # each writer saw the one before it
+
+
+def test_copy_documents_makes_the_target_hold_every_collection_and_can_run_again(space_spec, tmp_path):
+    """A copy from the data directory's files: every collection, nested names too, once."""
+    source = open_space(("tinydb", str(tmp_path / "source")))
+    source.collection("users", "users").put("officer", {"role": "officer", "unit": 4789})
+    source.collection("history/3f", "versions").put("3f00", {"versions": [{"n": 1}]})
+    source.collection("reviews/dismissed", "pairs").put("a,b", {"ids": ["a", "b"]})
+    target = open_space(space_spec)
+    target.collection("users", "users").put("kept", {"role": "district"})
+    stores = [source.collection(n, t) for n, t in (("users", "users"), ("history/3f", "versions"),
+                                                    ("reviews/dismissed", "pairs"))]
+    assert copy_documents(stores, target) == 3
+    assert target.collection("users", "users").documents() == {"kept": {"role": "district"},
+                                                               "officer": {"role": "officer", "unit": 4789}}
+    assert target.collection("history/3f", "versions").get("3f00") == {"versions": [{"n": 1}]}
+    assert target.names("reviews/") == ["reviews/dismissed"]
+    assert copy_documents(stores, target) == 0

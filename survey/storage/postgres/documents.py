@@ -58,8 +58,8 @@ class CollectionRows(Documents):
 class PostgresCollection(DocumentStore):
     """One named collection in the ``documents`` table."""
 
-    def __init__(self, space: PostgresDocumentSpace, name: str):
-        self.space, self.name = space, name
+    def __init__(self, space: PostgresDocumentSpace, name: str, table: str):
+        self.space, self.name, self.table = space, name, table
 
     def documents(self) -> dict[str, dict]:
         with self.space.connection() as conn:
@@ -94,7 +94,7 @@ class PostgresDocumentSpace(DocumentSpace):
             raise StorageUnavailable("the database is unavailable, try again") from exc
 
     def collection(self, name: str, table: str) -> DocumentStore:
-        return PostgresCollection(self, name)
+        return PostgresCollection(self, name, table)
 
     def names(self, prefix: str) -> list[str]:
         with self.connection() as conn:
