@@ -43,7 +43,7 @@ class Campaign:
         self.form: FormDefinition = load_form(config["SURVEY_FORM"])
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today, window=self.visit_window)
         self.households = HouseholdRecords(open_households(self.data_dir, database_url(config)))
-        self.households.backend.keep_summary("hamlets", self._hamlet_tallies())
+        self.households.backend.keep_summary("hamlets", self.hamlet_tallies())
         self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
         self.documents = open_documents(config)
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.documents, self.gazetteer)
@@ -59,7 +59,7 @@ class Campaign:
         self.logins = LoginThrottle(self.documents, Limits(
             config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"], config["LOGIN_WINDOW"]))
 
-    def _hamlet_tallies(self) -> KeptSummary:
+    def hamlet_tallies(self) -> KeptSummary:
         """Hamlet totals kept beside each commune's file, so aggregates never start from zero."""
         form = self.form
         shape = orjson.dumps([form.aggregate, form.choice_labels(form.aggregate["counts"], "en")])

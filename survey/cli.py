@@ -15,7 +15,7 @@ from exports import writers
 
 from . import backup as backups
 from .campaign import campaign
-from .database_cli import db
+from .database_cli import db, storage
 from .demo import agency_reports_for, households_for
 from .openrosa.cli import collect_url
 from .storage.postgres.connection import database_url
@@ -284,3 +284,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(db)
+    app.cli.add_command(storage)

@@ -1,6 +1,9 @@
-"""Commands for PostgreSQL: ``flask --app wsgi db upgrade`` and ``db current``."""
+"""Commands for PostgreSQL: ``db upgrade``, ``db current`` and ``storage copy --to``."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -8,7 +11,7 @@ from flask.cli import AppGroup
 
 from .storage.postgres.connection import database_url, redacted
 
-__all__ = ["db"]
+__all__ = ["db", "storage"]
 
 db = AppGroup("db", help="The PostgreSQL schema (SURVEY_DATABASE_URL).")
 
@@ -39,3 +42,48 @@ def current() -> None:
     from .storage.postgres import migrate
     url = configured_url()
     click.echo(f"database {migrate.current(url) or 'none'}, release {migrate.head()}")
+
+
+storage = AppGroup("storage", help="Move households between the data directory's files and PostgreSQL.")
+
+
+def _target(to: str):
+    """The backend ``--to`` names: a postgresql:// URL (schema brought up to date) or a data directory."""
+    from .storage import TinyDBHouseholds
+    if to.startswith(("postgresql://", "postgres://")):
+        from .storage.postgres import migrate
+        from .storage.postgres.households import PostgresHouseholds
+        migrate.upgrade(to)
+        return PostgresHouseholds(to), redacted(to)
+    path = Path(to).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return TinyDBHouseholds(path), str(path)
+
+
+@storage.command("copy")
+@click.option("--to", "to", required=True, help="postgresql://... or the path of a data directory.")
+def copy(to: str) -> None:
+    """Copy every household from the configured storage to --to, then check that counts and
+    figures agree at every level. Safe to run again: only what differs is written."""
+    from .campaign import campaign
+    from .storage.copy import copy_households, verify_copy
+    camp = campaign()
+    source = camp.households.backend
+    configured = database_url(current_app.config)
+    if (to == configured) if "://" in to else (configured is None and Path(to).resolve() == camp.data_dir):
+        raise click.ClickException("--to names the storage the households are in now: name the other one")
+    target, where = _target(to)
+    summary = camp.hamlet_tallies()
+    target.keep_summary("hamlets", summary)
+    communes = list(camp.gazetteer.communes)
+    with click.progressbar(length=source.count(communes), label=f"copying to {where}", file=sys.stderr) as bar:
+        report = copy_households(source, target, communes, progress=bar.update)
+    click.echo(f"{report.added} added, {report.replaced} replaced, {report.unchanged} already there"
+               + (f"; {report.only_in_target} only in the target (left as they are)" if report.only_in_target else ""))
+    agreed = verify_copy(source, target, camp.gazetteer.communes_of, summary, report)
+    if report.mismatches:
+        for line in report.mismatches[:20]:
+            click.echo(f"  differs: {line}", err=True)
+        raise click.ClickException(f"the copy does not match the source in {len(report.mismatches)} places")
+    click.echo(f"checked: counts and figures match for the province, {agreed['district']} districts, "
+               f"{agreed['commune']} communes and {agreed['hamlet']} hamlets")
