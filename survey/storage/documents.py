@@ -117,9 +117,6 @@ class DocumentSpace(ABC):
     def secret_key(self) -> str:
         """The session-signing key every worker and host shares, made once on first use."""
 
-    def close(self) -> None:
-        """Release what the space holds open (database connections)."""
-
     def iter_collections(self, prefix: str, table: str) -> Iterator[DocumentStore]:
         """Every existing collection under ``prefix``."""
         for name in self.names(prefix):
