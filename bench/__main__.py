@@ -14,6 +14,7 @@ from pathlib import Path
 
 from survey import create_app
 
+from .databases import BenchDatabases
 from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
 from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
@@ -27,7 +28,14 @@ OURS = "wsgi:app"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; defaults are the sizes and load of BENCHMARKS.md."""
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--sizes", default="10000,230000,1000000", help="comma-separated household counts")
+    p.add_argument("--sizes", default=None,
+                   help="comma-separated household counts (default 10000,230000,1000000; "
+                        "and 5000000 with --backend postgresql)")
+    p.add_argument("--backend", choices=("tinydb", "postgresql"), default="tinydb",
+                   help="where the service keeps households: the data directory's files, or PostgreSQL")
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
+                   help="postgresql:// URL of a server the benchmark may create databases on "
+                        "(default: a throwaway durable cluster started for the run)")
     p.add_argument("--seconds", type=float, default=24, help="load time per server, split into rounds")
     p.add_argument("--rounds", type=int, default=3, help="alternating load rounds (bare, service, ...)")
     p.add_argument("--connections", type=int, default=16, help="concurrent clients")
@@ -36,7 +44,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=Path("bench/results/work"))
     p.add_argument("--out", type=Path, default=Path("bench/results/table.md"))
     p.add_argument("--keep", action="store_true", help="keep the generated data directories")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = "10000,230000,1000000" + (",5000000" if args.backend == "postgresql" else "")
+    return args
 
 
 def log(message: str) -> None:
@@ -44,25 +55,30 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run_size(size: int, args: argparse.Namespace) -> SizeResult:
+def run_size(size: int, args: argparse.Namespace, databases: BenchDatabases | None) -> SizeResult:
     """Every measurement at one size, on a freshly generated campaign."""
     root = args.workdir / str(size)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     result = SizeResult(size)
     start = time.perf_counter()
-    camp = generate(root, size)
+    url = databases.fresh(size) if databases else None
+    camp = generate(root, size, database_url=url)
     result.households, result.generate_s = camp.households, time.perf_counter() - start
     log(f"{size:,}: generated {camp.households:,} households in {result.generate_s:.1f} s")
     bodies_file = root / "bodies.txt"
     bodies = post_bodies(bodies_file)
     env = {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
+    if url:
+        env["SURVEY_DATABASE_URL"] = url
     peak = measure_submissions(result, args, root, env, camp.token, bodies_file)
     peak = max(peak, measure_service(result, args, root, env, camp.token, bodies))
     result.peak_rss_mb = peak
     measure_baseline(result, args, root, camp.baseline_file, bodies)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
+        if databases:
+            databases.drop(size)
     return result
 
 
@@ -121,7 +137,7 @@ def measure_service(result: SizeResult, args, root: Path, env: dict, token: str,
         fresh = after_write(client, bodies, rounds=20)
         result.after_write_ms, result.fresh = 1000 * fresh.p50_s, f"{fresh.correct}/{fresh.checked}"
         _, data = client.get_json(aggregate_path("province"))
-        shown, stored = data["rows"][0]["households"], count_stored(env["SURVEY_DATA_DIR"])
+        shown, stored = data["rows"][0]["households"], count_stored(env)
         result.totals_ok = "yes" if shown == stored else f"no ({shown:,} shown, {stored:,} stored)"
         log(f"{result.size:,}: aggregates measured; exporting")
         result.csv_s, result.csv_mb = timed_export(client, "/exports/households.csv")
@@ -140,9 +156,9 @@ def timed_export(client: Client, path: str) -> tuple[float, float]:
     return seconds, size / 1e6
 
 
-def count_stored(data_dir: str) -> int:
-    """Households on disk, counted by the store itself in this process (not by the server)."""
-    app = create_app({"SURVEY_DATA_DIR": data_dir, "SECRET_KEY": "bench"})
+def count_stored(env: dict[str, str]) -> int:
+    """Households stored, counted by the store itself in this process (not by the server)."""
+    app = create_app(dict(env))
     camp = app.extensions["survey"]
     return camp.households.count(camp.gazetteer.communes)
 
@@ -164,7 +180,9 @@ def measure_baseline(result: SizeResult, args, root: Path, baseline_file: Path, 
 def conditions(args: argparse.Namespace, started: float) -> str:
     """How and where the table was measured."""
     workers = os.environ.get("SURVEY_WORKERS") or f"{(os.cpu_count() or 1) * 2 + 1} (2 × cores + 1)"
-    return (f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: "
+    store = ("households in PostgreSQL (same machine, fsync on)" if args.backend == "postgresql"
+             else "households in TinyDB files")
+    return (f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}, {store}: "
             f"{os.cpu_count()} cores, Python {platform.python_version()}; gunicorn.conf.py with "
             f"{workers} sync workers on loopback; wrk, {args.connections} connections, 2 threads, "
             f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s per server "
@@ -181,10 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results: list[SizeResult] = []
-    for size in args.sizes.split(","):
-        results.append(run_size(int(size), args))
-        table = render(results, conditions(args, started))
-        args.out.write_text(table, encoding="utf-8")  # kept size by size, should a later one fail
+    with BenchDatabases.for_backend(args.backend, args.database_url) as databases:
+        for size in args.sizes.split(","):
+            results.append(run_size(int(size), args, databases))
+            table = render(results, conditions(args, started))
+            args.out.write_text(table, encoding="utf-8")  # kept size by size, should a later one fail
     print(table)
     return 0
 

@@ -32,10 +32,11 @@ class Campaign:
     token: str
 
 
-def generate(root: Path, total: int, seed: int = 2020) -> Campaign:
-    """Write ``total`` households into ``root/data`` and the same into one TinyDB file."""
+def generate(root: Path, total: int, seed: int = 2020, database_url: str | None = None) -> Campaign:
+    """Write ``total`` households into ``root/data`` (or the database at ``database_url``) and
+    the same into one TinyDB file."""
     data_dir, baseline_file = root / "data", root / "baseline.json"
-    app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "bench"})
+    app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "bench", "SURVEY_DATABASE_URL": database_url})
     camp = app.extensions["survey"]
     added = 0
     with open(baseline_file, "wb") as one_file:

@@ -90,6 +90,7 @@ def database_url() -> Iterator[str]:
         return
     with throwaway_cluster() as url:
         yield url
+        connection.close_pools()  # before the server goes: no pool left retrying in the background
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from psycopg import sql
 
 from survey.storage.postgres import connection, migrate
 
-__all__ = ["TestServer", "throwaway_cluster"]
+__all__ = ["TestServer", "throwaway_cluster", "with_database"]
 
 
 def _binary(name: str) -> str:
@@ -51,8 +51,9 @@ def _as_owner(args: list[str]) -> list[str]:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """Start a cluster in a temporary directory; yield its URL; stop and delete it."""
+def throwaway_cluster(durable: bool = False) -> Iterator[str]:
+    """Start a cluster in a temporary directory; yield its URL; stop and delete it.
+    Tests want speed (no fsync); a benchmark wants PostgreSQL as deployed (``durable``)."""
     root = Path(tempfile.mkdtemp(prefix="survey-pg-"))
     if os.geteuid() == 0:
         owner = pwd.getpwnam("postgres")
@@ -61,8 +62,9 @@ def throwaway_cluster() -> Iterator[str]:
     subprocess.run(_as_owner([_binary("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                               "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
                    check=True, capture_output=True)
-    options = (f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=200")
+    options = f"-p {port} -k {root} -c listen_addresses='' -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(_as_owner([_binary("pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w",
                               "-o", options, "start"]), check=True, capture_output=True)
     try:
@@ -73,7 +75,7 @@ def throwaway_cluster() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _with_db(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` instead."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -97,7 +99,7 @@ class TestServer:
 
     def url_of(self, name: str) -> str:
         """The URL of database ``name`` on this server."""
-        return _with_db(self.admin_url, name)
+        return with_database(self.admin_url, name)
 
     def fresh(self) -> str:
         """A new database at the newest schema, empty; its URL."""

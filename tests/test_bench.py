@@ -14,12 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.server
-def test_a_small_benchmark_run_writes_a_sane_table(tmp_path):
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql"])
+def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
     if not shutil.which("wrk") and os.geteuid() != 0:
         pytest.skip("wrk is not installed and cannot be installed without root")
     out = tmp_path / "table.md"
     cmd = [sys.executable, "-m", "bench", "--sizes", "2000", "--seconds", "2", "--rounds", "1",
-           "--baseline-inserts", "1", "--repeats", "3", "--workdir", str(tmp_path / "work"), "--out", str(out)]
+           "--baseline-inserts", "1", "--repeats", "3", "--workdir", str(tmp_path / "work"), "--out", str(out),
+           "--backend", backend]
+    if backend == "postgresql":
+        cmd += ["--database-url", request.getfixturevalue("database_url")]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     table = out.read_text(encoding="utf-8")
@@ -35,4 +39,5 @@ def test_a_small_benchmark_run_writes_a_sane_table(tmp_path):
     assert 0 < float(rows["Department dashboard, brotli (KB)"]) < 60
     assert 0 < float(rows["form page, brotli (KB)"]) < 25
     assert "failed" not in table and "Measured" in table
+    assert ("households in PostgreSQL" in table) == (backend == "postgresql")
     assert not (tmp_path / "work" / "2000").exists()  # data removed unless --keep

@@ -33,6 +33,8 @@ def _modules() -> list[str]:
             if SCRIPTS in path.parents:
                 continue
             parts = path.relative_to(ROOT).with_suffix("").parts
+            if "migrations" in parts:  # Alembic runs these by path, inside its own context
+                continue
             found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return found
 

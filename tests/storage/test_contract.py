@@ -158,7 +158,6 @@ def test_records_keep_their_field_order(backend):
 
 def test_a_second_instance_sees_every_write_of_the_first(where, monkeypatch):
     """Two workers (or hosts) on one store: no write is missed by the other."""
-    monkeypatch.setattr(kept, "FRESH", 0)
     one, two = BACKENDS[where[0]](where[1]), BACKENDS[where[0]](where[1])
     a = rec(4789)
     assert two.derived(4789, "n", len) == 0
@@ -192,7 +191,6 @@ def _hamlets() -> KeptSummary:
 def test_kept_summaries_equal_an_independent_recount_through_any_writes(where, monkeypatch, seed):
     """Creates, bulk inserts, replaces, moves and removes in a random order: the kept summary,
     on this instance and on a fresh one, is what a recount of the records gives."""
-    monkeypatch.setattr(kept, "FRESH", 0)
     monkeypatch.setattr(kept, "STORE_AFTER", 3)
     draw, summary = random.Random(seed), _hamlets()
     backend = BACKENDS[where[0]](where[1])

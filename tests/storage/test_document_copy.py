@@ -28,3 +28,13 @@ def test_accounts_settings_flags_and_history_move_to_postgresql(camp, runner, pg
     again = runner.invoke(args=["storage", "copy", "--to", pg_url])
     assert again.exit_code == 0, again.output
     assert "0 documents written" in again.output
+
+
+def test_backup_and_restore_refuse_when_everything_is_in_postgresql(data_dir, pg_url, tmp_path):
+    """On PostgreSQL the data directory holds none of the campaign: a backup of it would be empty."""
+    runner = create_app({"SURVEY_DATA_DIR": str(data_dir), "SURVEY_DATABASE_URL": pg_url,
+                         "SECRET_KEY": "test"}).test_cli_runner()
+    for args in (["backup", str(tmp_path / "b")], ["restore", str(tmp_path)]):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0 and "pg_dump -Fc" in result.output, result.output
+    assert not (tmp_path / "b").exists()

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from survey.storage import KeptSummary, StorageUnavailable
-from survey.storage.postgres import connection, households, kept
+from survey.storage.postgres import connection, households
 from survey.storage.postgres.households import PostgresHouseholds
 
 
@@ -49,7 +49,6 @@ def _counting(calls: list) -> KeptSummary:
 
 
 def test_a_new_worker_adds_only_the_records_written_since_the_kept_tally(pg_url, monkeypatch):
-    monkeypatch.setattr(kept, "FRESH", 0)
     first, calls = PostgresHouseholds(pg_url), []
     first.keep_summary("n", _counting(calls))
     first.bulk_insert(4789, [rec() for _ in range(200)])
@@ -62,7 +61,6 @@ def test_a_new_worker_adds_only_the_records_written_since_the_kept_tally(pg_url,
 
 
 def test_a_tally_of_another_shape_is_not_used(pg_url, monkeypatch):
-    monkeypatch.setattr(kept, "FRESH", 0)
     store, calls = PostgresHouseholds(pg_url), []
     store.keep_summary("n", _counting(calls))
     store.bulk_insert(4789, [rec() for _ in range(7)])
@@ -81,3 +79,6 @@ def test_a_server_that_is_gone_is_storage_unavailable(pg_server, monkeypatch):
     pg_server.drop(url)
     with pytest.raises(StorageUnavailable, match="database"):
         store.create_once(rec())
+    with pytest.raises(StorageUnavailable, match="database"):
+        store.get("any")
+    connection.close_pool(url)

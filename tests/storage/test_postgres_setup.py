@@ -40,6 +40,13 @@ def test_db_upgrade_creates_the_schema_and_is_safe_to_run_again(empty_url, data_
     assert {"households", "household_communes", "household_tallies", "alembic_version"} <= tables
 
 
+def test_an_app_on_a_database_not_yet_upgraded_answers_503_naming_the_command(empty_url, data_dir):
+    app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "SURVEY_DATABASE_URL": empty_url})
+    # the accounts are in the database too: the token's lookup is what meets the old schema
+    answer = app.test_client().get("/api/v1/households", headers={"Authorization": "Bearer bz_any"})
+    assert answer.status_code == 503 and "flask --app wsgi db upgrade" in answer.get_json()["message"]
+
+
 def test_db_upgrade_without_a_database_url_says_so(app):
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code != 0 and "SURVEY_DATABASE_URL is not set" in result.output

@@ -5,6 +5,10 @@ threads must never cross a fork, so each process opens its own pool on first use
 pool inherited through ``fork`` is dropped in the child. A sync worker serves one request
 at a time, so a few connections a worker are enough; ``SURVEY_DATABASE_POOL`` raises it
 (threaded workers: one per thread plus one for a streaming export).
+
+The pool's connections autocommit: a single read is one round trip, with no transaction to
+end when the connection goes back; several statements that belong together go in
+``with conn.transaction():``.
 """
 
 from __future__ import annotations
@@ -70,8 +74,8 @@ def pool(url: str) -> ConnectionPool:
         if url not in _pools:
             size = int(os.environ.get("SURVEY_DATABASE_POOL") or POOL_SIZE)
             _pools[url] = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=True,
-                                         kwargs={"client_encoding": "utf8"}, configure=_configure,
-                                         name="survey", timeout=WAIT)
+                                         kwargs={"client_encoding": "utf8", "autocommit": True},
+                                         configure=_configure, name="survey", timeout=WAIT)
         return _pools[url]
 
 

@@ -21,6 +21,7 @@ from psycopg.types.json import Json
 
 from ..documents import Documents, DocumentSpace, DocumentStore
 from ..errors import StorageUnavailable
+from . import migrate
 from .connection import pool
 
 __all__ = ["CollectionRows", "PostgresCollection", "PostgresDocumentSpace"]
@@ -81,6 +82,7 @@ class PostgresDocumentSpace(DocumentSpace):
 
     def __init__(self, url: str):
         self.url = url
+        self._checked = False  # the schema is at this release's revision (else SchemaBehind, a 503)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
@@ -88,6 +90,9 @@ class PostgresDocumentSpace(DocumentSpace):
 
         A lost server or backend becomes StorageUnavailable (503: the client retries)."""
         try:
+            if not self._checked:
+                migrate.require_current(self.url)
+                self._checked = True
             with pool(self.url).connection() as conn, conn.transaction():
                 yield conn
         except psycopg.OperationalError as exc:  # no server detail in the answer

@@ -73,23 +73,24 @@ class PostgresHouseholds(HouseholdBackend):
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[psycopg.Cursor]:
-        """A cursor for reads; ``snapshot``: several statements that see one moment."""
+        """A cursor for reads, each statement on its own (the pool's connections autocommit);
+        ``snapshot``: several statements in one transaction that see one moment."""
         with _unavailable(), self._pool().connection() as conn:
-            if snapshot:
-                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            if not snapshot:
+                with conn.cursor() as cur:
+                    yield cur
+                return
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             try:
                 with conn.transaction(), conn.cursor() as cur:
                     yield cur
             finally:
-                if snapshot:
-                    conn.isolation_level = None
+                conn.isolation_level = None
 
     def _bump(self, cur: psycopg.Cursor, commune: int, added: int, rewrite: bool) -> int:
         """Lock the commune's row for this transaction; its new version."""
         cur.execute(_BUMP, {"commune": commune, "added": added, "rewrite": rewrite})
-        version = cur.fetchone()[0]
-        self.kept.changed(commune, version)
-        return version
+        return cur.fetchone()[0]
 
     @staticmethod
     def _add(cur: psycopg.Cursor, commune: int, added: int) -> None:
@@ -183,25 +184,28 @@ class PostgresHouseholds(HouseholdBackend):
         return self.kept.value(int(commune_code), name, compute)
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
-        """One statement for the batch; ids stored anywhere are skipped by the unique key."""
+        """COPY into a temporary table, then one INSERT in the batch's order; ids stored
+        anywhere are skipped by the unique key."""
         commune = int(commune_code)
         if not records:
             return 0
+        added = 0
         with self._transaction() as cur:
             version = self._bump(cur, commune, 0, rewrite=False)
-            cur.execute("""
-                INSERT INTO households (id, commune_code, version, record)
-                SELECT r.id, %s, %s, r.record::json
-                FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS r(id, record, n)
-                ORDER BY r.n
-                ON CONFLICT (id) DO NOTHING""",
-                        (commune, version, [r["id"] for r in records], [_json(r) for r in records]))
+            cur.execute("CREATE TEMPORARY TABLE incoming (n integer, id text, record json) ON COMMIT DROP")
+            with cur.copy("COPY incoming (n, id, record) FROM STDIN") as copy:
+                for n, record in enumerate(records):
+                    copy.write_row((n, record["id"], _json(record)))
+            cur.execute("INSERT INTO households (id, commune_code, version, record)"
+                        " SELECT id, %s, %s, record FROM incoming ORDER BY n ON CONFLICT (id) DO NOTHING",
+                        (commune, version))
             added = cur.rowcount
             if added == 0:
                 raise Rollback()
             self._add(cur, commune, added)
-            return added
-        return 0
+        if added:
+            self.kept.refresh(commune)
+        return added
 
     def is_empty(self) -> bool:
         """No record in the table."""

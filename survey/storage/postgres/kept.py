@@ -6,15 +6,13 @@ current. A kept summary (hamlet tallies, the search index) is also stored in
 one, reads it and adds only the records written since (their version is greater), unless an
 earlier record was changed or removed since (``rewritten``), which only a recount can answer.
 
-Versions are read for every commune at once and held for ``FRESH`` seconds: a write by this
-process is seen at once, a write by another worker or host within ``FRESH`` seconds.
+Whether a held value is current costs one primary-key read of the commune's row, the
+database's counterpart of the files' ``stat``: a write by any worker or host is seen at once.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -23,9 +21,8 @@ import psycopg
 
 from ..tallies import KeptSummary
 
-__all__ = ["FRESH", "STORE_AFTER", "KeptValues"]
+__all__ = ["STORE_AFTER", "KeptValues"]
 
-FRESH = 0.1
 STORE_AFTER = 500  # records added to a stored tally before it is stored again
 
 Reading = Callable[..., AbstractContextManager[psycopg.Cursor]]
@@ -39,29 +36,16 @@ class KeptValues:
         self.kinds: dict[str, KeptSummary] = {}
         self._values: dict[tuple[int, str], tuple[int, Any]] = {}
         self._bases: dict[tuple[int, str], tuple[int, Any]] = {}  # raw tallies, to add to
-        self._versions: dict[int, int] = {}
-        self._read_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def changed(self, commune: int, version: int) -> None:
-        """This process wrote ``commune`` (the version may still roll back: then it is only
-        read again)."""
-        self._versions[commune] = max(version, self._versions.get(commune, 0))
 
     def forget(self) -> None:
         """Drop everything held in memory."""
         self._values.clear()
         self._bases.clear()
-        self._read_at = float("-inf")
 
     def version(self, commune: int) -> int:
-        """The commune's version, as of at most ``FRESH`` seconds ago (0: never written)."""
-        if time.monotonic() - self._read_at > FRESH:
-            with self._lock, self._reading() as cur:
-                cur.execute("SELECT commune_code, version FROM household_communes")
-                self._versions = dict(cur.fetchall())
-                self._read_at = time.monotonic()
-        return self._versions.get(commune, 0)
+        """The commune's version now (0: never written)."""
+        with self._reading() as cur:
+            return self._current(cur, commune)[0]
 
     def value(self, commune: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """The value held for the commune's current version, else worked out again."""
@@ -127,9 +111,9 @@ class KeptValues:
                 WHERE t.version < EXCLUDED.version OR t.shape <> EXCLUDED.shape""",
                         (commune, name, kind.version, version, orjson.dumps(tally).decode()))
 
-    def warm(self, communes: Iterable[int]) -> None:
-        """Store every kept summary of ``communes`` (after a bulk copy), so no request starts at zero."""
-        for commune in communes:
-            for name in self.kinds:
-                self._bases.pop((commune, name), None)
-                self._kept(commune, name)
+    def refresh(self, commune: int) -> None:
+        """After many records came at once: bring every kept summary of the commune up to date
+        and store it, as the files write theirs on each snapshot, so no request starts at zero."""
+        for name in self.kinds:
+            version, value = self._kept(commune, name)
+            self._values[(commune, name)] = (version, value)

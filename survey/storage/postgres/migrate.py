@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from ..errors import StorageUnavailable
 from .connection import connect, redacted
 
 __all__ = ["SchemaBehind", "current", "head", "require_current", "upgrade"]
@@ -19,8 +20,9 @@ __all__ = ["SchemaBehind", "current", "head", "require_current", "upgrade"]
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class SchemaBehind(Exception):
-    """The database's schema is older than this release's (``db upgrade`` not run yet)."""
+class SchemaBehind(StorageUnavailable):
+    """The database's schema is not this release's (``db upgrade`` not run yet): the service
+    answers 503 with this message rather than write into a table it does not know."""
 
 
 def _config(url: str) -> Config:
