@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .i18n import gettext
 from .policy import may_manage
-from .storage import Collection
+from .storage import DocumentSpace
 from .text import BadText, fold, human_text
 from .uploads import Limits, UploadError, read_table
 from .users import USERNAME, AccountError, User
@@ -30,10 +29,10 @@ ACCOUNT_LIMITS = Limits(rows=301, columns=16, cells=301 * 16)
 
 
 class AccountLog:
-    """Append-only log of account changes, in the data directory."""
+    """Append-only log of account changes (the collection ``account-log``)."""
 
-    def __init__(self, data_dir: Path):
-        self.coll = Collection(Path(data_dir) / "account-log.json", "changes")
+    def __init__(self, space: DocumentSpace):
+        self.coll = space.collection("account-log", "changes")
 
     def add(self, by: str, at: str, action: str, username: str, detail: str = "") -> None:
         key = f"{at}-{secrets.token_hex(4)}"
@@ -98,8 +97,7 @@ def change_own_password(camp: Campaign, username: str, address: str, current: st
     attempt = camp.logins.begin(username, address)
     user = camp.users.change_password(username, current, new)
     camp.logins.succeeded(username, address, attempt)
-    log = AccountLog(camp.data_dir)
-    log.add(username, camp.stamp(), "change_password", username)
+    camp.account_log.add(username, camp.stamp(), "change_password", username)
     return user
 
 

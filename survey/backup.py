@@ -34,6 +34,7 @@ import orjson
 
 from .backup_checks import BackupError, check_files, count_records, no_symlinks
 from .storage import Collection, StorageUnavailable, write_atomically
+from .storage.tinydb_documents import TinyDBDocumentSpace
 
 if TYPE_CHECKING:
     from .campaign import Campaign
@@ -43,6 +44,14 @@ __all__ = ["BackupError", "snapshot", "restore", "MANIFEST", "KEY_FILE"]
 MANIFEST = "MANIFEST.json"
 KEY_FILE = "backup.key"
 PLAIN_FILES = ("secret_key",)
+
+
+def in_database(camp: Campaign) -> None:
+    """Refuse when the campaign is kept in PostgreSQL: nothing of it is in the data directory."""
+    if not isinstance(camp.documents, TinyDBDocumentSpace):
+        raise BackupError("households, accounts and every other store are kept in PostgreSQL "
+                          "(SURVEY_DATABASE_URL), not in the data directory: back the database up with "
+                          "PostgreSQL's tools (pg_dump -Fc, or base backups with WAL archiving)")
 
 
 def collections(camp: Campaign, communes: list[int]) -> dict[str, Collection]:
@@ -61,10 +70,11 @@ def collection_at(camp: Campaign, rel: str) -> Collection | None:
     for coll in camp.backed_up_collections():
         if coll.path.relative_to(camp.data_dir).as_posix() == rel:
             return coll
-    for store in (camp.history, camp.flags):
-        path = camp.data_dir / rel
-        if path.parent == store.root and path.suffix == ".json" and path.stem.replace("-", "").isalnum():
-            return Collection(path, "")
+    name = rel.removesuffix(".json")
+    for prefix in (camp.history.prefix, camp.flags.prefix):
+        shard = name.removeprefix(prefix)
+        if rel.endswith(".json") and name.startswith(prefix) and shard.replace("-", "").isalnum():
+            return camp.documents.collection(name, "")  # type: ignore[return-value]
     return None
 
 
@@ -91,6 +101,7 @@ def _inside(path: Path, directory: Path) -> bool:
 
 def snapshot(camp: Campaign, target: Path) -> dict:
     """Copy the data directory to the new directory ``target`` as one consistent moment; the manifest."""
+    in_database(camp)
     target = Path(os.path.abspath(target))
     if _inside(target.resolve(), camp.data_dir.resolve()):
         raise BackupError(f"{target} is inside the data directory: keep backups elsewhere")
@@ -170,6 +181,7 @@ def verify(camp: Campaign, source: Path, key_file: Path | None = None) -> dict:
 def restore(camp: Campaign, source: Path, force: bool = False, key_file: Path | None = None) -> dict:
     """Make the data directory hold exactly the backup ``source``; refuses to overwrite
     households unless forced, and changes nothing when it refuses."""
+    in_database(camp)
     manifest = verify(camp, source, key_file)
     found = collections(camp, list(camp.gazetteer.communes))
     for rel in manifest["files"]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,7 +25,7 @@ from .reporting.agency_reports import AgencyReportStore
 from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
 from .reporting.dashboard import ACTIVITY, activity_summary
 from .settings import SettingsStore
-from .storage import Collection, KeptSummary, open_households, write_atomically
+from .storage import DocumentStore, KeptSummary, open_documents, open_households
 from .storage.postgres.connection import database_url
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
@@ -49,16 +47,18 @@ class Campaign:
         self.households.backend.keep_summary("hamlets", self.hamlet_tallies())
         self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
         self.households.backend.keep_summary(ACTIVITY, activity_summary(self.form.aggregate["installed"], self.tz))
-        self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.data_dir, self.gazetteer)
+        self.documents = open_documents(config)
+        self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.documents, self.gazetteer)
         self.agency_form: FormDefinition = load_form(config["SURVEY_AGENCY_FORM"])
         self.agency_schemas = SchemaFactory(self.agency_form, self.gazetteer, self.today,
                                             agencies=self.agencies.codes)
-        self.agency_reports = AgencyReportStore(self.data_dir)
-        self.settings = SettingsStore(self.data_dir)
-        self.users = UserStore(self.data_dir, self.gazetteer, self.agencies.all)
-        self.history = History(self.data_dir)
-        self.flags = Flags(self.data_dir)
-        self.logins = LoginThrottle(self.data_dir, Limits(
+        self.agency_reports = AgencyReportStore(self.documents)
+        self.settings = SettingsStore(self.documents)
+        self.users = UserStore(self.documents, self.gazetteer, self.agencies.all)
+        self.account_log = AccountLog(self.documents)
+        self.history = History(self.documents)
+        self.flags = Flags(self.documents)
+        self.logins = LoginThrottle(self.documents, Limits(
             config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_ADDRESS"], config["LOGIN_WINDOW"]))
 
     def hamlet_tallies(self) -> KeptSummary:
@@ -69,11 +69,11 @@ class Campaign:
                            finish=lambda tally: tally_summary(tally, form),
                            version=hashlib.sha256(shape).hexdigest()[:16])
 
-    def backed_up_collections(self) -> list[Collection]:
+    def backed_up_collections(self) -> list[DocumentStore]:
         """Every collection the stores keep besides households, for backups (login attempts
         are left out: they matter for fifteen minutes)."""
         singles = [self.users.users, self.users.tokens, self.agencies.changes, self.agency_reports.collection,
-                   self.settings.collection, AccountLog(self.data_dir).coll]
+                   self.settings.collection, self.account_log.coll]
         return [*singles, *self.history.collections(), *self.flags.collections()]
 
     def now(self) -> dt.datetime:
@@ -93,18 +93,9 @@ class Campaign:
         return self.now().isoformat(timespec="seconds")
 
     def secret_key(self) -> str:
-        """The session-signing key shared by all workers, created once in the data directory."""
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            tmp = self.data_dir / f".secret_key.{secrets.token_hex(4)}"
-            write_atomically(tmp, secrets.token_urlsafe(48).encode())
-            try:
-                os.link(tmp, path)  # the first worker to get here wins; the file is whole
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        return path.read_text().strip()
+        """The session-signing key shared by all workers (and hosts), created once where the
+        documents live."""
+        return self.documents.secret_key()
 
 
 def campaign() -> Campaign:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from exports import writers
@@ -18,7 +18,6 @@ from .campaign import campaign
 from .database_cli import db, storage
 from .demo import agency_reports_for, households_for
 from .openrosa.cli import collect_url
-from .storage.postgres.connection import database_url
 from .users import ROLES, AccountError
 
 __all__ = ["register"]
@@ -248,9 +247,6 @@ def backup(path: Path) -> None:
         raise click.ClickException(str(exc)) from None
     households = sum(f.get("records", 0) for rel, f in manifest["files"].items() if rel.startswith("households/"))
     click.echo(f"backup of {camp.data_dir} at {manifest['taken_at']}: {households} households in {path}")
-    if database_url(current_app.config):
-        click.echo("households are kept in PostgreSQL (SURVEY_DATABASE_URL), not in this backup: back the "
-                   "database up with PostgreSQL's tools (pg_dump -Fc, or base backups with WAL archiving)")
     if not os.environ.get("SURVEY_BACKUP_KEY"):
         click.echo(f"signed with {camp.data_dir / backups.KEY_FILE}: keep a copy of it apart from the backups; "
                    "a restore into another data directory needs it (--key-file)")

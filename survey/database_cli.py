@@ -44,7 +44,7 @@ def current() -> None:
     click.echo(f"database {migrate.current(url) or 'none'}, release {migrate.head()}")
 
 
-storage = AppGroup("storage", help="Move households between the data directory's files and PostgreSQL.")
+storage = AppGroup("storage", help="Move households and documents between the data directory's files and PostgreSQL.")
 
 
 def _target(to: str):
@@ -60,19 +60,31 @@ def _target(to: str):
     return TinyDBHouseholds(path), str(path)
 
 
+def _documents_at(to: str):
+    """The document space ``--to`` names (its schema is brought up to date by ``_target``)."""
+    from .storage import open_documents
+    key = "SURVEY_DATABASE_URL" if "://" in to else "SURVEY_DATA_DIR"
+    return open_documents({key: to})
+
+
 @storage.command("copy")
 @click.option("--to", "to", required=True, help="postgresql://... or the path of a data directory.")
 def copy(to: str) -> None:
-    """Copy every household from the configured storage to --to, then check that counts and
-    figures agree at every level. Safe to run again: only what differs is written."""
+    """Copy every household and every document (accounts, tokens, settings, agencies, reports,
+    flags, history, the account log) from the configured storage to --to, then check that
+    household counts and figures agree at every level. Safe to run again: only what differs
+    is written."""
     from .campaign import campaign
     from .storage.copy import copy_households, verify_copy
+    from .storage.documents import copy_documents
     camp = campaign()
     source = camp.households.backend
     configured = database_url(current_app.config)
     if (to == configured) if "://" in to else (configured is None and Path(to).resolve() == camp.data_dir):
         raise click.ClickException("--to names the storage the households are in now: name the other one")
     target, where = _target(to)
+    written = copy_documents(camp.backed_up_collections(), _documents_at(to))
+    click.echo(f"{written} documents written (accounts, tokens, settings, agencies, reports, review, history)")
     summary = camp.hamlet_tallies()
     target.keep_summary("hamlets", summary)
     communes = list(camp.gazetteer.communes)

@@ -1,6 +1,6 @@
 """Campaign settings the Department sets in the app: the visit window, deadlines, coverage target.
 
-Stored in ``<data>/settings.json`` so every worker and the CLI see the same values; the
+Stored in the collection ``settings`` so every worker, host and the CLI see the same values; the
 defaults are the directive's: visits from 10/8/2020 to 25/8/2020, agencies report by
 20/8/2020, the province by 25/8/2020, and the Ministry's aim of half the smartphone users.
 Every date lies in 2020-2099 and within a year of the start, so no setting can stretch the
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from .i18n import translate
-from .storage import Collection
+from .storage import DocumentSpace
 
 __all__ = ["CampaignSettings", "SettingsSchema", "SettingsStore", "DEFAULTS"]
 
@@ -107,10 +106,10 @@ class SettingsSchema(Schema):
 
 
 class SettingsStore:
-    """The one settings document of a data directory."""
+    """The one settings document of a campaign."""
 
-    def __init__(self, data_dir: Path):
-        self.collection = Collection(Path(data_dir) / "settings.json", "settings")
+    def __init__(self, space: DocumentSpace):
+        self.collection = space.collection("settings", "settings")
 
     @staticmethod
     def schema(lang: str = "vi") -> SettingsSchema:

@@ -1,7 +1,7 @@
 """Login throttling per account and per address, shared by every gunicorn worker.
 
-Attempts live in ``<data>/login_attempts.json`` (a storage ``Collection``), so a guesser
-cannot spread tries over workers. Each attempt is counted *before* the password is
+Attempts live in the collection ``login_attempts`` (a file in the data directory, or the
+database), so a guesser cannot spread tries over workers or app hosts. Each attempt is counted *before* the password is
 checked, in the same locked write that checks the limit: racing requests cannot slip
 past it. A successful login takes its attempt back and clears the account's failures.
 Keys are hashes, so the file holds neither usernames nor addresses.
@@ -13,11 +13,8 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from tinydb.table import Document
-
-from .storage import Collection
+from .storage import Documents, DocumentSpace
 
 __all__ = ["LoginThrottle", "Limits", "Throttled"]
 
@@ -46,8 +43,8 @@ def _key(kind: str, value: str) -> str:
 class LoginThrottle:
     """Counts login attempts in the data directory and refuses those over the limits."""
 
-    def __init__(self, data_dir: Path, limits: Limits, clock: Callable[[], float] = time.time):
-        self.attempts = Collection(Path(data_dir) / "login_attempts.json", "attempts")
+    def __init__(self, space: DocumentSpace, limits: Limits, clock: Callable[[], float] = time.time):
+        self.attempts = space.collection("login_attempts", "attempts")
         self.limits = limits
         self.clock = clock
 
@@ -60,40 +57,37 @@ class LoginThrottle:
         now = self.clock()
         horizon = now - self.limits.window
         keys = self._keys(username, address)
-        with self.attempts.write() as table:
-            recent = self._prune(table, horizon)
+        with self.attempts.update() as docs:
+            recent = self._prune(docs, horizon)
             for key, limit in keys:
                 times = recent.get(key, [])
                 if len(times) >= limit:
                     raise Throttled(max(1, int(min(times) + self.limits.window - now) + 1))
             for key, _ in keys:
                 times = recent.get(key, []) + [now]
-                table.upsert(Document({"times": times}, doc_id=key))
+                docs.put(key, {"times": times})
         return now
 
     def succeeded(self, username: str, address: str, stamp: float) -> None:
         """A good password: forget the account's failures and this attempt of the address."""
         (user_key, _), (addr_key, _) = self._keys(username, address)
-        with self.attempts.write() as table:
-            if table.contains(doc_id=user_key):
-                table.remove(doc_ids=[user_key])
-            doc = table.get(doc_id=addr_key)
+        with self.attempts.update() as docs:
+            docs.remove(user_key)
+            doc = docs.get(addr_key)
             if doc is not None:
                 times = list(doc["times"])
                 if stamp in times:
                     times.remove(stamp)
-                table.upsert(Document({"times": times}, doc_id=addr_key))
+                docs.put(addr_key, {"times": times})
 
     @staticmethod
-    def _prune(table, horizon: float) -> dict[str, list[float]]:
+    def _prune(docs: Documents, horizon: float) -> dict[str, list[float]]:
         """Drop expired attempts (and keys left empty); return what is still recent."""
-        recent, stale = {}, []
-        for doc in table.all():
+        recent = {}
+        for key, doc in docs.all().items():
             times = [t for t in doc["times"] if t > horizon]
             if times:
-                recent[doc.doc_id] = times
+                recent[key] = times
             else:
-                stale.append(doc.doc_id)
-        if stale:
-            table.remove(doc_ids=stale)
+                docs.remove(key)
         return recent

@@ -1,7 +1,7 @@
 """Accounts: users with a role and a unit, scrypt-hashed passwords, hashed API tokens.
 
-Users live in ``<data>/users.json``; every request reads it through the decoded cache, so
-an account added with the CLI works at once in every running worker.
+Users live in the collection ``users`` (``<data>/users.json``, or the database), read afresh
+by every request, so an account added with the CLI works at once in every worker and host.
 
 Each account keeps a credential ``generation``: a password reset or change, a deactivation
 and ``revoke_tokens`` advance it, and every session and API token carries the generation it
@@ -17,16 +17,14 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from tinydb.table import Document
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .codes import is_code
 from .gazetteer import Gazetteer
 from .i18n import gettext, translate
 from .policy import ROLES, communes_for, writable
-from .storage import Collection
+from .storage import DocumentSpace
 from .text import BadText, human_text
 
 __all__ = ["ROLES", "User", "UserStore", "AccountError", "PasswordRefused", "check_password"]
@@ -81,10 +79,10 @@ def _token_hash(token: str) -> str:
 class UserStore:
     """The accounts of one data directory."""
 
-    def __init__(self, data_dir: Path, gazetteer: Gazetteer,
+    def __init__(self, space: DocumentSpace, gazetteer: Gazetteer,
                  agencies: Callable[[], Mapping[str, dict]] = dict):
-        self.users = Collection(Path(data_dir) / "users.json", "users")
-        self.tokens = Collection(Path(data_dir) / "tokens.json", "tokens")
+        self.users = space.collection("users", "users")
+        self.tokens = space.collection("tokens", "tokens")
         self.gazetteer = gazetteer
         self.agencies = agencies
 
@@ -128,10 +126,10 @@ class UserStore:
         doc = {"username": username, "role": role, "unit": unit, "full_name": full_name,
                "password": generate_password_hash(password), "active": True, "generation": 0,
                "sessions": 0, "must_change": one_time}
-        with self.users.write() as table:
-            if table.contains(doc_id=username):
+        with self.users.update() as docs:
+            if username in docs:
                 raise AccountError(f"user {username!r} exists already")
-            table.insert(Document(doc, doc_id=username))
+            docs.put(username, doc)
         return doc
 
     def update(self, username: str, **changes: object) -> dict:
@@ -143,14 +141,14 @@ class UserStore:
         if "password" in changes:
             check_password(str(changes["password"]))
             changes["password"] = generate_password_hash(str(changes["password"]))
-        with self.users.write() as table:
-            doc = table.get(doc_id=username)
+        with self.users.update() as docs:
+            doc = docs.get(username)
             if doc is None:
                 raise AccountError(f"no user {username!r}")
             doc = {**doc, **changes}
             if revoke:
                 doc["generation"] = doc.get("generation", 0) + 1
-            table.upsert(Document(doc, doc_id=username))
+            docs.put(username, doc)
         return doc
 
     def all(self) -> list[dict]:
@@ -204,17 +202,18 @@ class UserStore:
     def revoke_tokens(self, username: str) -> int:
         """End every token and session of ``username``; the number of tokens deleted."""
         self.update(username, revoke=True)
-        with self.tokens.write() as table:
-            gone = [d.doc_id for d in table.all() if d["username"] == username]
-            table.remove(doc_ids=gone)
+        with self.tokens.update() as docs:
+            gone = [key for key, d in docs.all().items() if d["username"] == username]
+            for key in gone:
+                docs.remove(key)
         return len(gone)
 
     def end_sessions(self, username: str) -> None:
         """Void every session cookie of ``username`` (logout), tokens untouched."""
-        with self.users.write() as table:
-            doc = table.get(doc_id=username)
+        with self.users.update() as docs:
+            doc = docs.get(username)
             if doc is not None:
-                table.upsert(Document({**doc, "sessions": doc.get("sessions", 0) + 1}, doc_id=username))
+                docs.put(username, {**doc, "sessions": doc.get("sessions", 0) + 1})
 
     def change_password(self, username: str, current: str, new: str) -> User:
         """The holder's own change: the current password is needed, the new one must differ."""

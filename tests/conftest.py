@@ -1,4 +1,11 @@
-"""Shared fixtures: an app on a temporary data directory with one account per role."""
+"""Shared fixtures: an app on a temporary data directory with one account per role.
+
+The app's storage is the ``backend`` fixture: TinyDB files, except in tests marked
+``each_backend`` (the API, the pages, exports and reports, accounts, sessions, login
+throttling, review, agency reports and settings), which run once on TinyDB and once on
+PostgreSQL, with households and every document store in a fresh copy of a database that
+holds the test accounts.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from survey import create_app
 from survey.storage.postgres import connection
@@ -44,6 +53,21 @@ def pytest_runtest_makereport(item, call):
     if report.failed and seeds:
         report.sections.append(("seed", f"rerun with SURVEY_TEST_SEED={seeds[0]}"))
     return report
+
+
+BACKENDS = ("tinydb", "postgresql")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A test marked ``each_backend`` that builds an app runs on TinyDB files and on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("each_backend") and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The storage of this test's app: "tinydb" unless the test is marked ``each_backend``."""
+    return getattr(request, "param", "tinydb")
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -97,32 +121,53 @@ def accounts_dir(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_accounts(pg_server, tmp_path_factory) -> Iterator[str]:
+    """A database holding the test accounts, hashed once: the template of each test's database."""
+    url = pg_server.fresh()
+    app = create_app({"SURVEY_DATA_DIR": str(tmp_path_factory.mktemp("pg-accounts")),
+                      "SURVEY_DATABASE_URL": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        users = app.extensions["survey"].users
+        for name, (role, unit) in ACCOUNTS.items():
+            users.add(name, PASSWORD, role, unit)
+    connection.close_pool(url)  # a template database must have no sessions
+    yield url
+    pg_server.drop(url)
+
+
+@pytest.fixture
+def database(backend, request) -> Iterator[str | None]:
+    """The SURVEY_DATABASE_URL of this test: None on TinyDB, else a copy of ``pg_accounts``."""
+    if backend == "tinydb":
+        yield None
+        return
+    template, server = request.getfixturevalue("pg_accounts"), request.getfixturevalue("pg_server")
+    name = f"survey_{server.run}_{uuid.uuid4().hex[:10]}"
+    source = psycopg.conninfo.conninfo_to_dict(template)["dbname"]
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(source)))
+    url = server.url_of(name)
+    yield url
+    server.drop(url)
+
+
 @pytest.fixture
 def data_dir(tmp_path, accounts_dir) -> Path:
-    """A fresh data directory for one test, with the accounts already in it."""
+    """A fresh data directory for one test, with the accounts already in it (in its files:
+    on PostgreSQL the app reads them from ``database``, but a test's own TinyDB app may not)."""
     path = tmp_path / "data"
     shutil.copytree(accounts_dir, path)
     return path
 
 
 @pytest.fixture
-def households_backend(request) -> str:
-    """Where the app keeps households: TinyDB files, unless the test is marked ``each_backend``."""
-    return getattr(request, "param", "tinydb")
-
-
-def pytest_generate_tests(metafunc) -> None:
-    """A test marked ``each_backend`` runs on TinyDB files and on a fresh PostgreSQL database."""
-    if metafunc.definition.get_closest_marker("each_backend") and "households_backend" in metafunc.fixturenames:
-        metafunc.parametrize("households_backend", ["tinydb", "postgresql"], indirect=True)
-
-
-@pytest.fixture
-def app_config(request, data_dir, households_backend) -> dict:
-    """The test app's settings: a fresh data directory, and a fresh database for PostgreSQL."""
+def app_config(data_dir, database) -> dict:
+    """The test app's settings: a fresh data directory, and on PostgreSQL a fresh database."""
     config = {"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "TESTING": True}
-    if households_backend == "postgresql":
-        config["SURVEY_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    if database:
+        config["SURVEY_DATABASE_URL"] = database
     return config
 
 
@@ -238,8 +283,10 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn with the production config on loopback, over a given data directory."""
 
-    def __init__(self, data_dir: Path, workers: int = 3):
-        self.data_dir, self.workers = data_dir, workers
+    def __init__(self, data_dir: Path, workers: int = 3, database: str | None = None,
+                 secret_key: str | None = "test"):
+        """``secret_key=None``: the key the campaign keeps (a file, or the database)."""
+        self.data_dir, self.workers, self.database, self.secret_key = data_dir, workers, database, secret_key
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -251,7 +298,9 @@ class LiveServer:
         import time
         import urllib.request
         env = {**os.environ, "SURVEY_DATA_DIR": str(self.data_dir), "SURVEY_BIND": f"127.0.0.1:{self.port}",
-               "SURVEY_WORKERS": str(self.workers), "SECRET_KEY": "test"}
+               "SURVEY_WORKERS": str(self.workers), "SECRET_KEY": self.secret_key or ""}
+        if self.database:
+            env["SURVEY_DATABASE_URL"] = self.database
         root = Path(__file__).resolve().parent.parent
         self.log = open(self.data_dir.parent / f"gunicorn-{self.port}.log", "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
@@ -281,8 +330,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(data_dir):
-    """A running gunicorn (3 workers) over this test's data directory."""
-    server = LiveServer(data_dir).start()
+def live_server(data_dir, database):
+    """A running gunicorn (3 workers) over this test's data directory (and database)."""
+    server = LiveServer(data_dir, database=database).start()
     yield server
     server.stop()

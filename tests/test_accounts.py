@@ -9,6 +9,8 @@ import pytest
 
 from .conftest import PASSWORD, Browser, as_user, csrf
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 
 def new_passwords(page: str) -> dict:
     block = page.split('id="new-passwords"')[1].split("</div>")[0]

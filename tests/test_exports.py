@@ -12,7 +12,7 @@ from exports.writers import safe_cell
 
 from .conftest import household
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 
 @pytest.fixture

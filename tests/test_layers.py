@@ -13,6 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("survey", "exports")
+# Alembic runs these as scripts by path (``0001_households.py`` is no module name): not imported.
+SCRIPTS = ROOT / "survey" / "storage" / "postgres" / "migrations"
 # What each layer may not import at run time (type-only imports under TYPE_CHECKING are allowed).
 FORBIDDEN = {
     "exports": ("survey",),
@@ -28,6 +30,8 @@ def _modules() -> list[str]:
     found = []
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
+            if SCRIPTS in path.parents:
+                continue
             parts = path.relative_to(ROOT).with_suffix("").parts
             if "migrations" in parts:  # Alembic runs these by path, inside its own context
                 continue

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 
 def form_values(page: str) -> dict:

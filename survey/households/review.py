@@ -1,18 +1,16 @@
 """Data quality: previous versions of corrected records, review flags, probable duplicates.
 
-History and flags live beside the household files, in collections of their own, so that a
-submission costs nothing more: only a correction or a review decision writes here.
+History and flags live in collections of their own (``history/<id prefix>``,
+``reviews/<commune>``), so that a submission costs nothing more: only a correction or a
+review decision writes here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from pathlib import Path
 
-from tinydb.table import Document
-
-from ..storage import Collection
+from ..storage import DocumentSpace, DocumentStore
 from ..text import fold, place_key
 from .records import SERVER_FIELDS, HouseholdRecords
 
@@ -28,27 +26,29 @@ def changes_between(before: dict, after: dict | None) -> dict[str, list]:
 
 
 class History:
-    """Previous versions of records, found by record id (256 files keyed by the id's first byte)."""
+    """Previous versions of records, found by record id (256 collections keyed by the id's first byte)."""
 
-    def __init__(self, data_dir: Path):
-        self.root = Path(data_dir) / "history"
+    prefix = "history/"
 
-    def _shard(self, record_id: str) -> Collection:
-        return Collection(self.root / f"{record_id[:2].lower()}.json", "versions")
+    def __init__(self, space: DocumentSpace):
+        self.space = space
 
-    def collections(self) -> list[Collection]:
-        """Every history file there is (for backups)."""
-        return [Collection(p, "versions") for p in sorted(self.root.glob("*.json"))]
+    def _shard(self, record_id: str) -> DocumentStore:
+        return self.space.collection(f"{self.prefix}{record_id[:2].lower()}", "versions")
+
+    def collections(self) -> list[DocumentStore]:
+        """Every history collection there is (for backups)."""
+        return list(self.space.iter_collections(self.prefix, "versions"))
 
     def add(self, before: dict, after: dict | None, by: str, at: str, reason: str = "") -> None:
         """Keep ``before`` as a version replaced by ``after`` (None: the record was removed)."""
         entry = {"record": before, "replaced_by": by, "replaced_at": at, "reason": reason,
                  "removed": after is None, "changes": changes_between(before, after)}
-        with self._shard(before["id"]).write() as table:
-            doc = table.get(doc_id=before["id"])
+        with self._shard(before["id"]).update() as docs:
+            doc = docs.get(before["id"])
             versions = list(doc["versions"]) if doc else []
             versions.append(entry)
-            table.upsert(Document({"versions": versions}, doc_id=before["id"]))
+            docs.put(before["id"], {"versions": versions})
 
     def versions(self, record_id: str, communes: Iterable[int]) -> list[dict]:
         """Earlier versions that lay in ``communes``, oldest first: a reader never sees a
@@ -62,15 +62,21 @@ class History:
 class Flags:
     """Review flags ("needs correction") per commune, keyed by record id."""
 
-    def __init__(self, data_dir: Path):
-        self.root = Path(data_dir) / "reviews"
+    prefix = "reviews/"
 
-    def _shard(self, commune_code: int) -> Collection:
-        return Collection(self.root / f"{int(commune_code)}.json", "flags")
+    def __init__(self, space: DocumentSpace):
+        self.space = space
 
-    def collections(self) -> list[Collection]:
-        """Every flag file there is, and the dismissed groups (for backups)."""
-        return [Collection(p, "pairs" if p.stem == "dismissed" else "flags") for p in sorted(self.root.glob("*.json"))]
+    def _shard(self, commune_code: int) -> DocumentStore:
+        return self.space.collection(f"{self.prefix}{int(commune_code)}", "flags")
+
+    def _dismissed(self) -> DocumentStore:
+        return self.space.collection(f"{self.prefix}dismissed", "pairs")
+
+    def collections(self) -> list[DocumentStore]:
+        """Every flag collection there is, and the dismissed groups (for backups)."""
+        return [self._dismissed() if name.endswith("/dismissed") else self.space.collection(name, "flags")
+                for name in self.space.names(self.prefix)]
 
     def flag(self, record: dict, reason: str, by: str, at: str) -> dict:
         """Mark a record as needing correction, with the reviewer's reason."""
@@ -100,11 +106,11 @@ class Flags:
     def dismiss(self, ids: Iterable[str], by: str, at: str) -> None:
         """Record a reviewer's decision that these records are different households."""
         key = ",".join(sorted(ids))
-        Collection(self.root / "dismissed.json", "pairs").put(key, {"ids": sorted(ids), "by": by, "at": at})
+        self._dismissed().put(key, {"ids": sorted(ids), "by": by, "at": at})
 
     def dismissed(self) -> set[frozenset[str]]:
         """Groups of records already judged not to be duplicates."""
-        docs = Collection(self.root / "dismissed.json", "pairs").documents().values()
+        docs = self._dismissed().documents().values()
         return {frozenset(d["ids"]) for d in docs}
 
     def open_flags(self, communes: Iterable[int]) -> list[dict]:

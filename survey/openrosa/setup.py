@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
-from ..accounts import AccountLog
 from ..auth import requires
 from ..campaign import campaign
 from ..policy import may_manage
@@ -38,7 +37,7 @@ def setup():
         url = server_url(new_key(camp, user.username))
         payload = collect_settings(url, _project_name(user))
         qr = qr_svg(payload)
-        AccountLog(camp.data_dir).add(user.username, camp.stamp(), "collect_key", user.username)
+        camp.account_log.add(user.username, camp.stamp(), "collect_key", user.username)
     doc = next((d for d in camp.users.all() if d["username"] == user.username), {})
     return render_template("openrosa/setup.html", qr=qr, url=url, payload=payload, has_key=has_key(doc))
 
@@ -65,6 +64,6 @@ def revoke_key(username: str):
     if not may_manage(g.user, doc["role"], doc["unit"], camp.gazetteer):
         abort(403)
     revoke(camp, username)
-    AccountLog(camp.data_dir).add(g.user.username, camp.stamp(), "collect_key_revoked", username)
+    camp.account_log.add(g.user.username, camp.stamp(), "collect_key_revoked", username)
     flash(f"Đã thu hồi mã ODK Collect của {username} / Collect key revoked", "ok")
     return redirect(url_for("pages.accounts"))

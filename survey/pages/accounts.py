@@ -15,7 +15,7 @@ from . import bp
 
 
 def _log() -> AccountLog:
-    return AccountLog(campaign().data_dir)
+    return campaign().account_log
 
 
 def _unit(value: str | None) -> int | str | None:

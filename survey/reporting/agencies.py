@@ -1,5 +1,5 @@
 """The registry of reporting agencies: the shipped list in ``forms/agencies.json``, plus the
-Department's changes (new agencies, renames, retirements) kept in ``<data>/agencies.json``.
+Department's changes (new agencies, renames, retirements) kept in the collection ``agencies``.
 
 Agencies are the provincial departments and boards, the Front and mass organisations (the
 provincial Youth Union among them) and the district People's Committees: every body the
@@ -18,7 +18,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from ..forms import Text
 from ..gazetteer import Gazetteer
 from ..i18n import template, translate
-from ..storage import Collection
+from ..storage import DocumentSpace
 
 __all__ = ["AgencyRegistry", "AgencySchema"]
 
@@ -28,11 +28,11 @@ CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
 class AgencyRegistry:
     """Agencies by code, in the shipped order, with the Department's edits applied."""
 
-    def __init__(self, defaults_path: str | Path, data_dir: Path, gazetteer: Gazetteer):
+    def __init__(self, defaults_path: str | Path, space: DocumentSpace, gazetteer: Gazetteer):
         raw = orjson.loads(Path(defaults_path).read_bytes())
         self.groups: dict[str, dict[str, str]] = {g["value"]: g["label"] for g in raw["groups"]}
         self.defaults = {a["code"]: {"district": None, **a, "active": True} for a in raw["agencies"]}
-        self.changes = Collection(Path(data_dir) / "agencies.json", "agencies")
+        self.changes = space.collection("agencies", "agencies")
         self.gazetteer = gazetteer
 
     def all(self) -> dict[str, dict]:

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from pathlib import Path
-
-from tinydb.table import Document
 
 from exports.coverage import coverage_pct
 
 from ..households.records import Conflict
-from ..storage import Collection
+from ..storage import DocumentSpace
 
 __all__ = ["AgencyReportStore", "STATUSES", "timeliness", "agency_rows", "agency_totals", "FIGURES"]
 
@@ -31,22 +28,22 @@ def _content(doc: dict) -> dict:
 
 
 class AgencyReportStore:
-    """All agency reports of the campaign, in ``<data>/agency_reports.json``."""
+    """All agency reports of the campaign, in the collection ``agency_reports``."""
 
-    def __init__(self, data_dir: Path):
-        self.collection = Collection(Path(data_dir) / "agency_reports.json", "reports")
+    def __init__(self, space: DocumentSpace):
+        self.collection = space.collection("agency_reports", "reports")
 
     def add(self, record: dict, account: str, stamp: Callable[[], str]) -> tuple[dict, bool]:
         """Store a validated report as the agency's next version; (stored, created)."""
-        with self.collection.write() as table:
-            existing = table.get(doc_id=record["id"])
+        with self.collection.update() as docs:
+            existing = docs.get(record["id"])
             if existing is not None:
-                if _content(dict(existing)) != _content(record):
-                    raise Conflict(dict(existing))
-                return dict(existing), False
-            version = 1 + sum(1 for d in table.all() if d["agency_code"] == record["agency_code"])
+                if _content(existing) != _content(record):
+                    raise Conflict(existing)
+                return existing, False
+            version = 1 + sum(1 for d in docs.all().values() if d["agency_code"] == record["agency_code"])
             stored = {**record, "version": version, "submitted_at": stamp(), "account": account}
-            table.insert(Document(stored, doc_id=record["id"]))
+            docs.put(record["id"], stored)
         return stored, True
 
     def versions(self, codes: Iterable[str]) -> list[dict]:

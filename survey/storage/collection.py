@@ -4,7 +4,8 @@ TinyDB alone is neither crash-safe (``JSONStorage`` rewrites the file in place) 
 several processes. ``AtomicJSONStorage`` writes a temp file, fsyncs it, renames it over the
 old one and fsyncs the directory, and stamps a random revision at the head of the file so
 readers can tell in one small read whether their decoded copy is current. ``Collection``
-wraps one such file with a cross-process lock around every read-modify-write.
+wraps one such file with a cross-process lock around every read-modify-write: it is the
+embedded implementation of ``documents.DocumentStore``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from pathlib import Path
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
 from .cache import CACHE
+from .documents import Documents, DocumentStore, MemoryDocuments
 from .errors import StorageUnavailable, describe
 from .files import REV_KEY, flock, read_revision, write_atomically
 
@@ -100,13 +102,19 @@ class KeyedTinyDB(TinyDB):
     table_class = KeyedTable
 
 
-class Collection:
+class Collection(DocumentStore):
     """One TinyDB file with one keyed table: cached reads, locked read-modify-writes."""
 
-    def __init__(self, path: Path, table: str, lock_timeout: float = 10.0):
+    def __init__(self, path: Path, table: str, lock_timeout: float = 10.0, name: str | None = None):
         self.path = path
+        self.name = name or path.stem
         self.table_name = table
         self.lock_timeout = lock_timeout
+
+    @property
+    def table(self) -> str:
+        """The TinyDB table inside the file that holds the documents."""
+        return self.table_name
 
     def documents(self) -> dict[str, dict]:
         """All documents by id, shared with the cache: callers must not change them."""
@@ -138,8 +146,21 @@ class Collection:
             os.close(fd)  # closing the descriptor releases the lock
 
     @contextmanager
+    def update(self) -> Iterator[Documents]:
+        """The documents to change under the cross-process lock; written atomically on a clean exit."""
+        with self.locked():
+            self._drop_stale_temp_files()
+            storage = AtomicJSONStorage(self.path, cached=False)
+            data = storage.read() or {}
+            docs = MemoryDocuments(dict(data.get(self.table_name, {})))
+            yield docs
+            if docs.changed:
+                data[self.table_name] = docs.docs
+                storage.write(data)
+
+    @contextmanager
     def write(self) -> Iterator[Table]:
-        """A table to change under the cross-process lock; every change is on disk on exit."""
+        """A TinyDB table to change under the cross-process lock; every change is on disk on exit."""
         with self.locked():
             self._drop_stale_temp_files()
             yield self.table_locked()
@@ -153,11 +174,6 @@ class Collection:
         """Temp files of this collection left by a killed writer (only lock holders write them)."""
         for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
             stale.unlink(missing_ok=True)
-
-    def put(self, key: str, doc: dict) -> None:
-        """Insert or replace one document."""
-        with self.write() as table:
-            table.upsert(Document(doc, doc_id=key))
 
     def remove_file(self) -> None:
         """Under the lock, remove this collection's file (a restore of a backup without it)."""

@@ -13,7 +13,7 @@ from survey.text import place_key
 
 from ..conftest import household
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 URL = "/api/v1/aggregates"
 SUMS = ["members", "smartphone_users", "installed_before", "installed_during_visit"]

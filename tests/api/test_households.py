@@ -9,7 +9,7 @@ import pytest
 
 from ..conftest import household
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 URL = "/api/v1/households"
 

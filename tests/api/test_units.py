@@ -1,5 +1,9 @@
 """GET /api/v1/units, /healthz and /api/openapi.json."""
 
+import pytest
+
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 
 def test_units_tree(client):
     body = client.get("/api/v1/units").get_json()

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from survey import create_app
 from survey.demo import households_for
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 FORM_FIELDS = ["id", "commune_code", "hamlet", "head_name", "address", "members", "smartphone_users",
                "installed_before", "installed_during_visit", "reasons_not_installed", "visited_on", "note"]

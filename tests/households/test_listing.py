@@ -9,7 +9,7 @@ import pytest
 from survey import create_app
 from survey.households.search_index import CommuneIndex, merge_tallies, search_tally
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 URL = "/api/v1/households"
 HOA_HAMLETS = ("Xóm Hoà", "Xóm Hòa", "XÓM HOA", "Xóm Mới")

@@ -8,6 +8,8 @@ import pytest
 
 from ..conftest import as_user, csrf, household
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 
 def submit(api, user="officer", **changes):
     return api.post("/api/v1/households", household(**changes), user=user).get_json()

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

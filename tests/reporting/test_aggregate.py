@@ -9,7 +9,7 @@ import pytest
 from survey.demo import household
 from survey.reporting.aggregate import hamlet_summary, hamlet_tally, merge_tallies, tally_summary
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 
 def test_merged_tallies_equal_one_summary(camp):

@@ -16,7 +16,7 @@ from survey.reporting.dashboard import cumulative
 
 from .test_agency_reports import report
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

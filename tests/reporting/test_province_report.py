@@ -14,7 +14,7 @@ from survey.demo import households_for
 
 from .test_agency_reports import report
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIGURES = ["households", "members", "smartphone_users", "installed_before", "installed_during_visit",

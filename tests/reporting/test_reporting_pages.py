@@ -12,7 +12,7 @@ from survey import create_app
 
 from ..conftest import PASSWORD
 
-pytestmark = pytest.mark.each_backend  # households in TinyDB files, then in PostgreSQL
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 
 def csrf(client, path: str) -> str:
@@ -91,14 +91,14 @@ def test_officers_have_no_agency_pages(browser):
     assert browser.client.get("/exports/agency-reports.csv").status_code == 403
 
 
-def test_department_sets_the_campaign_and_every_worker_sees_it(browser, data_dir):
+def test_department_sets_the_campaign_and_every_worker_sees_it(browser, app_config):
     browser.login("department")
     token = csrf(browser.client, "/settings")
     values = {"start": "2020-08-10", "end": "2020-08-25", "agency_deadline": "2020-08-21", "province_deadline": "2020-08-26",
               "target_pct": "60", "stale_days": "2", "csrf_token": token}
     response = browser.client.post("/settings", data=values, follow_redirects=True)
     assert "Đã lưu cài đặt." in response.get_data(as_text=True)
-    other = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test"}).extensions["survey"]
+    other = create_app(app_config).extensions["survey"]
     stored = other.settings.get()
     assert (stored.agency_deadline.isoformat(), stored.target_pct, stored.updated_by) == ("2020-08-21", 60, "department")
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
+import pytest
 import requests
 
 from survey import create_app
 from survey.config import from_environment
 from tests.conftest import PASSWORD, Browser
+
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
 
 
 def _attempt(browser, username: str, password: str, addr: str = "127.0.0.1"):
@@ -47,10 +51,9 @@ def test_address_locked_after_twenty_failures_across_accounts(browser):
     assert _attempt(browser, "officer", PASSWORD, "192.0.2.8").status_code == 302
 
 
-def test_behind_a_proxy_each_client_address_has_its_own_count(data_dir):
+def test_behind_a_proxy_each_client_address_has_its_own_count(app_config):
     """With SURVEY_PROXY_HOPS=1 the address is the client's from X-Forwarded-For, not the proxy's."""
-    app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test",
-                      **from_environment({"SURVEY_PROXY_HOPS": "1"})})
+    app = create_app({**app_config, **from_environment({"SURVEY_PROXY_HOPS": "1"})})
     browser = Browser(app.test_client())
 
     def attempt(client_addr: str, n: int) -> int:
@@ -82,10 +85,10 @@ def test_lock_expires_after_the_window(browser, camp):
     assert _attempt(browser, "officer", PASSWORD).status_code == 302
 
 
-def test_attempt_file_holds_no_usernames_or_addresses(browser, data_dir):
+def test_stored_attempts_hold_no_usernames_or_addresses(browser, camp):
     """What is stored to count attempts identifies no one by itself."""
     _attempt(browser, "officer", "wrong password", "198.51.100.23")
-    raw = (data_dir / "login_attempts.json").read_text()
+    raw = orjson.dumps(camp.logins.attempts.documents()).decode()
     assert "officer" not in raw and "198.51.100.23" not in raw
     assert re.search(r'"user:[0-9a-f]{32}"', raw)
 

@@ -8,6 +8,8 @@ import pytest
 
 from ..conftest import PASSWORD, Browser, as_user, csrf
 
+pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
+
 COOKIE = "survey_session"
 HTML = {"Accept": "text/html"}  # what a browser sends: a page, not a JSON error
 

@@ -8,6 +8,8 @@ import pytest
 
 from survey.households.records import HouseholdRecords
 from survey.storage import TinyDBHouseholds, logged
+from survey.storage.postgres.documents import PostgresDocumentSpace
+from survey.storage.tinydb_documents import TinyDBDocumentSpace
 
 
 class Store(HouseholdRecords):
@@ -31,3 +33,21 @@ class Store(HouseholdRecords):
 def small_compactions(monkeypatch):
     """Compact the log after a few hundred bytes, so tests see many compactions."""
     monkeypatch.setattr(logged, "COMPACT_MIN_BYTES", 600)
+
+
+def open_space(spec: tuple[str, str]):
+    """The document space ``spec`` names: ("tinydb", data directory) or ("postgresql", URL)."""
+    kind, where = spec
+    if kind == "tinydb":
+        return TinyDBDocumentSpace(Path(where))
+    if kind == "postgresql":
+        return PostgresDocumentSpace(where)
+    raise ValueError(f"unknown document backend {kind!r}")
+
+
+@pytest.fixture(params=["tinydb", "postgresql"])
+def space_spec(request, tmp_path) -> tuple[str, str]:
+    """An empty document space on each backend, as a spec another process can open too."""
+    if request.param == "postgresql":
+        return request.param, request.getfixturevalue("pg_url")
+    return request.param, str(tmp_path / "documents")

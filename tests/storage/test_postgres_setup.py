@@ -33,7 +33,7 @@ def test_db_upgrade_creates_the_schema_and_is_safe_to_run_again(empty_url, data_
     for _ in range(2):
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
         assert result.exit_code == 0, result.output
-        assert "0001_households" in result.output
+        assert f"at revision {migrate.head()}" in result.output
     migrate.require_current(empty_url)
     with connection.connect(empty_url) as conn:
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
@@ -42,8 +42,8 @@ def test_db_upgrade_creates_the_schema_and_is_safe_to_run_again(empty_url, data_
 
 def test_an_app_on_a_database_not_yet_upgraded_answers_503_naming_the_command(empty_url, data_dir):
     app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", "SURVEY_DATABASE_URL": empty_url})
-    token = app.extensions["survey"].users.new_token("officer")
-    answer = app.test_client().get("/api/v1/households", headers={"Authorization": f"Bearer {token}"})
+    # the accounts are in the database too: the token's lookup is what meets the old schema
+    answer = app.test_client().get("/api/v1/households", headers={"Authorization": "Bearer bz_any"})
     assert answer.status_code == 503 and "flask --app wsgi db upgrade" in answer.get_json()["message"]
 
 

@@ -1,0 +1,116 @@
+"""Documents in PostgreSQL: every collection is rows of the ``documents`` table (0002_documents).
+
+Any app host sharing the database sees every change at once (no per-process cache). An
+``update()`` block runs in one transaction that first takes a transaction-scoped advisory
+lock named after its collection: writers of one collection take turns, as they do on the
+file lock of TinyDB, so a read-modify-write (the login throttle's count and check, a new
+account's "exists already", an agency report's next version) cannot interleave with
+another. The transaction commits when the block ends and rolls back if it raises, so a
+killed worker or backend leaves either all of a block's changes or none of them. Readers
+never wait for the lock. ``seq`` keeps each collection in insertion order, as TinyDB does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.types.json import Json
+
+from ..documents import Documents, DocumentSpace, DocumentStore
+from ..errors import StorageUnavailable
+from . import migrate
+from .connection import pool
+
+__all__ = ["CollectionRows", "PostgresCollection", "PostgresDocumentSpace"]
+
+SECRET = ("secret", "session")  # (collection, key) of the session-signing key
+
+_GET = "SELECT doc FROM documents WHERE collection = %s AND key = %s"
+_ALL = "SELECT key, doc FROM documents WHERE collection = %s ORDER BY seq"
+_PUT = ("INSERT INTO documents (collection, key, doc) VALUES (%s, %s, %s) "
+        "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc")
+_DELETE = "DELETE FROM documents WHERE collection = %s AND key = %s RETURNING 1"
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+
+class CollectionRows(Documents):
+    """A collection's rows, read and written on one connection (inside ``update()``: under its lock)."""
+
+    def __init__(self, conn: psycopg.Connection, name: str):
+        self.conn, self.name = conn, name
+
+    def get(self, key: str) -> dict | None:
+        row = self.conn.execute(_GET, (self.name, key)).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, doc: dict) -> None:
+        self.conn.execute(_PUT, (self.name, key, Json(doc)))
+
+    def remove(self, key: str) -> bool:
+        return self.conn.execute(_DELETE, (self.name, key)).fetchone() is not None
+
+    def all(self) -> dict[str, dict]:
+        return dict(self.conn.execute(_ALL, (self.name,)).fetchall())
+
+
+class PostgresCollection(DocumentStore):
+    """One named collection in the ``documents`` table."""
+
+    def __init__(self, space: PostgresDocumentSpace, name: str, table: str):
+        self.space, self.name, self.table = space, name, table
+
+    def documents(self) -> dict[str, dict]:
+        with self.space.connection() as conn:
+            return CollectionRows(conn, self.name).all()
+
+    def get(self, key: str) -> dict | None:
+        with self.space.connection() as conn:
+            return CollectionRows(conn, self.name).get(key)
+
+    @contextmanager
+    def update(self) -> Iterator[Documents]:
+        with self.space.connection() as conn:
+            conn.execute(_LOCK, ("documents:" + self.name,))
+            yield CollectionRows(conn, self.name)
+
+
+class PostgresDocumentSpace(DocumentSpace):
+    """The collections of the database at ``url``, through this process's pool."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._checked = False  # the schema is at this release's revision (else SchemaBehind, a 503)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection in a transaction: committed on a clean exit, else rolled back.
+
+        A lost server or backend becomes StorageUnavailable (503: the client retries)."""
+        try:
+            if not self._checked:
+                migrate.require_current(self.url)
+                self._checked = True
+            with pool(self.url).connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.OperationalError as exc:  # no server detail in the answer
+            raise StorageUnavailable("the database is unavailable, try again") from exc
+
+    def collection(self, name: str, table: str) -> DocumentStore:
+        return PostgresCollection(self, name, table)
+
+    def names(self, prefix: str) -> list[str]:
+        with self.connection() as conn:
+            rows = conn.execute("SELECT DISTINCT collection FROM documents WHERE starts_with(collection, %s) "
+                                "ORDER BY collection", (prefix,)).fetchall()
+        return [r[0] for r in rows]
+
+    def secret_key(self) -> str:
+        """Made once by whichever host or worker gets there first; every other one reads it."""
+        with self.connection() as conn:
+            conn.execute("INSERT INTO documents (collection, key, doc) VALUES (%s, %s, %s) "
+                         "ON CONFLICT (collection, key) DO NOTHING",
+                         (*SECRET, Json({"key": secrets.token_urlsafe(48)})))
+            return conn.execute(_GET, SECRET).fetchone()[0]["key"]
