@@ -6,7 +6,10 @@ import os
 bind = os.environ.get("SURVEY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SURVEY_WORKERS", (os.cpu_count() or 1) * 2 + 1))
 worker_class = "sync"
-timeout = int(os.environ.get("SURVEY_TIMEOUT", 60))
+# A sync worker is killed when one request outlasts this: it must cover the longest
+# download (the province's households as XLSX: ~25 s at 1,000,000 on a quiet 2-core
+# machine, twice that under load), while a truly hung worker is still replaced.
+timeout = int(os.environ.get("SURVEY_TIMEOUT", 180))
 graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
