@@ -3,13 +3,18 @@
 Households live in one file per commune, so a commune's lock alone cannot stop officer B
 from reusing, in commune B, the id of a household of commune A. Every id is therefore
 claimed first in one of 16 append-only bucket logs (by a hash of the id), under that
-bucket's lock: ``[id, commune]`` per line, fdatasync'd before the record is written.
+bucket's lock: ``[id, commune]`` per line, written before the record is.
 A claim without its record (a crash in between) is harmless: a retry in the same commune
 goes on; the id stays reserved elsewhere.
 
-The buckets are derived data: when ``complete`` is missing (a new data directory, an older
-one, or after a restore) they are rebuilt from the communes' files, under every bucket lock
-so that no claim is made meanwhile.
+The buckets are derived data: when the ``complete.<boot id>`` marker is missing (a new data
+directory, an older one, after a restore, or after the machine restarted) they are rebuilt
+from the communes' files, under every bucket lock so that no claim is made meanwhile. That
+is why a claim needs no fdatasync of its own: a killed process leaves its written lines in
+the kernel's page cache, and only a restart of the kernel (a power cut) can lose them,
+which changes the boot id, so the claims are rebuilt from the records, whose own lines
+were flushed before they were acknowledged. Where the boot id cannot be read, every claim
+is flushed before its record is written, as before.
 """
 
 from __future__ import annotations
@@ -30,6 +35,17 @@ __all__ = ["IdClaims", "ClaimBucket", "BUCKETS"]
 
 BUCKETS = 16
 _COMPLETE = "complete"
+
+
+def _boot_id() -> str | None:
+    """This kernel's boot id (Linux): it changes on every restart, and so on every power cut."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
+BOOT_ID = _boot_id()
 
 
 class Owners:
@@ -73,8 +89,8 @@ class Owners:
 class ClaimBucket:
     """One locked bucket: who owns an id, and claiming ids for a commune."""
 
-    def __init__(self, fd: int, owners: Owners, path: Path):
-        self.fd, self.owners, self.path = fd, owners, path
+    def __init__(self, fd: int, owners: Owners, path: Path, flush: bool = True):
+        self.fd, self.owners, self.path, self.flush = fd, owners, path, flush
         self.dirty = False
 
     def owner(self, key: str) -> int | None:
@@ -82,7 +98,7 @@ class ClaimBucket:
         return self.owners.get(key)
 
     def claim(self, key: str, commune: int, sync: bool = True) -> None:
-        """Record that ``commune`` holds ``key``; on disk when this returns (unless ``sync=False``)."""
+        """Record that ``commune`` holds ``key``; durable when this returns (unless ``sync=False``)."""
         if self.owners.get(key) == commune:
             return
         line = orjson.dumps([key, int(commune)]) + b"\n"
@@ -100,8 +116,8 @@ class ClaimBucket:
             self.sync()
 
     def sync(self) -> None:
-        """Make every claim written so far durable."""
-        if self.dirty:
+        """Make every claim written so far durable (by the rebuild after a restart, or a flush)."""
+        if self.dirty and self.flush:
             try:
                 os.fdatasync(self.fd)
             except OSError as exc:
@@ -150,7 +166,7 @@ class IdClaims:
                 stack.enter_context(self._lock(f"{b:02x}"))
                 fd = self._open(b)
                 stack.callback(os.close, fd)
-                opened[b] = ClaimBucket(fd, self._owners(b, fd), self._path(b))
+                opened[b] = ClaimBucket(fd, self._owners(b, fd), self._path(b), flush=BOOT_ID is None)
             yield opened
             for bucket in opened.values():
                 bucket.sync()
@@ -192,14 +208,19 @@ class IdClaims:
         self._seen[bucket] = (st.st_ino, offset, owners)
         return owners
 
+    @property
+    def _marker(self) -> Path:
+        """Present once the buckets hold every stored id, since this kernel started."""
+        return self.root / f"{_COMPLETE}.{BOOT_ID or 'flushed'}"
+
     def ensure_complete(self) -> None:
         """Rebuild the buckets from the communes' files if they are not known to be complete."""
-        if (self.root / _COMPLETE).exists():
+        if self._marker.exists():
             return
         with self._lock("build"), ExitStack() as stack:
             for b in range(BUCKETS):
                 stack.enter_context(self._lock(f"{b:02x}"))
-            if (self.root / _COMPLETE).exists():
+            if self._marker.exists():
                 return
             self._rebuild()
 
@@ -211,14 +232,17 @@ class IdClaims:
         try:
             for b in range(BUCKETS):
                 write_atomically(self._path(b), b"".join(lines[b]))
-            write_atomically(self.root / _COMPLETE, b"")
+            for stale in self.root.glob(f"{_COMPLETE}*"):
+                stale.unlink()
+            write_atomically(self._marker, b"")
         except OSError as exc:
             raise StorageUnavailable(describe(exc, self.root)) from exc
         self._seen.clear()
 
     def invalidate(self) -> None:
         """Mark the buckets stale (the communes' files were replaced): the next claim rebuilds."""
-        (self.root / _COMPLETE).unlink(missing_ok=True)
+        for marker in self.root.glob(f"{_COMPLETE}*"):
+            marker.unlink(missing_ok=True)
         if self.root.exists():
             fsync_dir(self.root)
         self._seen.clear()
