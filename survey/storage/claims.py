@@ -144,8 +144,11 @@ class IdClaims:
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = flock(self.root / f"{name}.lock", self.lock_timeout)
+            try:
+                fd = flock(self.root / f"{name}.lock", self.lock_timeout)
+            except FileNotFoundError:  # the first claim of a data directory
+                self.root.mkdir(parents=True, exist_ok=True)
+                fd = flock(self.root / f"{name}.lock", self.lock_timeout)
         except TimeoutError as exc:
             raise StorageUnavailable("household ids are locked by another writer") from exc
         except OSError as exc:

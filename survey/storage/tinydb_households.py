@@ -31,13 +31,19 @@ class TinyDBHouseholds(HouseholdBackend):
         self.root = Path(data_dir) / "households"
         self._derived: dict[tuple[int, str], tuple[str, Any]] = {}
         self._indexes: dict = {}
+        self._shards: dict[int, LoggedCollection] = {}
         self._tallies = KeptTallies(self.root)
         self.claims = IdClaims(Path(data_dir) / "claims", self._all_ids)
 
     def shard(self, commune_code: int) -> LoggedCollection:
-        """The collection holding one commune's households."""
-        return LoggedCollection(self.root / f"{int(commune_code)}.json", "households", self._indexes,
-                                on_snapshot=self._tallies.on_snapshot)
+        """The collection holding one commune's households (kept: it holds only paths)."""
+        code = int(commune_code)
+        shard = self._shards.get(code)
+        if shard is None:
+            shard = LoggedCollection(self.root / f"{code}.json", "households", self._indexes,
+                                     on_snapshot=self._tallies.on_snapshot)
+            self._shards[code] = shard
+        return shard
 
     def _communes_on_disk(self) -> Iterator[int]:
         for path in sorted(self.root.glob("*.json")):
