@@ -24,14 +24,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import numpy as np
 import orjson
 
 from .errors import StorageUnavailable, describe
 from .files import flock, fsync_dir, pread_all, write_atomically
 from .idindex import id_hash
+from .owners import SNAPSHOT_EVERY, Owners, drop_snapshots, read_snapshot, write_snapshot
+from .owners import SUFFIX as SNAPSHOT_SUFFIX
 
-__all__ = ["IdClaims", "ClaimBucket", "BUCKETS"]
+__all__ = ["IdClaims", "ClaimBucket", "Owners", "BUCKETS"]
 
 BUCKETS = 16
 _COMPLETE = "complete"
@@ -46,44 +47,6 @@ def _boot_id() -> str | None:
 
 
 BOOT_ID = _boot_id()
-
-
-class Owners:
-    """Who holds each id of one bucket, in about 12 bytes an id: sorted 64-bit id hashes with
-    their communes, plus a dict of the ids claimed since, merged in once it grows. A worker
-    keeps every bucket it has read, so a province of a million ids costs it about 12 MB, not
-    the ~180 MB of a dict keyed by the ids themselves."""
-
-    MERGE_AT = 4096
-
-    def __init__(self) -> None:
-        self.hashes = np.empty(0, dtype=np.int64)
-        self.communes = np.empty(0, dtype=np.int32)
-        self.recent: dict[int, int] = {}
-
-    def get(self, key: str) -> int | None:
-        """The commune that holds ``key``, or None."""
-        h = id_hash(key)
-        found = self.recent.get(h)
-        if found is not None:
-            return found
-        i = int(np.searchsorted(self.hashes, h))
-        return int(self.communes[i]) if i < len(self.hashes) and int(self.hashes[i]) == h else None
-
-    def set(self, key: str, commune: int) -> None:
-        """Note that ``commune`` holds ``key`` (a later claim of an id replaces the earlier)."""
-        self.recent[id_hash(key)] = int(commune)
-        if len(self.recent) >= self.MERGE_AT:
-            self._merge()
-
-    def _merge(self) -> None:
-        new = np.fromiter(self.recent.keys(), dtype=np.int64, count=len(self.recent))
-        communes = np.fromiter(self.recent.values(), dtype=np.int32, count=len(self.recent))
-        kept = ~np.isin(self.hashes, new)
-        hashes = np.concatenate([self.hashes[kept], new])
-        order = np.argsort(hashes, kind="stable")
-        self.hashes, self.communes = hashes[order], np.concatenate([self.communes[kept], communes])[order]
-        self.recent = {}
 
 
 class ClaimBucket:
@@ -133,6 +96,7 @@ class IdClaims:
         self.all_ids = all_ids
         self.lock_timeout = lock_timeout
         self._seen: dict[int, tuple[int, int, Owners]] = {}  # bucket -> (inode, offset, owners)
+        self._snapped: dict[int, int] = {}  # bucket -> log length its snapshot covers, as last seen
 
     def bucket_of(self, key: str) -> int:
         """The bucket an id belongs to."""
@@ -196,9 +160,10 @@ class IdClaims:
     def _owners(self, bucket: int, fd: int, repair: bool = True) -> Owners:
         """This process's map of a bucket, brought up to date; under the lock, a torn line is cut."""
         st = os.fstat(fd)
-        inode, offset, owners = self._seen.get(bucket) or (st.st_ino, 0, Owners())
-        if inode != st.st_ino or offset > st.st_size:
-            offset, owners = 0, Owners()
+        inode, offset, owners = self._seen.get(bucket) or (0, 0, None)
+        if owners is None or inode != st.st_ino or offset > st.st_size:
+            offset, owners = read_snapshot(self._snapshot(bucket), st.st_ino, st.st_size) or (0, Owners())
+            self._snapped[bucket] = offset
         if offset < st.st_size:
             tail = pread_all(fd, offset, st.st_size)
             whole = tail.rfind(b"\n") + 1
@@ -209,7 +174,13 @@ class IdClaims:
                 owners.set(key, commune)
             offset += whole
         self._seen[bucket] = (st.st_ino, offset, owners)
+        if repair and offset - self._snapped.get(bucket, 0) >= SNAPSHOT_EVERY:
+            write_snapshot(self._snapshot(bucket), st.st_ino, offset, owners)
+            self._snapped[bucket] = offset
         return owners
+
+    def _snapshot(self, bucket: int) -> Path:
+        return self.root / f"{bucket:02x}{SNAPSHOT_SUFFIX}"
 
     @property
     def _marker(self) -> Path:
@@ -233,6 +204,7 @@ class IdClaims:
         for key, commune in self.all_ids():
             lines[self.bucket_of(key)].append(orjson.dumps([key, int(commune)]) + b"\n")
         try:
+            drop_snapshots(self.root)
             for b in range(BUCKETS):
                 write_atomically(self._path(b), b"".join(lines[b]))
             for stale in self.root.glob(f"{_COMPLETE}*"):
