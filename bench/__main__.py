@@ -15,6 +15,7 @@ from pathlib import Path
 from survey import create_app
 
 from .databases import BenchDatabases
+from .disk import busy_round
 from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
 from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
@@ -45,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=Path("bench/results/work"))
     p.add_argument("--out", type=Path, default=Path("bench/results/table.md"))
     p.add_argument("--keep", action="store_true", help="keep the generated data directories")
+    p.add_argument("--disk-writer-mbps", type=float, default=16,
+                   help="a last submission round while another process writes this many MB/s (0: none)")
     args = p.parse_args(argv)
     if args.sizes is None:
         args.sizes = "10000,230000,1000000" + (",5000000" if args.backend == "postgresql" else "")
@@ -99,6 +102,9 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
         for _ in range(args.rounds):
             bare_runs.append(post_load(bare.url, bodies_file, "", seconds, args.connections))
             our_runs.append(post_load(ours.url, bodies_file, token, seconds, args.connections))
+        if args.disk_writer_mbps:
+            result.busy = busy_round(ours.url, bodies_file, token, seconds, args.connections,
+                                     Path(env["SURVEY_DATA_DIR"]), args.disk_writer_mbps)
         peak = ours.sample_memory()
     ceiling, load = combine(bare_runs), combine(our_runs)
     result.ceiling_rps, result.ceiling_p50_ms, result.ceiling_p99_ms = (

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .disk import BusyDisk
+
 __all__ = ["SizeResult", "render"]
 
 
@@ -41,6 +43,7 @@ class SizeResult:
     form_kb: float = 0.0
     totals_ok: str = ""
     reads: Any = None  # bench.reads.ReadResult
+    busy: BusyDisk | None = None
 
     @property
     def share_of_ceiling(self) -> float:
@@ -67,10 +70,18 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
     ("bare Flask ceiling: requests/s", "", lambda r: _n(r.ceiling_rps)),
     ("bare Flask p50 / p99 (ms)", "", lambda r: f"{r.ceiling_p50_ms:.1f} / {r.ceiling_p99_ms:.1f}"),
     ("durable submissions/s (201)", "", lambda r: _n(r.submit_rps)),
-    ("share of the ceiling", "≥ 25% at 230k", lambda r: f"{r.share_of_ceiling:.0f}%"),
+    ("share of the ceiling", "≥ 50% at 230k", lambda r: f"{r.share_of_ceiling:.0f}%"),
     ("submission p50 / p99 (ms)", "p99 ≤ 50 at 230k",
      lambda r: f"{r.submit_p50_ms:.1f} / {r.submit_p99_ms:.1f}"),
     ("submissions not answered 201", "0", lambda r: _n(r.submit_failed)),
+    ("busy disk: another process writing (MB/s, fdatasync per 256 KB)", "",
+     lambda r: _n(r.busy.writer_mb_per_s) if r.busy else "-"),
+    ("busy disk: append + fdatasync alone beside it, p50 / p99 (ms)", "",
+     lambda r: f"{r.busy.floor_p50_ms:.2f} / {r.busy.floor_p99_ms:.1f}" if r.busy else "-"),
+    ("busy disk: durable submissions/s (201)", "",
+     lambda r: _n(r.busy.load.created / r.busy.load.seconds) if r.busy else "-"),
+    ("busy disk: submission p50 / p99 (ms)", "p99 ≤ 100 at 230k",
+     lambda r: f"{r.busy.load.p50_ms:.1f} / {r.busy.load.p99_ms:.1f}" if r.busy else "-"),
     ("disk: append + fdatasync alone, p50 / p99 (ms)", "",
      lambda r: f"{r.disk_p50_ms:.2f} / {r.disk_p99_ms:.1f}"),
     ("one-file TinyDB baseline: s per insert", "",
@@ -93,13 +104,13 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
 
 
 def growth(results: list[SizeResult]) -> str:
-    """Submission latency at the largest size over that at the smallest (target ≤ 1.5×)."""
+    """Submission latency at the largest size over that at the smallest (target ≤ 1.2×)."""
     if len(results) < 2 or not results[0].submit_p50_ms:
         return ""
     small, large = results[0], results[-1]
     return (f"Latency growth {small.size:,} → {large.size:,}: "
             f"p50 ×{large.submit_p50_ms / small.submit_p50_ms:.2f}, "
-            f"p99 ×{large.submit_p99_ms / small.submit_p99_ms:.2f} (target ≤ 1.5×).")
+            f"p99 ×{large.submit_p99_ms / small.submit_p99_ms:.2f} (target ≤ 1.2×).")
 
 
 def render(results: list[SizeResult], conditions: str) -> str:

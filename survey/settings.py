@@ -110,6 +110,7 @@ class SettingsStore:
 
     def __init__(self, space: DocumentSpace):
         self.collection = space.collection("settings", "settings")
+        self._last: tuple[dict, CampaignSettings] | None = None
 
     @staticmethod
     def schema(lang: str = "vi") -> SettingsSchema:
@@ -117,8 +118,19 @@ class SettingsStore:
         return SettingsSchema(lang)
 
     def get(self) -> CampaignSettings:
-        """The stored settings, defaults where none were set."""
-        doc = self.collection.get("campaign") or {}
+        """The stored settings, defaults where none were set; every submission checks its
+        dates against them, so they are rebuilt only when the file changed (its decoded
+        documents are then another object)."""
+        docs = self.collection.documents()
+        last = self._last
+        if last is not None and last[0] is docs:
+            return last[1]
+        settings = self._build(docs.get("campaign") or {})
+        self._last = (docs, settings)
+        return settings
+
+    @staticmethod
+    def _build(doc: dict) -> CampaignSettings:
         values = asdict(DEFAULTS)
         for key, default in values.items():
             if key in doc:

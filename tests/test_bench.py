@@ -20,7 +20,7 @@ def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
         pytest.skip("wrk is not installed and cannot be installed without root")
     out = tmp_path / "table.md"
     cmd = [sys.executable, "-m", "bench", "--sizes", "2000", "--seconds", "2", "--rounds", "1",
-           "--baseline-inserts", "1", "--repeats", "3", "--workdir", str(tmp_path / "work"), "--out", str(out),
+           "--baseline-inserts", "1", "--repeats", "3", "--disk-writer-mbps", "4", "--workdir", str(tmp_path / "work"), "--out", str(out),
            "--backend", backend]
     if backend == "postgresql":
         cmd += ["--database-url", request.getfixturevalue("database_url")]
@@ -33,6 +33,8 @@ def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
     assert int(rows["households stored (generated)"].replace(",", "")) in range(1900, 2100)
     assert float(rows["durable submissions/s (201)"].replace(",", "")) > 0
     assert rows["submissions not answered 201"] == "0"
+    assert float(rows["busy disk: durable submissions/s (201)"].replace(",", "")) > 0  # the writer's round ran
+    assert rows["busy disk: another process writing (MB/s, fdatasync per 256 KB)"] == "4"
     assert rows["totals right after a write (correct/checked)"] == "20/20"
     assert rows["province totals = stored households"] == "yes"
     assert float(rows["filtered household list, warm p50 (ms)"]) > 0

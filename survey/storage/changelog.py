@@ -1,8 +1,9 @@
 """The append-only change log beside a commune's file: its format and its appender.
 
 The log's first line names the snapshot revision it extends (``{"base": rev}``); each later
-line is one change, ``["put", key, doc]`` or ``["del", key]``, written and fdatasync'd before
-the submission is acknowledged. A torn last line was never acknowledged and is cut off.
+line is one change, ``["put", key, doc]`` or ``["del", key]``, written under the commune's
+lock and fdatasync'd after it (``groupsync``: one flush for every line waiting) before the
+submission is acknowledged. A torn last line was never acknowledged and is cut off.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from . import groupsync
 from .errors import StorageUnavailable, describe
 from .files import fsync_dir, pread_all
 from .idindex import IdIndex, read_id_file
@@ -51,7 +53,7 @@ def apply_changes(table: dict, changes: list[list]) -> dict:
 
 
 class LogAppender:
-    """The open log of a locked shard: look up ids, append fsync'd changes."""
+    """The open log of a locked shard: look up ids, append changes (flushed once the lock is left)."""
 
     def __init__(self, shard: LoggedCollection, fd: int, rev: str):
         self.shard, self.fd, self.rev = shard, fd, rev
@@ -67,9 +69,11 @@ class LogAppender:
                 return size
             raw = pread_all(self.fd, 0, size)
             size = raw.rfind(b"\n") + 1
+            groupsync.forget(self.shard.sync_path)
             os.ftruncate(self.fd, size)
             return size
         header = orjson.dumps({"base": self.rev}) + b"\n"
+        groupsync.forget(self.shard.sync_path)
         os.ftruncate(self.fd, 0)
         os.write(self.fd, header)
         os.fsync(self.fd)
@@ -107,8 +111,8 @@ class LogAppender:
             view = memoryview(line)
             while view:
                 view = view[os.write(self.fd, view):]
-            os.fdatasync(self.fd)  # data and the new length: all a reader needs
         except OSError as exc:
+            groupsync.forget(self.shard.sync_path)
             os.ftruncate(self.fd, self.size)
             raise StorageUnavailable(describe(exc, self.shard.path)) from exc
         self.size += len(line)
@@ -116,9 +120,9 @@ class LogAppender:
         self.index.offset = self.size
 
     def put(self, key: str, doc: dict) -> None:
-        """Insert or replace one document; on disk (fsync'd) when this returns."""
+        """Insert or replace one document; on disk once the ``appending`` block is left."""
         self._append(["put", key, doc])
 
     def delete(self, key: str) -> None:
-        """Remove one document; on disk (fsync'd) when this returns."""
+        """Remove one document; on disk once the ``appending`` block is left."""
         self._append(["del", key])

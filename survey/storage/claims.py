@@ -3,13 +3,18 @@
 Households live in one file per commune, so a commune's lock alone cannot stop officer B
 from reusing, in commune B, the id of a household of commune A. Every id is therefore
 claimed first in one of 16 append-only bucket logs (by a hash of the id), under that
-bucket's lock: ``[id, commune]`` per line, fdatasync'd before the record is written.
+bucket's lock: ``[id, commune]`` per line, written before the record is.
 A claim without its record (a crash in between) is harmless: a retry in the same commune
 goes on; the id stays reserved elsewhere.
 
-The buckets are derived data: when ``complete`` is missing (a new data directory, an older
-one, or after a restore) they are rebuilt from the communes' files, under every bucket lock
-so that no claim is made meanwhile.
+The buckets are derived data: when the ``complete.<boot id>`` marker is missing (a new data
+directory, an older one, after a restore, or after the machine restarted) they are rebuilt
+from the communes' files, under every bucket lock so that no claim is made meanwhile. That
+is why a claim needs no fdatasync of its own: a killed process leaves its written lines in
+the kernel's page cache, and only a restart of the kernel (a power cut) can lose them,
+which changes the boot id, so the claims are rebuilt from the records, whose own lines
+were flushed before they were acknowledged. Where the boot id cannot be read, every claim
+is flushed before its record is written, as before.
 """
 
 from __future__ import annotations
@@ -19,62 +24,36 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import numpy as np
 import orjson
 
 from .errors import StorageUnavailable, describe
 from .files import flock, fsync_dir, pread_all, write_atomically
 from .idindex import id_hash
+from .owners import SNAPSHOT_EVERY, Owners, drop_snapshots, read_snapshot, write_snapshot
+from .owners import SUFFIX as SNAPSHOT_SUFFIX
 
-__all__ = ["IdClaims", "ClaimBucket", "BUCKETS"]
+__all__ = ["IdClaims", "ClaimBucket", "Owners", "BUCKETS"]
 
 BUCKETS = 16
 _COMPLETE = "complete"
 
 
-class Owners:
-    """Who holds each id of one bucket, in about 12 bytes an id: sorted 64-bit id hashes with
-    their communes, plus a dict of the ids claimed since, merged in once it grows. A worker
-    keeps every bucket it has read, so a province of a million ids costs it about 12 MB, not
-    the ~180 MB of a dict keyed by the ids themselves."""
+def _boot_id() -> str | None:
+    """This kernel's boot id (Linux): it changes on every restart, and so on every power cut."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
 
-    MERGE_AT = 4096
 
-    def __init__(self) -> None:
-        self.hashes = np.empty(0, dtype=np.int64)
-        self.communes = np.empty(0, dtype=np.int32)
-        self.recent: dict[int, int] = {}
-
-    def get(self, key: str) -> int | None:
-        """The commune that holds ``key``, or None."""
-        h = id_hash(key)
-        found = self.recent.get(h)
-        if found is not None:
-            return found
-        i = int(np.searchsorted(self.hashes, h))
-        return int(self.communes[i]) if i < len(self.hashes) and int(self.hashes[i]) == h else None
-
-    def set(self, key: str, commune: int) -> None:
-        """Note that ``commune`` holds ``key`` (a later claim of an id replaces the earlier)."""
-        self.recent[id_hash(key)] = int(commune)
-        if len(self.recent) >= self.MERGE_AT:
-            self._merge()
-
-    def _merge(self) -> None:
-        new = np.fromiter(self.recent.keys(), dtype=np.int64, count=len(self.recent))
-        communes = np.fromiter(self.recent.values(), dtype=np.int32, count=len(self.recent))
-        kept = ~np.isin(self.hashes, new)
-        hashes = np.concatenate([self.hashes[kept], new])
-        order = np.argsort(hashes, kind="stable")
-        self.hashes, self.communes = hashes[order], np.concatenate([self.communes[kept], communes])[order]
-        self.recent = {}
+BOOT_ID = _boot_id()
 
 
 class ClaimBucket:
     """One locked bucket: who owns an id, and claiming ids for a commune."""
 
-    def __init__(self, fd: int, owners: Owners, path: Path):
-        self.fd, self.owners, self.path = fd, owners, path
+    def __init__(self, fd: int, owners: Owners, path: Path, flush: bool = True):
+        self.fd, self.owners, self.path, self.flush = fd, owners, path, flush
         self.dirty = False
 
     def owner(self, key: str) -> int | None:
@@ -82,7 +61,7 @@ class ClaimBucket:
         return self.owners.get(key)
 
     def claim(self, key: str, commune: int, sync: bool = True) -> None:
-        """Record that ``commune`` holds ``key``; on disk when this returns (unless ``sync=False``)."""
+        """Record that ``commune`` holds ``key``; durable when this returns (unless ``sync=False``)."""
         if self.owners.get(key) == commune:
             return
         line = orjson.dumps([key, int(commune)]) + b"\n"
@@ -100,8 +79,8 @@ class ClaimBucket:
             self.sync()
 
     def sync(self) -> None:
-        """Make every claim written so far durable."""
-        if self.dirty:
+        """Make every claim written so far durable (by the rebuild after a restart, or a flush)."""
+        if self.dirty and self.flush:
             try:
                 os.fdatasync(self.fd)
             except OSError as exc:
@@ -117,6 +96,7 @@ class IdClaims:
         self.all_ids = all_ids
         self.lock_timeout = lock_timeout
         self._seen: dict[int, tuple[int, int, Owners]] = {}  # bucket -> (inode, offset, owners)
+        self._snapped: dict[int, int] = {}  # bucket -> log length its snapshot covers, as last seen
 
     def bucket_of(self, key: str) -> int:
         """The bucket an id belongs to."""
@@ -128,8 +108,11 @@ class IdClaims:
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = flock(self.root / f"{name}.lock", self.lock_timeout)
+            try:
+                fd = flock(self.root / f"{name}.lock", self.lock_timeout)
+            except FileNotFoundError:  # the first claim of a data directory
+                self.root.mkdir(parents=True, exist_ok=True)
+                fd = flock(self.root / f"{name}.lock", self.lock_timeout)
         except TimeoutError as exc:
             raise StorageUnavailable("household ids are locked by another writer") from exc
         except OSError as exc:
@@ -150,7 +133,7 @@ class IdClaims:
                 stack.enter_context(self._lock(f"{b:02x}"))
                 fd = self._open(b)
                 stack.callback(os.close, fd)
-                opened[b] = ClaimBucket(fd, self._owners(b, fd), self._path(b))
+                opened[b] = ClaimBucket(fd, self._owners(b, fd), self._path(b), flush=BOOT_ID is None)
             yield opened
             for bucket in opened.values():
                 bucket.sync()
@@ -177,9 +160,10 @@ class IdClaims:
     def _owners(self, bucket: int, fd: int, repair: bool = True) -> Owners:
         """This process's map of a bucket, brought up to date; under the lock, a torn line is cut."""
         st = os.fstat(fd)
-        inode, offset, owners = self._seen.get(bucket) or (st.st_ino, 0, Owners())
-        if inode != st.st_ino or offset > st.st_size:
-            offset, owners = 0, Owners()
+        inode, offset, owners = self._seen.get(bucket) or (0, 0, None)
+        if owners is None or inode != st.st_ino or offset > st.st_size:
+            offset, owners = read_snapshot(self._snapshot(bucket), st.st_ino, st.st_size) or (0, Owners())
+            self._snapped[bucket] = offset
         if offset < st.st_size:
             tail = pread_all(fd, offset, st.st_size)
             whole = tail.rfind(b"\n") + 1
@@ -190,16 +174,27 @@ class IdClaims:
                 owners.set(key, commune)
             offset += whole
         self._seen[bucket] = (st.st_ino, offset, owners)
+        if repair and offset - self._snapped.get(bucket, 0) >= SNAPSHOT_EVERY:
+            write_snapshot(self._snapshot(bucket), st.st_ino, offset, owners)
+            self._snapped[bucket] = offset
         return owners
+
+    def _snapshot(self, bucket: int) -> Path:
+        return self.root / f"{bucket:02x}{SNAPSHOT_SUFFIX}"
+
+    @property
+    def _marker(self) -> Path:
+        """Present once the buckets hold every stored id, since this kernel started."""
+        return self.root / f"{_COMPLETE}.{BOOT_ID or 'flushed'}"
 
     def ensure_complete(self) -> None:
         """Rebuild the buckets from the communes' files if they are not known to be complete."""
-        if (self.root / _COMPLETE).exists():
+        if self._marker.exists():
             return
         with self._lock("build"), ExitStack() as stack:
             for b in range(BUCKETS):
                 stack.enter_context(self._lock(f"{b:02x}"))
-            if (self.root / _COMPLETE).exists():
+            if self._marker.exists():
                 return
             self._rebuild()
 
@@ -209,16 +204,20 @@ class IdClaims:
         for key, commune in self.all_ids():
             lines[self.bucket_of(key)].append(orjson.dumps([key, int(commune)]) + b"\n")
         try:
+            drop_snapshots(self.root)
             for b in range(BUCKETS):
                 write_atomically(self._path(b), b"".join(lines[b]))
-            write_atomically(self.root / _COMPLETE, b"")
+            for stale in self.root.glob(f"{_COMPLETE}*"):
+                stale.unlink()
+            write_atomically(self._marker, b"")
         except OSError as exc:
             raise StorageUnavailable(describe(exc, self.root)) from exc
         self._seen.clear()
 
     def invalidate(self) -> None:
         """Mark the buckets stale (the communes' files were replaced): the next claim rebuilds."""
-        (self.root / _COMPLETE).unlink(missing_ok=True)
+        for marker in self.root.glob(f"{_COMPLETE}*"):
+            marker.unlink(missing_ok=True)
         if self.root.exists():
             fsync_dir(self.root)
         self._seen.clear()

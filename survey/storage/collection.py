@@ -134,8 +134,7 @@ class Collection(DocumentStore):
     def locked(self) -> Iterator[None]:
         """Hold the cross-process lock of this file (writers wait; readers do not)."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = flock(Path(str(self.path) + ".lock"), self.lock_timeout)
+            fd = self._lock_file()
         except TimeoutError as exc:
             raise StorageUnavailable(f"{self.path.name} is locked by another writer") from exc
         except OSError as exc:
@@ -144,6 +143,15 @@ class Collection(DocumentStore):
             yield
         finally:
             os.close(fd)  # closing the descriptor releases the lock
+
+    def _lock_file(self) -> int:
+        """The lock's descriptor; the directory is made only when it is missing (the first write)."""
+        lock = Path(str(self.path) + ".lock")
+        try:
+            return flock(lock, self.lock_timeout)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return flock(lock, self.lock_timeout)
 
     @contextmanager
     def update(self) -> Iterator[Documents]:

@@ -1,6 +1,7 @@
 """A collection whose single-document changes go to an append-only log beside its file.
 
-A submission appends one fsync'd line, so its cost does not grow with its commune. Once the
+A submission appends one line under the commune's lock and waits, after leaving it, for an
+fdatasync that covers the line (``groupsync``), so its cost does not grow with its commune. Once the
 log outgrows a quarter of the file, it is compacted: a new snapshot with the log applied is
 written atomically and then the log is dropped, so a crash in between leaves a log naming an
 older revision, which is ignored. Readers read the log before the snapshot, so they never
@@ -17,18 +18,50 @@ from pathlib import Path
 import numpy as np
 from tinydb.table import Table
 
-from . import changelog
+from . import changelog, groupsync
 from .cache import CACHE
 from .collection import AtomicJSONStorage, Collection
 from .errors import StorageUnavailable, describe
 from .files import REV_KEY, read_revision
 from .idindex import IdIndex, id_hashes, write_id_file
 
-__all__ = ["LoggedCollection", "LOG_SUFFIX", "IDS_SUFFIX"]
+__all__ = ["LoggedCollection", "PendingFlush", "run_flushes", "LOG_SUFFIX", "IDS_SUFFIX", "SYNC_SUFFIX"]
 
 LOG_SUFFIX = ".log"
 IDS_SUFFIX = ".ids"
+SYNC_SUFFIX = ".sync"
 COMPACT_MIN_BYTES = 256 * 1024
+
+
+class PendingFlush:
+    """Lines of a log written under a lock since released: ``run`` waits until they are on
+    disk (``groupsync``) and closes the log; ``drop`` only closes it (the caller failed)."""
+
+    def __init__(self, shard: LoggedCollection, fd: int, end: int):
+        self.shard, self.fd, self.end = shard, fd, end
+
+    def run(self) -> None:
+        """Return once the lines are durable."""
+        try:
+            groupsync.sync_through(self.fd, self.end, self.shard.sync_path, self.shard.log_path)
+        finally:
+            os.close(self.fd)
+
+    def drop(self) -> None:
+        """Close the log without waiting (nothing will be acknowledged)."""
+        os.close(self.fd)
+
+
+def run_flushes(pending: list[PendingFlush]) -> None:
+    """Run every pending flush, in order, emptying ``pending``; all logs are closed whatever happens."""
+    while pending:
+        flush = pending.pop(0)
+        try:
+            flush.run()
+        except BaseException:
+            while pending:
+                pending.pop().drop()
+            raise
 
 
 class LoggedCollection(Collection):
@@ -40,6 +73,7 @@ class LoggedCollection(Collection):
         self.on_snapshot = on_snapshot
         self.log_path = path.with_suffix(LOG_SUFFIX)
         self.ids_path = path.with_suffix(IDS_SUFFIX)
+        self.sync_path = path.with_suffix(SYNC_SUFFIX)
         self.indexes: dict[Path, IdIndex] = {} if indexes is None else indexes
 
     def _log_signature(self) -> str:
@@ -93,6 +127,7 @@ class LoggedCollection(Collection):
             fresh[self.table_name] = changelog.apply_changes(dict(data.get(self.table_name, {})), changes)
             AtomicJSONStorage(self.path).write(fresh)
             self._snapshot_written(fresh[self.table_name])
+        groupsync.forget(self.sync_path)
         self.log_path.unlink(missing_ok=True)
         CACHE.drop(str(self.log_path))
 
@@ -135,8 +170,11 @@ class LoggedCollection(Collection):
         return rev
 
     @contextmanager
-    def appending(self) -> Iterator[changelog.LogAppender]:
-        """The shard's log under the cross-process lock; compacted once it outgrows the snapshot."""
+    def appending(self, deferred: list[PendingFlush] | None = None) -> Iterator[changelog.LogAppender]:
+        """The shard's log under the cross-process lock. On leaving, the lock is released first,
+        then every line the block wrote or read is made durable (one flush for all waiting);
+        with ``deferred``, the flush is added to it instead, to run once the caller's other
+        locks are released too."""
         with self.locked():
             rev = self._snapshot_revision()
             try:
@@ -146,10 +184,29 @@ class LoggedCollection(Collection):
             try:
                 log = changelog.LogAppender(self, fd, rev)
                 yield log
-            finally:
+                compacted = log.size > max(COMPACT_MIN_BYTES, self.path.stat().st_size // 4)
+                if compacted:
+                    self.compact_locked()  # the log's lines are now in an fsync'd snapshot
+            except BaseException:
                 os.close(fd)
-            if log.size > max(COMPACT_MIN_BYTES, self.path.stat().st_size // 4):
-                self.compact_locked()
+                raise
+        if compacted:
+            os.close(fd)
+            return
+        flush = PendingFlush(self, fd, log.size)
+        if deferred is None:
+            flush.run()
+        else:
+            deferred.append(flush)
+
+    def flush_all(self) -> PendingFlush | None:
+        """What makes every line now in the log durable (before acknowledging a record read
+        from it); None if there is no log, every record being in the fsync'd snapshot."""
+        try:
+            fd = os.open(self.log_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        return PendingFlush(self, fd, os.fstat(fd).st_size)
 
     @contextmanager
     def write(self) -> Iterator[Table]:
@@ -162,7 +219,7 @@ class LoggedCollection(Collection):
     def discard_log(self) -> None:
         """Under the lock, before the file is replaced wholesale (a restore): drop the log and
         the files kept beside the snapshot, which describe the old one."""
-        for path in (self.log_path, self.ids_path):
+        for path in (self.sync_path, self.log_path, self.ids_path):
             path.unlink(missing_ok=True)
         CACHE.drop(str(self.log_path))
 

@@ -1,7 +1,8 @@
 """Households in TinyDB files: one logged collection per commune, ids claimed province-wide.
 
-A submission claims its id (``claims``), then appends one fsync'd line to its commune's
-change log (``logged``), so its cost grows neither with its commune nor with the province.
+A submission claims its id (``claims``), then appends one line to its commune's change log
+(``logged``), flushed with every other line waiting (``groupsync``), so its cost grows
+neither with its commune nor with the province.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tinydb.table import Document
 
 from .claims import IdClaims
 from .interface import HouseholdBackend
-from .logged import LoggedCollection
+from .logged import LoggedCollection, PendingFlush, run_flushes
 from .tallies import KeptSummary, KeptTallies
 from .watch import ChangeWatch
 
@@ -34,13 +35,19 @@ class TinyDBHouseholds(HouseholdBackend):
         self._indexes: dict = {}
         self._stat_paths: dict[int, tuple[str, str]] = {}
         self._watch = ChangeWatch(self.root)
+        self._shards: dict[int, LoggedCollection] = {}
         self._tallies = KeptTallies(self.root)
         self.claims = IdClaims(Path(data_dir) / "claims", self._all_ids)
 
     def shard(self, commune_code: int) -> LoggedCollection:
-        """The collection holding one commune's households."""
-        return LoggedCollection(self.root / f"{int(commune_code)}.json", "households", self._indexes,
-                                on_snapshot=self._tallies.on_snapshot)
+        """The collection holding one commune's households (kept: it holds only paths)."""
+        code = int(commune_code)
+        shard = self._shards.get(code)
+        if shard is None:
+            shard = LoggedCollection(self.root / f"{code}.json", "households", self._indexes,
+                                     on_snapshot=self._tallies.on_snapshot)
+            self._shards[code] = shard
+        return shard
 
     def _communes_on_disk(self) -> Iterator[int]:
         for path in sorted(self.root.glob("*.json")):
@@ -53,16 +60,31 @@ class TinyDBHouseholds(HouseholdBackend):
                 yield key, code
 
     def create_once(self, record: dict) -> dict | None:
-        """Claim the id, then append the record under its commune's lock."""
+        """Claim the id, append the record under its commune's lock, then, with every lock
+        released, wait for the flush that covers what is acknowledged."""
+        pending: list[PendingFlush] = []
+        try:
+            existing = self._create_locked(record, pending)
+        except BaseException:
+            for flush in pending:
+                flush.drop()
+            raise
+        run_flushes(pending)
+        return existing
+
+    def _create_locked(self, record: dict, pending: list[PendingFlush]) -> dict | None:
         key, commune = record["id"], int(record["commune_code"])
         with self.claims.claiming([key]) as buckets:
             bucket = buckets[self.claims.bucket_of(key)]
             owner = bucket.owner(key)
             if owner is not None and owner != commune:
-                existing = self.shard(owner).get(key)
+                holder = self.shard(owner)
+                existing = holder.get(key)
                 if existing is not None:
+                    flush = holder.flush_all()  # its writer may still be waiting for the flush
+                    pending.extend([flush] if flush else [])
                     return existing
-            with self.shard(commune).appending() as log:
+            with self.shard(commune).appending(pending) as log:
                 existing = log.get(key)
                 if existing is not None:
                     return existing
@@ -77,12 +99,20 @@ class TinyDBHouseholds(HouseholdBackend):
             with self.shard(commune).appending() as log:
                 log.put(key, record)
             return
-        with self.claims.claiming([key]) as buckets:
-            with self.shard(commune).appending() as log:
-                buckets[self.claims.bucket_of(key)].claim(key, commune)
-                log.put(key, record)
-            with self.shard(previous_commune).appending() as log:
-                log.delete(key)
+        pending: list[PendingFlush] = []
+        try:
+            with self.claims.claiming([key]) as buckets:
+                with self.shard(commune).appending(pending) as log:
+                    buckets[self.claims.bucket_of(key)].claim(key, commune)
+                    log.put(key, record)
+                run_flushes(pending)  # the copy is durable before the original goes
+                with self.shard(previous_commune).appending(pending) as log:
+                    log.delete(key)
+        except BaseException:
+            for flush in pending:
+                flush.drop()
+            raise
+        run_flushes(pending)
 
     def remove(self, record: dict) -> bool:
         """Delete one record (its claim is left: harmless, a later create rewrites it)."""

@@ -1,10 +1,14 @@
-"""The id claims a worker keeps: compact, exact across merges, the latest claim winning."""
+"""The id claims a worker keeps: compact, exact across merges, the latest claim winning, read from a snapshot."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
-from survey.storage.claims import Owners
+from survey.storage import claims as claims_module
+from survey.storage import owners as owners_module
+from survey.storage.claims import IdClaims, Owners
+from survey.storage.owners import read_snapshot
 
 
 def test_owners_answer_every_id_across_merges_and_the_latest_claim_wins():
@@ -27,3 +31,45 @@ def test_a_million_claims_fit_in_a_few_megabytes():
         owners.set(str(uuid.uuid4()), 4789)
     per_id = (owners.hashes.nbytes + owners.communes.nbytes) / len(owners.hashes)
     assert per_id == 12  # 8-byte hash and 4-byte commune: ~12 MB for 1,000,000 ids
+
+
+def _claims_with_lines(root, monkeypatch, n: int) -> tuple[IdClaims, list[str]]:
+    monkeypatch.setattr(owners_module, "SNAPSHOT_EVERY", 2000)
+    monkeypatch.setattr(claims_module, "SNAPSHOT_EVERY", 2000)
+    claims = IdClaims(root, lambda: iter(()))
+    ids = [str(uuid.uuid4()) for _ in range(n)]
+    for start in range(0, n, 50):
+        batch = ids[start:start + 50]
+        with claims.claiming(batch) as buckets:
+            for n_, key in enumerate(batch):
+                buckets[claims.bucket_of(key)].claim(key, 4789 + (start + n_) % 5, sync=False)
+    return claims, ids
+
+
+def test_a_new_worker_reads_the_snapshot_and_only_the_lines_after_it(tmp_path, monkeypatch):
+    claims, ids = _claims_with_lines(tmp_path, monkeypatch, 1500)
+    snapshots = sorted(tmp_path.glob("*.owners"))
+    assert snapshots, "a bucket parsed past SNAPSHOT_EVERY under its lock keeps a snapshot"
+    parsed: list[int] = []
+    real_loads = claims_module.orjson.loads
+    monkeypatch.setattr(claims_module.orjson, "loads", lambda line: (parsed.append(1), real_loads(line))[1])
+    fresh = IdClaims(tmp_path, lambda: iter(()))  # another worker, just started
+    assert all(fresh.owner(key) == 4789 + n % 5 for n, key in enumerate(ids))
+    assert len(parsed) < len(ids)  # the snapshotted lines were not parsed again
+    assert fresh.owner(str(uuid.uuid4())) is None
+
+
+def test_a_snapshot_of_another_log_or_past_its_end_is_void_and_a_rebuild_drops_it(tmp_path, monkeypatch):
+    claims, ids = _claims_with_lines(tmp_path, monkeypatch, 1500)
+    snapshot = sorted(tmp_path.glob("*.owners"))[0]
+    log = tmp_path / snapshot.name.replace(".owners", ".log")
+    st = os.stat(log)
+    assert read_snapshot(snapshot, st.st_ino, st.st_size) is not None
+    assert read_snapshot(snapshot, st.st_ino + 1, st.st_size) is None  # a replaced log
+    assert read_snapshot(snapshot, st.st_ino, 10) is None  # a log shorter than what it covers
+    snapshot.write_bytes(snapshot.read_bytes()[:-3])
+    assert read_snapshot(snapshot, st.st_ino, st.st_size) is None  # damaged
+    claims.invalidate()
+    rebuilt = IdClaims(tmp_path, lambda: iter([(ids[0], 4831)]))
+    assert rebuilt.owner(ids[0]) == 4831 and rebuilt.owner(ids[1]) is None
+    assert not list(tmp_path.glob("*.owners"))
