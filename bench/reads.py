@@ -85,11 +85,12 @@ def get_load(url: str, path: str, token: str, seconds: float, connections: int) 
                       p50_ms=d["p50_us"] / 1000, p99_ms=d["p99_us"] / 1000)
 
 
-def reader_tokens(data_dir: Path, department_token: str) -> dict[str, str]:
-    """Tokens of a district account (the district with most data) and an officer (its largest commune)."""
-    app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "bench"})
+def reader_tokens(env: dict, department_token: str) -> dict[str, str]:
+    """Tokens of a district account (the district with most data) and an officer (its largest
+    commune), made in the store the service under test uses (files or database)."""
+    app = create_app({**env, "SURVEY_DATABASE_URL": env.get("SURVEY_DATABASE_URL")})
     camp = app.extensions["survey"]
-    size = {c: _bytes(data_dir, c) for c in camp.gazetteer.communes}
+    size = {c: camp.households.count([c]) for c in camp.gazetteer.communes}
     district = max(camp.gazetteer.communes_of, key=lambda d: sum(size[c] for c in camp.gazetteer.communes_of[d]))
     commune = max(camp.gazetteer.communes_of[district], key=size.__getitem__)
     tokens = {"department": department_token}
@@ -101,15 +102,10 @@ def reader_tokens(data_dir: Path, department_token: str) -> dict[str, str]:
     return tokens
 
 
-def _bytes(data_dir: Path, commune: int) -> int:
-    path = data_dir / "households" / f"{commune}.json"
-    return path.stat().st_size if path.exists() else 0
-
-
 def measure_reads(args, size: int, root: Path, env: dict, department_token: str) -> ReadResult:
     """Aggregates under load for every role and level, then the pages, an import, a cold start."""
     result = ReadResult()
-    tokens = reader_tokens(Path(env["SURVEY_DATA_DIR"]), department_token)
+    tokens = reader_tokens(env, department_token)
     seconds = max(1.0, args.seconds / args.rounds / 2)
     with Server("bench.bare_reads:app", root / "bare-reads.log", env) as bare, \
             Server(OURS, root / "reads.log", env) as ours:
