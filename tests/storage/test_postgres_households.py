@@ -82,3 +82,15 @@ def test_a_server_that_is_gone_is_storage_unavailable(pg_server, monkeypatch):
     with pytest.raises(StorageUnavailable, match="database"):
         store.get("any")
     connection.close_pool(url)
+
+
+def test_a_rollback_that_could_not_run_answers_storage_unavailable_not_500():
+    """psycopg lets a ``Rollback`` through when the connection died before it could roll back
+    (a terminated backend): the caller must get a 503 to retry, not an unhandled error."""
+    from psycopg import Rollback
+
+    from survey.storage import StorageUnavailable
+    from survey.storage.postgres.households import _unavailable
+
+    with pytest.raises(StorageUnavailable, match="nothing was stored"), _unavailable():
+        raise Rollback()

@@ -39,11 +39,17 @@ _BUMP = """
 
 @contextmanager
 def _unavailable() -> Iterator[None]:
-    """A server that is down, unreachable or out of connections: StorageUnavailable (503)."""
+    """A server that is down, unreachable or out of connections: StorageUnavailable (503).
+
+    A ``Rollback`` reaches here only when the transaction could not roll back (psycopg logs
+    the failure and lets the ``Rollback`` through): the connection was lost mid-way, and the
+    transaction ended without storing anything."""
     try:
         yield
     except psycopg.OperationalError as exc:
         raise StorageUnavailable(f"the database is unavailable now: {str(exc).strip()}") from exc
+    except Rollback as exc:
+        raise StorageUnavailable("the database connection was lost; nothing was stored, try again") from exc
 
 
 def _json(record: dict) -> str:
