@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, campaign, cli, delivery, errors, i18n, limits, logs
@@ -25,7 +27,7 @@ _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then SURVEY_* from the environment, then ``test_config``."""
-    app = Flask(__name__)
+    app = _App(__name__)
     app.config.from_object(Config)
     app.config.update(from_environment())
     if test_config:
@@ -70,8 +72,38 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+class _App(Flask):
+    """Flask, asking once per hook and view whether it is a coroutine (Flask asks on every request).
+
+    The app's hooks and views are a fixed few; callbacks made per request (``after_this_request``)
+    are not kept once the table is full, so it cannot grow without end."""
+
+    _SYNC_KEPT = 512
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable, Callable] = {}
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        sync = self._sync.get(func)
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if len(self._sync) < self._SYNC_KEPT:
+                self._sync[func] = sync
+        return sync
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Session cookies marked Secure whenever the request came over TLS (or config says so)."""
+
+    _signing: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask builds the signer on every request; it is kept while the keys stay the same."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._signing[0] != keys:
+            self._signing = (keys, super().get_signing_serializer(app))
+        return self._signing[1]
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or request.is_secure)
@@ -104,12 +136,21 @@ def _writable(path) -> bool:
     return os.access(path, os.W_OK)
 
 
+_EVERY_ANSWER = (("content-security-policy", "Content-Security-Policy", _CSP),
+                 ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
+                 ("referrer-policy", "Referrer-Policy", "same-origin"),
+                 ("x-frame-options", "X-Frame-Options", "DENY"))
+
+
 def _security_headers(response):
-    """Headers every answer carries: no framing, no sniffing, scripts only from here."""
-    response.headers.setdefault("Content-Security-Policy", _CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith(("/api/", "/exports/")) or "Set-Cookie" in response.headers:
-        response.headers.setdefault("Cache-Control", "no-store")
+    """Headers every answer carries: no framing, no sniffing, scripts only from here (a view's
+    own value wins; the names present are read once, not once per header)."""
+    headers = response.headers
+    present = {key.lower() for key, _ in headers.items()}
+    for lower, name, value in _EVERY_ANSWER:
+        if lower not in present:
+            headers.add(name, value)
+    if "cache-control" not in present and (
+            request.path.startswith(("/api/", "/exports/")) or "set-cookie" in present):
+        headers.add("Cache-Control", "no-store")
     return response

@@ -10,7 +10,8 @@ dashboard over centuries.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
@@ -50,6 +51,7 @@ DEFAULTS = CampaignSettings(start=dt.date(2020, 8, 10), end=dt.date(2020, 8, 25)
 EARLIEST, LATEST = dt.date(2020, 1, 1), dt.date(2099, 12, 31)  # Bluezone exists from 2020
 LONGEST = dt.timedelta(days=366)  # every date within a year of the start
 DATES = ("start", "end", "agency_deadline", "province_deadline")
+_FIELDS = tuple(f.name for f in dataclass_fields(CampaignSettings))
 
 
 class SettingsSchema(Schema):
@@ -110,7 +112,7 @@ class SettingsStore:
 
     def __init__(self, space: DocumentSpace):
         self.collection = space.collection("settings", "settings")
-        self._last: tuple[dict, CampaignSettings] | None = None
+        self._last: tuple[dict | None, CampaignSettings] | None = None
 
     @staticmethod
     def schema(lang: str = "vi") -> SettingsSchema:
@@ -119,23 +121,22 @@ class SettingsStore:
 
     def get(self) -> CampaignSettings:
         """The stored settings, defaults where none were set; every submission checks its
-        dates against them, so they are rebuilt only when the file changed (its decoded
-        documents are then another object)."""
-        docs = self.collection.documents()
+        dates against them, so they are rebuilt only when the stored document differs from
+        the one they were built from (compared by value: a fresh read on PostgreSQL, or no
+        document at all, is then no reason to rebuild)."""
+        doc = self.collection.documents().get("campaign")
         last = self._last
-        if last is not None and last[0] is docs:
+        if last is not None and (last[0] is doc or last[0] == doc):
             return last[1]
-        settings = self._build(docs.get("campaign") or {})
-        self._last = (docs, settings)
+        settings = self._build(doc or {})
+        self._last = (doc, settings)
         return settings
 
     @staticmethod
     def _build(doc: dict) -> CampaignSettings:
-        values = asdict(DEFAULTS)
-        for key, default in values.items():
-            if key in doc:
-                values[key] = dt.date.fromisoformat(doc[key]) if isinstance(default, dt.date) else doc[key]
-        return CampaignSettings(**values)
+        values = {key: dt.date.fromisoformat(doc[key]) if isinstance(getattr(DEFAULTS, key), dt.date) else doc[key]
+                  for key in _FIELDS if key in doc}
+        return replace(DEFAULTS, **values)
 
     def save(self, values: dict, user: str, stamp: str) -> CampaignSettings:
         """Store settings loaded by ``SettingsSchema``."""

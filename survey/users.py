@@ -76,6 +76,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_BUILT_KEPT = 4096  # accounts whose User is kept per worker (a province has a few hundred)
+
+
 class UserStore:
     """The accounts of one data directory."""
 
@@ -85,6 +88,7 @@ class UserStore:
         self.tokens = space.collection("tokens", "tokens")
         self.gazetteer = gazetteer
         self.agencies = agencies
+        self._built: dict[str, tuple[dict, User]] = {}  # username -> (the document read, its User)
 
     def check_unit(self, role: str, unit: int | str | None) -> int | str:
         """The unit a role works in: a commune, a district, the province itself, or an agency."""
@@ -159,12 +163,20 @@ class UserStore:
         return self.users.get(username) is not None
 
     def _user(self, doc: dict | None) -> User | None:
+        """The User of a stored document, read fresh by the caller; built again only when that
+        document differs from the one last built (every request of a token asks)."""
         if not doc or not doc.get("active", True):
             return None
+        kept = self._built.get(doc["username"])
+        if kept is not None and kept[0] == doc:
+            return kept[1]
         role, unit = doc["role"], doc["unit"]
         communes = communes_for(role, unit, self.gazetteer)
-        return User(doc["username"], role, unit, communes, doc.get("full_name", ""), doc.get("generation", 0),
+        user = User(doc["username"], role, unit, communes, doc.get("full_name", ""), doc.get("generation", 0),
                     doc.get("sessions", 0), doc.get("must_change", False))
+        if kept is not None or len(self._built) < _BUILT_KEPT:
+            self._built[doc["username"]] = (dict(doc), user)
+        return user
 
     def load(self, username: str) -> User | None:
         """The active user of this name, as stored now."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 
@@ -27,10 +28,10 @@ def _load(data: dict) -> dict:
 def create_household():
     """Store a household; a retry with the same id and content answers 200, not a copy."""
     stored, created = submit(campaign(), g.user, _load(json_object()))
-    response = jsonify(stored)
-    response.status_code = 201 if created else 200
-    response.headers["Location"] = f"/api/v1/households/{stored['id']}"
-    return response
+    # orjson: the stored record is plain JSON values, encoded in a fraction of jsonify's time
+    return current_app.response_class(orjson.dumps(stored), status=201 if created else 200,
+                                      mimetype="application/json",
+                                      headers={"Location": f"/api/v1/households/{stored['id']}"})
 
 
 @bp.get("/v1/households/<record_id>")

@@ -1,6 +1,10 @@
 """The language of API messages: ?lang=, then Accept-Language, then the configured default."""
 
+from functools import lru_cache
+
 from flask import current_app, request
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from ..i18n import LANGS
 
@@ -10,5 +14,11 @@ def api_lang() -> str:
     lang = request.args.get("lang")
     if lang in LANGS:
         return lang
-    best = request.accept_languages.best_match(LANGS)
+    best = _best_match(request.headers.get("Accept-Language", ""))
     return best or current_app.config["SURVEY_DEFAULT_LANG"]
+
+
+@lru_cache(maxsize=256)
+def _best_match(header: str) -> str | None:
+    """A phone sends the same header with every submission: parsed once per worker, not per request."""
+    return parse_accept_header(header, LanguageAccept).best_match(LANGS)

@@ -38,7 +38,7 @@ class AtomicJSONStorage(Storage):
     """
 
     def __init__(self, path: str | Path, cached: bool = True):
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)  # made on every read: no re-parse
         self.cached = cached
 
     def read(self) -> dict | None:
