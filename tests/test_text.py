@@ -57,3 +57,16 @@ def test_every_unit_of_the_gazetteer_is_spelt_one_way(app):
     names = [gaz.province.name, *(u.name for u in gaz.districts.values()), *(u.name for u in gaz.communes.values())]
     assert gaz.province.name == "Tỉnh Hòa Bình"
     assert all(classic_tones(n) == n for n in names)
+
+
+def test_printable_text_never_holds_a_rejected_character():
+    """``bad_characters`` skips its look-up for text ``str.isprintable`` accepts: no code point
+    it accepts may be in a rejected category (a new Unicode version must keep that true)."""
+    import sys
+    import unicodedata
+
+    from survey.text import REJECTED_CATEGORIES, bad_characters
+
+    assert not [c for c in range(sys.maxunicode + 1)
+                if chr(c).isprintable() and unicodedata.category(chr(c)) in REJECTED_CATEGORIES]
+    assert bad_characters("Bùi Văn An") == [] and bad_characters("Bùi\u200bAn") == ["U+200B"]
