@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=Path("bench/results/work"))
     p.add_argument("--out", type=Path, default=Path("bench/results/table.md"))
     p.add_argument("--keep", action="store_true", help="keep the generated data directories")
-    p.add_argument("--disk-writer-mbps", type=float, default=16,
+    p.add_argument("--disk-writer-mbps", type=float, default=128,
                    help="a last submission round while another process writes this many MB/s (0: none)")
     args = p.parse_args(argv)
     if args.sizes is None:
