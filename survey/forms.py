@@ -49,6 +49,21 @@ class FormDefinition:
     def names(self) -> tuple[str, ...]:
         return tuple(f["name"] for f in self.fields)
 
+    @cached_property
+    def choice_ranks(self) -> dict[str, dict[str, int]]:
+        """Each choices field's values -> their place in the definition, to store picks in that order."""
+        ranks: dict[str, dict[str, int]] = {}
+        for spec in self.fields:
+            if spec["type"] == "choices":
+                ranks[spec["name"]] = {}
+                for i, choice in enumerate(spec["choices"]):
+                    ranks[spec["name"]].setdefault(choice["value"], i)
+        return ranks
+
+    @cached_property
+    def date_names(self) -> tuple[str, ...]:
+        return self.names_of_type("date")
+
     def names_of_type(self, *types: str) -> tuple[str, ...]:
         """Field names of the given types, in form order."""
         return tuple(f["name"] for f in self.fields if f["type"] in types)
@@ -168,13 +183,12 @@ class _FormSchema(Schema):
 
     @post_load
     def _finish(self, data: dict, **kwargs: Any) -> dict:
-        for name in self.form.names_of_type("date"):
+        for name in self.form.date_names:
             if isinstance(data.get(name), dt.date):
                 data[name] = data[name].isoformat()
-        for name in self.form.names_of_type("choices"):
+        for name, ranks in self.form.choice_ranks.items():
             if name in data:
-                order = list(self.form.choice_labels(name, "en"))
-                data[name] = sorted(set(data[name]), key=order.index)
+                data[name] = sorted(set(data[name]), key=ranks.__getitem__)
         return data
 
 
