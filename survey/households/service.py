@@ -30,7 +30,8 @@ def _server_fields(camp: Campaign, user: User, record: dict) -> dict:
     """What the server sets: the id if the client gave none, the district and the officer."""
     if not user.can_write(record["commune_code"]):
         raise OutsideArea(record["commune_code"])
-    record.setdefault("id", new_id())
+    if "id" not in record:  # phones send their own: no random id made only to be thrown away
+        record["id"] = new_id()
     record["district_code"] = camp.gazetteer.district_of(record["commune_code"])
     record["officer"] = user.username
     return record
