@@ -108,14 +108,18 @@ class _Column:
 
 
 class CommuneIndex:
-    """One commune's index, ready to search: ids (``RecordIds``), text as a numpy byte-string
-    column, codes; about 60 bytes a household, and the only copy a worker keeps (``hold``)."""
+    """One commune's index, ready to search: ids (``RecordIds``), folded names as a numpy
+    byte-string column, codes; about 45 bytes a household, the only copy a worker keeps (``hold``)."""
 
     def __init__(self, tally: dict):
         self.size = tally["n"]
         self.ids = RecordIds.of(tally["ids"], self.size)
-        self.text = np.array(tally["text"].encode().split(b"\n")[:-1] or [b""], dtype="S")[:self.size]
+        lines = np.array(tally["text"].encode().split(b"\n")[:-1] or [b""], dtype="S")
+        # names alone (hamlets are searched by code); a copy, since partition's parts are views
+        # of one array that holds the hamlets too
+        self.text = np.strings.partition(lines, _SEP.encode())[0][:self.size].copy()
         self.hamlets, self.officers, self.visits = (_Column.of(tally[c]) for c in _COLUMNS)
+        self._folded: list[str] | None = None
 
     @classmethod
     def of(cls, records: list[dict]) -> CommuneIndex:
@@ -126,6 +130,7 @@ class CommuneIndex:
         """A new index: these rows, then the rows of ``tally`` (records logged since)."""
         other = CommuneIndex(tally)
         joined = object.__new__(CommuneIndex)
+        joined._folded = None
         joined.size = self.size + other.size
         joined.ids = self.ids.extended(other.ids)
         joined.text = np.concatenate([self.text[:self.size], other.text[:other.size]])
@@ -147,8 +152,20 @@ class CommuneIndex:
         return self.ids.holding(list(record_ids))
 
     def containing(self, word: str) -> np.ndarray:
-        """Which rows' folded name or hamlet holds ``word``."""
-        return np.strings.find(self.text, word.encode()) >= 0
+        """Which rows' folded name or hamlet holds ``word``.
+
+        Only names are held as text; a hamlet is the same for hundreds of rows, so its
+        folded name is searched once and its rows found by code. A searched word holds no
+        space, so it never spans a name and a hamlet: the rows are those the joined text gave."""
+        in_name = np.strings.find(self.text, word.encode()) >= 0
+        hamlets = [code for code, folded in enumerate(self._folded_hamlets()) if word in folded]
+        return in_name | np.isin(self.hamlets.codes, hamlets) if hamlets else in_name
+
+    def _folded_hamlets(self) -> list[str]:
+        """Each hamlet code's folded name (the same for every spelling of a place_key)."""
+        if self._folded is None:
+            self._folded = [fold(v) for v in self.hamlets.values]
+        return self._folded
 
 
 def _held(value: dict | CommuneIndex) -> CommuneIndex:

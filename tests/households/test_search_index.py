@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from survey.households.search_index import CommuneIndex, _pack, _unpack, merge_tallies, search_tally
+from survey.text import fold
 
 
 def _records(make_household, n: int) -> list[dict]:
@@ -83,3 +84,17 @@ def test_a_worker_holds_the_built_index_alone_not_the_tally_beside_it(make_house
     grown = kept.finish(kept.added(held, search_tally(records[4:])))
     assert [grown.id_at(r) for r in range(6)] == [r["id"] for r in records]
     assert isinstance(kept.finish(search_tally(records)), CommuneIndex)  # a JSON tally too (PostgreSQL keeps those)
+
+
+def test_words_of_names_and_hamlets_match_as_in_the_joined_text(make_household):
+    """Names are held as text and hamlets by code; a word finds the rows the joined
+    "name, hamlet" text found, whatever the tone-mark placement or case of either."""
+    spellings = [("Xóm Hoà", "Bùi Văn An"), ("Xóm Hòa", "Lò Thị Hoà"), ("XÓM HOA", "Hà Đức"),
+                 ("Bản Lác", "Xa Văn Hòa Bình"), ("Khu Thuỷ", "Đinh Thị Thủy"), ("", "Vì Văn Mới")]
+    records = [make_household(hamlet=h, head_name=n) for h, n in spellings]
+    index = CommuneIndex(search_tally(records))
+    assert index.text.dtype.itemsize == len("xa van hoa binh")  # names only, as wide as the longest
+    joined = [f"{fold(r['head_name'])} {fold(r['hamlet'])}" for r in records]
+    for word in ("hoa", "xom", "thuy", "lac", "ban", "binh", "duc", "moi", "a", "van", "khu", "xa"):
+        assert index.containing(word).tolist() == [word in text for text in joined], word
+    assert index.containing("hoa").tolist() == [True, True, True, True, False, False]
