@@ -61,7 +61,7 @@ def _fresh_answer(camp, level: str, communes: list[int]) -> Response:
     if _held_tag(answer.etag):
         response = current_app.response_class(status=304)
     else:
-        body = answer.coded(coding, _LEVELS[coding](current_app.config)) if coding else answer.body
+        body = answer.coded(coding, current_app.config.get(*_LEVEL_SETTING[coding])) if coding else answer.body
         response = current_app.response_class(body, mimetype="application/json")
         if coding:
             response.headers["Content-Encoding"] = coding
@@ -71,9 +71,8 @@ def _fresh_answer(camp, level: str, communes: list[int]) -> Response:
     return response
 
 
-# The compression levels the rest of the service uses (delivery.py), read when first needed.
-_LEVELS = {"br": lambda config: config.get("COMPRESS_BR_LEVEL", 5),
-           "gzip": lambda config: config.get("COMPRESS_LEVEL", 6)}
+# The compression level the rest of the service uses (delivery.py): setting, and its default.
+_LEVEL_SETTING = {"br": ("COMPRESS_BR_LEVEL", 5), "gzip": ("COMPRESS_LEVEL", 6)}
 
 
 def _coding(size: int) -> str | None:

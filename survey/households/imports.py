@@ -225,7 +225,7 @@ def _import(camp: Campaign, user: User, rows: Iterator[tuple[int, dict]], lang: 
             tick(1)
             continue
         batch = pending.setdefault(record["commune_code"], [])
-        batch.append((number, orjson.dumps(record)))
+        batch.append((number, _compact_json(record)))
         if len(batch) >= BATCH:
             _store(camp, record["commune_code"], _decoded(pending.pop(record["commune_code"])), report, seen)
             tick(len(batch))
@@ -235,6 +235,12 @@ def _import(camp: Campaign, user: User, rows: Iterator[tuple[int, dict]], lang: 
         tick(len(batch))
     report.errors.sort(key=lambda e: e[0])
     return report
+
+
+def _compact_json(record: dict) -> bytes:
+    """The record's JSON in a bytes object of its own size: orjson's answer keeps the room it
+    grew into (about 4 KB a row here), which 30,000 waiting rows turned into 120 MB."""
+    return bytes(memoryview(orjson.dumps(record)))
 
 
 def _decoded(batch: list[tuple[int, bytes]]) -> list[tuple[int, dict]]:
