@@ -9,7 +9,7 @@ from ..campaign import campaign
 from ..policy import levels_for, may
 from ..problems import BadInput, Refused
 from ..reporting.aggregate import LEVELS, aggregate_rows
-from ..reporting.answers import etag_of, kept_answers
+from ..reporting.answers import CODINGS, EncodedAnswer, kept_answers
 from ..scope import communes_in_scope
 from . import bp
 
@@ -45,24 +45,42 @@ def aggregates():
 def _fresh_answer(camp, level: str, communes: list[int]) -> Response:
     """The encoded rows, kept until a commune in scope changes; 304 when the client has them.
 
-    ``generated_at`` is when these figures were computed; they are current until the ETag changes.
+    The JSON and each compressed form of it are kept with the answer, so a warm request
+    checks the token and writes kept bytes: no encoding, no compression (``Content-Encoding``
+    set here makes Flask-Compress leave the answer alone). ``generated_at`` is when these
+    figures were computed; they are current until the ETag changes.
     """
-    def encode() -> tuple[bytes, str]:
+    def encode() -> EncodedAnswer:
         doc = {"level": level, "rows": aggregate_rows(camp, level, communes), "generated_at": camp.stamp()}
-        body = (current_app.json.dumps(doc) + "\n").encode()
-        return body, etag_of(body)
+        return EncodedAnswer((current_app.json.dumps(doc) + "\n").encode())
 
     token = camp.households.change_token(communes)  # before anything is read
-    body, etag = kept_answers(camp).get(("json", level, tuple(communes)), token, encode)
-    held = _held_tag(etag)
-    if held:
+    answer = kept_answers(camp).get(("json", level, tuple(communes)), token, encode)
+    coding = _coding(len(answer.body))
+    etag = f"{answer.etag}:{coding}" if coding else answer.etag
+    if _held_tag(answer.etag):
         response = current_app.response_class(status=304)
-        response.set_etag(held)
     else:
+        body = answer.coded(coding, current_app.config.get(*_LEVEL_SETTING[coding])) if coding else answer.body
         response = current_app.response_class(body, mimetype="application/json")
-        response.set_etag(etag)
+        if coding:
+            response.headers["Content-Encoding"] = coding
+    response.set_etag(etag)
+    response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = "private, no-cache"  # kept only by the asker, always revalidated
     return response
+
+
+# The compression level the rest of the service uses (delivery.py): setting, and its default.
+_LEVEL_SETTING = {"br": ("COMPRESS_BR_LEVEL", 5), "gzip": ("COMPRESS_LEVEL", 6)}
+
+
+def _coding(size: int) -> str | None:
+    """The compression the client accepts that we prefer, or None for the JSON as it is."""
+    if size < current_app.config.get("COMPRESS_MIN_SIZE", 500):
+        return None
+    best = request.accept_encodings.best_match((*CODINGS, "identity"))
+    return best if best in CODINGS else None
 
 
 def _held_tag(etag: str) -> str | None:

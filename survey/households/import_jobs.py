@@ -9,6 +9,7 @@ importing the file again completes it, since ids already stored change nothing.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import secrets
@@ -21,7 +22,7 @@ import orjson
 
 from ..storage import write_atomically
 from ..users import User
-from .imports import ImportReport, import_rows
+from .imports import ImportReport, import_rows, read_rows
 
 if TYPE_CHECKING:
     from ..campaign import Campaign
@@ -47,16 +48,19 @@ def _write(camp: Campaign, job_id: str, state: dict[str, Any]) -> None:
     write_atomically(path, orjson.dumps({**state, "touched": time.time()}))
 
 
-def start(camp: Campaign, user: User, rows: list[tuple[int, dict]], lang: str) -> str:
-    """Start importing ``rows`` as ``user``; returns the job's id for the status page."""
+def start(camp: Campaign, user: User, filename: str, raw: bytes, total: int, lang: str) -> str:
+    """Start importing the ``total`` rows of the file ``raw`` as ``user``; returns the job's id.
+
+    The job reads the rows from the file's bytes as it goes (the request checked them once),
+    so a worker holds the file, not every row of it decoded."""
     job_id = secrets.token_urlsafe(12)
-    state = {"id": job_id, "owner": user.username, "state": "running", "total": len(rows), "done": 0}
+    state = {"id": job_id, "owner": user.username, "state": "running", "total": total, "done": 0}
     _write(camp, job_id, state)
-    threading.Thread(target=_run, args=(camp, user, rows, lang, state), name=f"import-{job_id}").start()
+    threading.Thread(target=_run, args=(camp, user, filename, raw, lang, state), name=f"import-{job_id}").start()
     return job_id
 
 
-def _run(camp: Campaign, user: User, rows: list[tuple[int, dict]], lang: str, state: dict) -> None:
+def _run(camp: Campaign, user: User, filename: str, raw: bytes, lang: str, state: dict) -> None:
     """The job: import in batches, writing progress at most twice a second, then the outcome."""
     last = 0.0
 
@@ -68,7 +72,7 @@ def _run(camp: Campaign, user: User, rows: list[tuple[int, dict]], lang: str, st
             _write(camp, state["id"], state)
 
     try:
-        report = import_rows(camp, user, iter(rows), lang, progress)
+        report = import_rows(camp, user, read_rows(camp, filename, io.BytesIO(raw)), lang, progress)
     except Exception:
         log.exception("import job %s failed", state["id"])
         _write(camp, state["id"], {**state, "state": "failed"})

@@ -64,11 +64,7 @@ def _rows(index: CommuneIndex, query: ListQuery, flags: dict[str, str]) -> list[
 
 def _in_review_state(index: CommuneIndex, flags: dict[str, str], state: str) -> np.ndarray:
     """Which rows are in review ``state``; "none" is every row without a flag."""
-    marked = np.zeros(index.size, dtype=bool)
-    for record_id, status in flags.items():
-        row = index.row_of(record_id)
-        if row is not None and (state == "none" or status == state):
-            marked[row] = True
+    marked = index.rows_holding(i for i, status in flags.items() if state == "none" or status == state)
     return ~marked if state == "none" else marked
 
 

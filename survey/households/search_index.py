@@ -3,7 +3,8 @@
 The index is a store summary (``KeptSummary``): written next to the commune's snapshot when
 it changes and merged with the records logged since, so neither a worker's first search nor
 a new submission decodes a whole commune again. In memory it is a few joined strings and
-small integer columns (two bytes a record each), searched and filtered in numpy's C loops.
+small integer columns (two bytes a record each), searched and filtered in numpy's C loops;
+record ids take 16 bytes each (``record_ids``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from ..storage import KeptSummary
 from ..text import fold, place_key
+from .record_ids import RecordIds
 
 __all__ = ["SEARCH_INDEX", "CommuneIndex", "search_summary", "search_tally"]
 
@@ -83,49 +85,96 @@ def merge_tallies(a: dict, b: dict) -> dict:
 class _Column:
     """Repeated values (hamlets, officers, days) as small integer codes."""
 
-    def __init__(self, coded: list):
-        self._codes = {v: i for i, v in enumerate(coded[0])}
-        self.codes = _unpack(coded)
+    def __init__(self, values: list[str], codes: np.ndarray):
+        self.values = values
+        self._codes = {v: i for i, v in enumerate(values)}
+        self.codes = codes
+
+    @classmethod
+    def of(cls, coded: list) -> _Column:
+        """The column of a tally's [distinct values, packed codes]."""
+        return cls(list(coded[0]), _unpack(coded))
 
     def equal(self, value: str) -> np.ndarray:
         """Which rows hold ``value``."""
         return self.codes == self._codes.get(value, -1)
 
+    def extended(self, other: _Column) -> _Column:
+        """This column's rows followed by ``other``'s."""
+        table = dict(self._codes)
+        remap = np.array([table.setdefault(v, len(table)) for v in other.values] or [0], dtype=np.int64)
+        codes = np.concatenate([self.codes.astype(np.int64), remap[other.codes.astype(np.int64)]])
+        return _Column(list(table), codes.astype(_width(len(table)).newbyteorder("=")))
+
 
 class CommuneIndex:
-    """One commune's index, ready to search: text as a numpy byte-string column."""
+    """One commune's index, ready to search: ids (``RecordIds``), folded names as a numpy
+    byte-string column, codes; about 45 bytes a household, the only copy a worker keeps (``hold``)."""
 
     def __init__(self, tally: dict):
         self.size = tally["n"]
-        self._ids = tally["ids"]
-        ends = [i for i, ch in enumerate(self._ids) if ch == _END] if not self._ids.isascii() else \
-            np.flatnonzero(np.frombuffer(self._ids.encode(), dtype=np.uint8) == 10)
-        self._id_starts = np.concatenate([[0], np.asarray(ends, dtype=np.int64) + 1]).astype(
-            np.int32 if len(self._ids) < 1 << 31 else np.int64)
-        self.text = np.array(tally["text"].encode().split(b"\n")[:-1] or [b""], dtype="S")[:self.size]
-        self.hamlets, self.officers, self.visits = (_Column(tally[c]) for c in _COLUMNS)
+        self.ids = RecordIds.of(tally["ids"], self.size)
+        lines = np.array(tally["text"].encode().split(b"\n")[:-1] or [b""], dtype="S")
+        # names alone (hamlets are searched by code); a copy, since partition's parts are views
+        # of one array that holds the hamlets too
+        self.text = np.strings.partition(lines, _SEP.encode())[0][:self.size].copy()
+        self.hamlets, self.officers, self.visits = (_Column.of(tally[c]) for c in _COLUMNS)
+        self._folded: list[str] | None = None
 
     @classmethod
     def of(cls, records: list[dict]) -> CommuneIndex:
         """The index of records read in full (when no kept index fits)."""
         return cls(search_tally(records))
 
+    def extended(self, tally: dict) -> CommuneIndex:
+        """A new index: these rows, then the rows of ``tally`` (records logged since)."""
+        other = CommuneIndex(tally)
+        joined = object.__new__(CommuneIndex)
+        joined._folded = None
+        joined.size = self.size + other.size
+        joined.ids = self.ids.extended(other.ids)
+        joined.text = np.concatenate([self.text[:self.size], other.text[:other.size]])
+        joined.hamlets, joined.officers, joined.visits = (
+            getattr(self, c).extended(getattr(other, c)) for c in ("hamlets", "officers", "visits"))
+        return joined
+
     def id_at(self, row: int) -> str:
         """The record id of one row."""
-        return self._ids[self._id_starts[row]:self._id_starts[row + 1] - 1]
+        return self.ids.at(row)
 
     def row_of(self, record_id: str) -> int | None:
         """The row of a record id, or None when the commune does not hold it."""
-        at = self._ids.find(record_id + _END)
-        while at > 0 and self._ids[at - 1] != _END:
-            at = self._ids.find(record_id + _END, at + 1)
-        return None if at < 0 else int(np.searchsorted(self._id_starts, at, side="right")) - 1
+        rows = np.flatnonzero(self.ids.holding([record_id]))
+        return int(rows[0]) if len(rows) else None
+
+    def rows_holding(self, record_ids: Iterable[str]) -> np.ndarray:
+        """Which rows hold one of ``record_ids`` (one pass, however many ids)."""
+        return self.ids.holding(list(record_ids))
 
     def containing(self, word: str) -> np.ndarray:
-        """Which rows' folded name or hamlet holds ``word``."""
-        return np.strings.find(self.text, word.encode()) >= 0
+        """Which rows' folded name or hamlet holds ``word``.
+
+        Only names are held as text; a hamlet is the same for hundreds of rows, so its
+        folded name is searched once and its rows found by code. A searched word holds no
+        space, so it never spans a name and a hamlet: the rows are those the joined text gave."""
+        in_name = np.strings.find(self.text, word.encode()) >= 0
+        hamlets = [code for code, folded in enumerate(self._folded_hamlets()) if word in folded]
+        return in_name | np.isin(self.hamlets.codes, hamlets) if hamlets else in_name
+
+    def _folded_hamlets(self) -> list[str]:
+        """Each hamlet code's folded name (the same for every spelling of a place_key)."""
+        if self._folded is None:
+            self._folded = [fold(v) for v in self.hamlets.values]
+        return self._folded
+
+
+def _held(value: dict | CommuneIndex) -> CommuneIndex:
+    """The index of a tally, or the index itself when the store already holds it built."""
+    return value if isinstance(value, CommuneIndex) else CommuneIndex(value)
 
 
 def search_summary() -> KeptSummary:
-    """The index as a summary the household store keeps beside each commune's file."""
-    return KeptSummary(tally=search_tally, merge=merge_tallies, finish=CommuneIndex, version="1")
+    """The index as a summary the household store keeps beside each commune's file; a worker
+    holds it built (``hold``), not as the JSON tally beside the built index."""
+    return KeptSummary(tally=search_tally, merge=merge_tallies, finish=_held, version="1",
+                       hold=CommuneIndex, add=CommuneIndex.extended)

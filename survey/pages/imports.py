@@ -6,6 +6,8 @@ imported there and then, a large one as a job whose page shows its progress.
 
 from __future__ import annotations
 
+import io
+
 from flask import Response, abort, g, jsonify, redirect, render_template, request, url_for
 
 from ..auth import requires
@@ -30,15 +32,17 @@ def import_file():
         if upload is None or not upload.filename:
             error = gettext("choose_file")
         else:
-            try:
-                rows = list(read_rows(campaign(), upload.filename, upload.stream))
+            raw = upload.stream.read()
+            try:  # every row read once to check the file; none kept (a large file's job reads them again)
+                total = sum(1 for _ in read_rows(campaign(), upload.filename, io.BytesIO(raw)))
             except ImportFileError as exc:
                 error = str(exc)
             else:
-                if len(rows) > import_jobs.SYNC_ROWS:
-                    job_id = import_jobs.start(campaign(), g.user, rows, current_lang())
+                if total > import_jobs.SYNC_ROWS:
+                    job_id = import_jobs.start(campaign(), g.user, upload.filename, raw, total, current_lang())
                     return redirect(url_for("pages.import_job", job_id=job_id), 303)
-                report = import_rows(campaign(), g.user, iter(rows), current_lang())
+                rows = read_rows(campaign(), upload.filename, io.BytesIO(raw))
+                report = import_rows(campaign(), g.user, rows, current_lang())
     status = 422 if error or (report and report.errors) else 200
     return render_template("import.html", report=report, error=error), status
 

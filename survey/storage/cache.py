@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = ["DecodedCache", "CACHE"]
@@ -18,6 +20,20 @@ class DecodedCache:
         self.used = 0
         self.items: OrderedDict[str, tuple[str, Any, int]] = OrderedDict()
         self.lock = threading.Lock()
+        self._passing = threading.local()
+
+    @contextmanager
+    def passing_through(self) -> Iterator[None]:
+        """Within this block, this thread's reads and writes keep nothing new in the cache.
+
+        For a job that goes through many files once (an import): what it decodes would push
+        the files readers ask for out of the cache, and stay in the worker as its peak."""
+        before = getattr(self._passing, "on", False)
+        self._passing.on = True
+        try:
+            yield
+        finally:
+            self._passing.on = before
 
     def get(self, path: str, rev: str) -> Any | None:
         """The decoded copy of ``path`` if it is of revision ``rev``."""
@@ -32,7 +48,7 @@ class DecodedCache:
         """Keep ``data`` as revision ``rev`` of ``path``; the oldest entries go past the budget."""
         with self.lock:
             self._forget(path)
-            if size > self.budget:
+            if size > self.budget or getattr(self._passing, "on", False):
                 return
             self.items[path] = (rev, data, size)
             self.used += size

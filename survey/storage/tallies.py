@@ -31,6 +31,19 @@ class KeptSummary:
     merge: Callable[[Any, Any], Any]
     finish: Callable[[Any], Any]
     version: str = ""  # change it when the tally's shape changes: older files are then ignored
+    # What a worker holds of a kept tally, when that is smaller than the JSON (the search
+    # index holds itself built, not the tally too), and how a tally of later records is
+    # added to it; ``finish`` then takes the held value.
+    hold: Callable[[Any], Any] | None = None
+    add: Callable[[Any, Any], Any] | None = None
+
+    def held(self, tally: Any) -> Any:
+        """What a worker keeps of ``tally``."""
+        return tally if self.hold is None else self.hold(tally)
+
+    def added(self, held: Any, tally: Any) -> Any:
+        """The held value of a commune's records followed by the records ``tally`` counts."""
+        return self.merge(held, tally) if self.add is None else self.add(held, tally)
 
 
 class KeptTallies:
@@ -52,7 +65,7 @@ class KeptTallies:
             tally = kept.tally(list(table.values()))
             write_atomically(self.path(code, name),
                              orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
-            self._bases[(code, name)] = (rev, tally)
+            self._bases[(code, name)] = (rev, kept.held(tally))
 
     def _base(self, commune_code: int, name: str, rev: str) -> Any | None:
         """The kept tally of snapshot ``rev``, from memory or from its file; None if stale."""
@@ -65,8 +78,9 @@ class KeptTallies:
             return None
         if not isinstance(kept, dict) or kept.get("rev") != rev or kept.get("version") != self.kinds[name].version:
             return None
-        self._bases[(commune_code, name)] = (rev, kept["tally"])
-        return kept["tally"]
+        held = self.kinds[name].held(kept["tally"])
+        self._bases[(commune_code, name)] = (rev, held)
+        return held
 
     def current(self, shard: LoggedCollection, name: str) -> Any | None:
         """The kept tally plus the logged records; None when the log changes earlier records."""
@@ -82,5 +96,5 @@ class KeptTallies:
             ids = read_id_file(shard.ids_path, rev)
             if ids is None or any(sorted_has(ids, id_hash(k)) for k in keys):
                 return None
-            base = kept.merge(base, kept.tally([c[2] for c in changes]))
+            base = kept.added(base, kept.tally([c[2] for c in changes]))
         return kept.finish(base)

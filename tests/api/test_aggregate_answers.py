@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import multiprocessing
 
+import brotli
 import pytest
 
 from survey import create_app
@@ -99,6 +102,55 @@ def test_etag_of_a_compressed_answer_revalidates_too(api):
     assert etag.endswith(':br"')
     again = api.get(url, headers={"Accept-Encoding": "br", "If-None-Match": etag})
     assert again.status_code == 304 and again.headers["ETag"] == etag
+
+
+def _hamlets(api, n: int = 40) -> str:
+    """A hamlet-level answer large enough to be compressed."""
+    for i in range(n):
+        assert api.post("/api/v1/households", household(hamlet=f"Xóm {i}")).status_code == 201
+    return URL + "?level=hamlet&commune=4789"
+
+
+@pytest.mark.parametrize(("accept", "coding", "decode"), [
+    ("gzip, br", "br", brotli.decompress), ("gzip, deflate", "gzip", gzip.decompress),
+    ("br;q=0, gzip", "gzip", gzip.decompress), ("identity", None, bytes), ("", None, bytes)])
+def test_compressed_answers_decode_to_the_same_json(api, accept, coding, decode):
+    url = _hamlets(api)
+    plain = api.get(url, headers={"Accept-Encoding": ""})
+    assert plain.headers.get("Content-Encoding") is None
+    r = api.get(url, headers={"Accept-Encoding": accept})
+    assert r.status_code == 200 and r.headers.get("Content-Encoding") == coding
+    assert "Accept-Encoding" in r.headers["Vary"]
+    assert json.loads(decode(r.get_data())) == plain.get_json()
+    assert r.headers["ETag"] == (plain.headers["ETag"][:-1] + f':{coding}"' if coding else plain.headers["ETag"])
+    if coding:
+        assert len(r.get_data()) < len(plain.get_data()) / 4
+
+
+def test_kept_compressed_bytes_are_replaced_after_a_write(api, app_config):
+    url = _hamlets(api, 20)
+    first = api.get(url, headers={"Accept-Encoding": "gzip, br"})
+    assert api.get(url, headers={"Accept-Encoding": "gzip, br"}).get_data() == first.get_data()  # kept
+    write_in_another_process(app_config, household(hamlet="Bản Lác"))
+    after = api.get(url, headers={"Accept-Encoding": "gzip, br"})
+    assert after.headers["ETag"] != first.headers["ETag"]
+    rows = json.loads(brotli.decompress(after.get_data()))["rows"]
+    assert {r["name"] for r in rows} == {f"Xóm {i}" for i in range(20)} | {"Bản Lác"}
+    assert sum(r["households"] for r in rows) == 21
+    held = api.get(url, headers={"Accept-Encoding": "gzip, br", "If-None-Match": after.headers["ETag"]})
+    assert held.status_code == 304 and held.headers["ETag"] == after.headers["ETag"]
+
+
+def test_the_csv_of_the_same_figures_is_unaffected(api):
+    _hamlets(api, 40)
+    url = "/exports/aggregates.csv?level=hamlet&commune=4789"
+    plain = api.get(url, headers={"Accept-Encoding": ""})
+    r = api.get(url, headers={"Accept-Encoding": "gzip, br"})
+    decode = {None: bytes, "gzip": gzip.decompress, "br": brotli.decompress}[r.headers.get("Content-Encoding")]
+    assert plain.status_code == r.status_code == 200 and r.mimetype == plain.mimetype == "text/csv"
+    assert decode(r.get_data()) == plain.get_data() and plain.get_data().count(b"\n") == 41
+    plain.close()
+    r.close()
 
 
 def test_each_scope_has_its_own_etag(api):

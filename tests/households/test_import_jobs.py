@@ -115,3 +115,40 @@ def test_a_row_whose_id_holds_other_content_is_refused_not_overwritten(camp):
         .encode())))
     assert report.created == 1 and [n for n, _ in report.errors] == [3]
     assert camp.households.get(same_id, [4789])["head_name"] == "Hộ A"
+
+
+def test_an_import_leaves_no_commune_it_wrote_in_the_decoded_cache(camp):
+    from survey.storage.cache import CACHE
+    CACHE.items.clear()
+    CACHE.used = 0
+    user = camp.users.load("department")
+    report = import_rows(camp, user, read_rows(camp, "ho.csv", io.BytesIO(paper_csv(6000, (4789, 4792, 4795)))))
+    assert report.created == 6000 and not report.errors
+    communes = [str(camp.households.backend.shard(c).path) for c in (4789, 4792, 4795)]
+    assert not [path for path in CACHE.items if any(path.startswith(c[:-5]) for c in communes)]
+    assert len(list(camp.households.scan(4789))) == 2000  # a reader's request still keeps what it reads
+    assert any(path.startswith(communes[0][:-5]) for path in CACHE.items)
+
+
+def test_the_cache_passes_through_only_in_the_thread_that_asked():
+    import threading
+
+    from survey.storage.cache import DecodedCache
+    cache, kept_elsewhere = DecodedCache(), []
+    with cache.passing_through():
+        cache.put("a", "1", {"x": 1}, 10)
+        worker = threading.Thread(target=lambda: (cache.put("b", "1", {"y": 2}, 10),
+                                                  kept_elsewhere.append(cache.get("b", "1"))))
+        worker.start()
+        worker.join()
+    assert cache.get("a", "1") is None and kept_elsewhere == [{"y": 2}]
+    cache.put("a", "1", {"x": 1}, 10)
+    assert cache.get("a", "1") == {"x": 1}
+
+
+def test_a_row_repeated_in_the_file_is_stored_once_and_counted_unchanged(camp):
+    user = camp.users.load("officer")
+    head = "id,commune_code,hamlet,head_name,members,smartphone_users,installed_before,installed_during_visit,visited_on\n"
+    row = "6f1c1d1e-0000-4000-8000-000000000002,4789,Xóm A,Hộ A,2,1,0,1,2020-08-15\n"
+    report = import_rows(camp, user, read_rows(camp, "a.csv", io.BytesIO((head + row + row).encode())))
+    assert (report.created, report.unchanged, report.errors) == (1, 1, [])
