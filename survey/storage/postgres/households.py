@@ -18,7 +18,7 @@ import orjson
 import psycopg
 from psycopg import Rollback
 
-from ..errors import StorageUnavailable
+from ..errors import NotStored, StorageUnavailable
 from ..interface import HouseholdBackend
 from ..tallies import KeptSummary
 from . import connection, migrate
@@ -130,8 +130,8 @@ class PostgresHouseholds(HouseholdBackend):
             cur.execute(f"UPDATE households SET commune_code = %s, version = %s, record = %s{order}"
                         " WHERE id = %s AND commune_code = %s",
                         (commune, versions[commune], _json(record), key, previous))
-            if cur.rowcount != 1:
-                raise LookupError(f"household {key} is not stored in commune {previous}")
+            if cur.rowcount != 1:  # the versions bumped above roll back with it
+                raise NotStored(f"household {key} is not stored in commune {previous}")
 
     def remove(self, record: dict) -> bool:
         """Delete one record; False (nothing changed) if it was not stored."""
