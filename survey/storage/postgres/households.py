@@ -27,6 +27,14 @@ from .kept import KeptValues
 __all__ = ["PostgresHouseholds"]
 
 EXPORT_BATCH = 2000  # rows a server-side cursor sends at a time
+DEADLOCK_RETRIES = 3  # attempts of a bulk insert the server ended as a deadlock's victim
+
+_BULK = """
+    INSERT INTO households (id, commune_code, version, record, seq) OVERRIDING SYSTEM VALUE
+    SELECT id, %s, %s, record, seq FROM (
+        SELECT id, record, nextval(pg_get_serial_sequence('households', 'seq')) AS seq
+        FROM (SELECT id, record FROM incoming ORDER BY n) AS arrived) AS numbered
+    ORDER BY id ON CONFLICT (id) DO NOTHING"""
 
 _BUMP = """
     INSERT INTO household_communes AS c (commune_code, version, records, rewritten)
@@ -199,28 +207,39 @@ class PostgresHouseholds(HouseholdBackend):
         return self.kept.value(int(commune_code), name, compute)
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
-        """COPY into a temporary table, then one INSERT in the batch's order; ids stored
-        anywhere are skipped by the unique key."""
-        commune = int(commune_code)
+        """COPY into a temporary table, then one INSERT; ids stored anywhere are skipped by the
+        unique key. A deadlock that slips through anyway is retried, a bounded number of times."""
         if not records:
             return 0
-        added = 0
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                added = self._bulk_insert(int(commune_code), records)
+            except StorageUnavailable as exc:
+                if not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected) or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+                continue
+            if added:
+                self.kept.refresh(int(commune_code))
+            return added
+        return 0  # not reached: the last attempt returns or raises
+
+    def _bulk_insert(self, commune: int, records: list[dict]) -> int:
+        """Rows are inserted in id order, so two imports sharing ids wait for each other in one
+        order and never in a cycle; ``seq`` is drawn in the batch's order first, so the commune
+        still reads its records in the order they came."""
         with self._transaction() as cur:
             version = self._bump(cur, commune, 0, rewrite=False)
             cur.execute("CREATE TEMPORARY TABLE incoming (n integer, id text, record json) ON COMMIT DROP")
             with cur.copy("COPY incoming (n, id, record) FROM STDIN") as copy:
                 for n, record in enumerate(records):
                     copy.write_row((n, record["id"], _json(record)))
-            cur.execute("INSERT INTO households (id, commune_code, version, record)"
-                        " SELECT id, %s, %s, record FROM incoming ORDER BY n ON CONFLICT (id) DO NOTHING",
-                        (commune, version))
+            cur.execute(_BULK, (commune, version))
             added = cur.rowcount
             if added == 0:
                 raise Rollback()
             self._add(cur, commune, added)
-        if added:
-            self.kept.refresh(commune)
-        return added
+            return added
+        return 0
 
     def is_empty(self) -> bool:
         """No record in the table."""
