@@ -1,9 +1,10 @@
 """Households in PostgreSQL: one row a record, keyed by id, the same contract as the files.
 
 Every write is one transaction that first locks its commune's row in ``household_communes``
-(bumping its version and record count), then changes ``households``. The unique key on
-``id`` decides create-once: ``INSERT ... ON CONFLICT DO NOTHING`` waits for a racing insert
-of the same id to commit or roll back, so of racing submissions exactly one stores.
+(bumping its version and record count), then changes ``households``; a submission's is one
+statement, a function on the server. The unique key on ``id`` decides create-once:
+``INSERT ... ON CONFLICT DO NOTHING`` waits for a racing insert of the same id to commit or
+roll back, so of racing submissions exactly one stores.
 Counts come from the commune rows, aggregates from kept tallies (``kept``), exports from a
 server-side cursor.
 """
@@ -29,6 +30,7 @@ __all__ = ["PostgresHouseholds"]
 EXPORT_BATCH = 2000  # rows a server-side cursor sends at a time
 DEADLOCK_RETRIES = 3  # attempts of a bulk insert the server ended as a deadlock's victim
 
+_CREATE = "SELECT household_create_once(%s, %s, %s::json)"
 _BULK = """
     INSERT INTO households (id, commune_code, version, record, seq) OVERRIDING SYSTEM VALUE
     SELECT id, %s, %s, record, seq FROM (
@@ -113,16 +115,16 @@ class PostgresHouseholds(HouseholdBackend):
                     (added, commune))
 
     def create_once(self, record: dict) -> dict | None:
-        """Insert unless the id is stored anywhere (the unique key decides); else the stored one."""
+        """Insert unless the id is stored anywhere (the unique key decides); else the stored one.
+
+        One round trip: ``household_create_once`` (migration 0003) locks and bumps the
+        commune's row and inserts, as one statement that is its own transaction."""
         key, commune = record["id"], int(record["commune_code"])
         for _ in range(3):  # a record removed between our conflict and our read: try again
-            with self._transaction() as cur:
-                version = self._bump(cur, commune, 1, rewrite=False)
-                cur.execute("INSERT INTO households (id, commune_code, version, record) VALUES (%s, %s, %s, %s)"
-                            " ON CONFLICT (id) DO NOTHING", (key, commune, version, _json(record)))
-                if cur.rowcount == 1:
-                    return None
-                raise Rollback()  # nothing stored: the commune's version and count stay as they were
+            with self._reading() as cur:
+                stored = cur.execute(_CREATE, (key, commune, _json(record))).fetchone()[0]
+            if stored:
+                return None
             existing = self.get(key)
             if existing is not None:
                 return existing
