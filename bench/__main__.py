@@ -146,7 +146,7 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
     result.submit_rps, result.submit_p50_ms, result.submit_p99_ms = (
         load.created / load.seconds, load.p50_ms, load.p99_ms)
     result.submit_failed = load.other + load.socket_errors
-    log(f"{result.size:,}: bare Flask {result.ceiling_rps:,.0f}/s; service {result.submit_rps:,.0f} "
+    log(f"{result.size:,} {result.backend}: bare Flask {result.ceiling_rps:,.0f}/s; service {result.submit_rps:,.0f} "
         f"created/s, p99 {load.p99_ms:.1f} ms")
     return peak
 
@@ -174,14 +174,14 @@ def measure_service(result: SizeResult, args, root: Path, env: dict, token: str,
         result.list_ms = 1000 * list_p50(client, max(1, args.repeats // 4))
         result.dashboard_kb = client.transferred("/dashboard") / 1024
         result.form_kb = client.transferred("/form") / 1024
-        log(f"{result.size:,}: household list p50 {result.list_ms:.1f} ms; dashboard "
+        log(f"{result.size:,} {result.backend}: household list p50 {result.list_ms:.1f} ms; dashboard "
             f"{result.dashboard_kb:.1f} KB brotli")
         fresh = after_write(client, bodies, rounds=20)
         result.after_write_ms, result.fresh = 1000 * fresh.p50_s, f"{fresh.correct}/{fresh.checked}"
         _, data = client.get_json(aggregate_path("province"))
         shown, stored = data["rows"][0]["households"], count_stored(env)
         result.totals_ok = "yes" if shown == stored else f"no ({shown:,} shown, {stored:,} stored)"
-        log(f"{result.size:,}: aggregates measured; exporting")
+        log(f"{result.size:,} {result.backend}: aggregates measured; exporting")
         result.csv_s, result.csv_mb = timed_export(client, "/exports/households.csv")
         result.xlsx_s, result.xlsx_mb = timed_export(client, "/exports/households.xlsx")
         peaks.append(server.sample_memory())
@@ -216,7 +216,7 @@ def measure_baseline(result: SizeResult, args, root: Path, baseline_file: Path, 
         client = Client(server.url)
         times = [client.post(body)[0] for body in bodies[:args.baseline_inserts]]
     result.baseline_insert_s, result.baseline_inserts = statistics.mean(times), len(times)
-    log(f"{result.size:,}: baseline {result.baseline_insert_s:.2f} s per insert")
+    log(f"{result.size:,} {result.backend}: baseline {result.baseline_insert_s:.2f} s per insert")
 
 
 def conditions(args: argparse.Namespace, started: float) -> str:
