@@ -80,9 +80,11 @@ test-fast: install-dev postgres lint
 lint: install-dev
 	$(VENV)/bin/ruff check survey exports bench tests wsgi.py
 
-# Sizes and load: BENCH_ARGS="--sizes 230000" for the province alone; see `$(PY) -m bench --help`.
-bench: install-dev
-	$(PY) -m bench $(BENCH_ARGS)
+# Both backends side by side in one table: TinyDB at 10,000, 230,000 and 1,000,000 households,
+# PostgreSQL at those and 5,000,000. BENCH_ARGS="--sizes 230000" for the province alone,
+# BENCH_ARGS="--backend tinydb" for one backend; see `$(PY) -m bench --help`.
+bench: install-dev postgres
+	$(PY) -m bench --backend both $(BENCH_ARGS)
 
 # Pins with hashes, compiled by pip-tools from requirements.in / requirements-dev.in.
 PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links

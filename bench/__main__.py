@@ -20,21 +20,28 @@ from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
 from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
 from .reads import measure_reads, render_reads
-from .report import SizeResult, render
+from .report import SizeResult, column, render
 from .server import Server
 
 LEVELS = ("province", "district", "commune")
 OURS = "wsgi:app"
 
 
+BACKENDS = ("tinydb", "postgresql")
+DEFAULT_SIZES = {"tinydb": "10000,230000,1000000", "postgresql": "10000,230000,1000000,5000000"}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; defaults are the sizes and load of BENCHMARKS.md."""
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--sizes", default=None,
-                   help="comma-separated household counts (default 10000,230000,1000000; "
-                        "and 5000000 with --backend postgresql)")
-    p.add_argument("--backend", choices=("tinydb", "postgresql"), default="tinydb",
-                   help="where the service keeps households: the data directory's files, or PostgreSQL")
+                   help="comma-separated household counts for every backend (default 10000,230000,1000000; "
+                        "and 5000000 on PostgreSQL)")
+    for name in BACKENDS:
+        p.add_argument(f"--{name}-sizes", default=None, help=f"the sizes on {name} alone (overrides --sizes)")
+    p.add_argument("--backend", default="tinydb",
+                   help="where the service keeps households: tinydb (the data directory's files), postgresql, "
+                        "or both (tinydb,postgresql: each size on one then the other, one table side by side)")
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                    help="postgresql:// URL of a server the benchmark may create databases on "
                         "(default: a throwaway durable cluster started for the run)")
@@ -42,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3, help="alternating load rounds (bare, service, ...)")
     p.add_argument("--connections", type=int, default=16, help="concurrent clients")
     p.add_argument("--baseline-inserts", type=int, default=3, help="timed inserts into the one-file baseline")
+    p.add_argument("--baseline-max", type=int, default=1_000_000,
+                   help="largest size the one-file baseline is measured at (it holds the province in memory)")
     p.add_argument("--repeats", type=int, default=30, help="warm aggregate queries per level")
     p.add_argument("--workdir", type=Path, default=Path("bench/results/work"))
     p.add_argument("--out", type=Path, default=Path("bench/results/table.md"))
@@ -49,9 +58,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--disk-writer-mbps", type=float, default=128,
                    help="a last submission round while another process writes this many MB/s (0: none)")
     args = p.parse_args(argv)
-    if args.sizes is None:
-        args.sizes = "10000,230000,1000000" + (",5000000" if args.backend == "postgresql" else "")
+    args.backends = backends(p, args.backend)
+    args.plan = plan(args)
     return args
+
+
+def backends(parser: argparse.ArgumentParser, given: str) -> tuple[str, ...]:
+    """``tinydb``, ``postgresql``, ``both`` or a comma-separated list, in the order of BACKENDS."""
+    names = set(BACKENDS) if given.strip() == "both" else {n.strip() for n in given.split(",") if n.strip()}
+    unknown = names - set(BACKENDS)
+    if unknown or not names:
+        parser.error(f"--backend: {', '.join(sorted(unknown)) or 'nothing'} is not one of tinydb, postgresql, both")
+    return tuple(n for n in BACKENDS if n in names)
+
+
+def plan(args: argparse.Namespace) -> list[tuple[int, str]]:
+    """(size, backend) in the order they run: by size, each size on every backend in turn, so
+    the backends of one size are measured minutes apart, under the same load from the rest."""
+    runs = set()
+    for name in args.backends:
+        sizes = getattr(args, f"{name}_sizes") or args.sizes or DEFAULT_SIZES[name]
+        runs.update((int(size), name) for size in sizes.split(",") if size.strip())
+    return sorted(runs, key=lambda run: (run[0], BACKENDS.index(run[1])))
 
 
 def log(message: str) -> None:
@@ -59,17 +87,20 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run_size(size: int, args: argparse.Namespace, databases: BenchDatabases | None) -> SizeResult:
-    """Every measurement at one size, on a freshly generated campaign."""
-    root = args.workdir / str(size)
+def run_size(size: int, backend: str, args: argparse.Namespace, databases: BenchDatabases | None,
+             baseline: SizeResult | None = None) -> SizeResult:
+    """Every measurement at one size on one backend, on a freshly generated campaign; the
+    one-file baseline (the same whatever the backend) is taken from ``baseline`` if given."""
+    root = args.workdir / backend / str(size)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    result = SizeResult(size)
+    result = SizeResult(size, backend=backend)
     start = time.perf_counter()
-    url = databases.fresh(size) if databases else None
-    camp = generate(root, size, database_url=url)
+    url = databases.fresh(size) if backend == "postgresql" and databases else None
+    with_baseline = baseline is None and size <= args.baseline_max
+    camp = generate(root, size, database_url=url, baseline=with_baseline)
     result.households, result.generate_s = camp.households, time.perf_counter() - start
-    log(f"{size:,}: generated {camp.households:,} households in {result.generate_s:.1f} s")
+    log(f"{size:,} {backend}: generated {camp.households:,} households in {result.generate_s:.1f} s")
     bodies_file = root / "bodies.txt"
     bodies = post_bodies(bodies_file)
     env = {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
@@ -79,10 +110,13 @@ def run_size(size: int, args: argparse.Namespace, databases: BenchDatabases | No
     peak = max(peak, measure_service(result, args, root, env, camp.token, bodies))
     result.reads = measure_reads(args, size, root, env, camp.token)
     result.peak_rss_mb = max(peak, result.reads.peak_rss_mb)
-    measure_baseline(result, args, root, camp.baseline_file, bodies)
+    if with_baseline:
+        measure_baseline(result, args, root, camp.baseline_file, bodies)
+    elif baseline is not None:
+        result.baseline_insert_s, result.baseline_inserts = baseline.baseline_insert_s, baseline.baseline_inserts
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
-        if databases:
+        if url:
             databases.drop(size)
     return result
 
@@ -112,7 +146,7 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
     result.submit_rps, result.submit_p50_ms, result.submit_p99_ms = (
         load.created / load.seconds, load.p50_ms, load.p99_ms)
     result.submit_failed = load.other + load.socket_errors
-    log(f"{result.size:,}: bare Flask {result.ceiling_rps:,.0f}/s; service {result.submit_rps:,.0f} "
+    log(f"{result.size:,} {result.backend}: bare Flask {result.ceiling_rps:,.0f}/s; service {result.submit_rps:,.0f} "
         f"created/s, p99 {load.p99_ms:.1f} ms")
     return peak
 
@@ -140,14 +174,14 @@ def measure_service(result: SizeResult, args, root: Path, env: dict, token: str,
         result.list_ms = 1000 * list_p50(client, max(1, args.repeats // 4))
         result.dashboard_kb = client.transferred("/dashboard") / 1024
         result.form_kb = client.transferred("/form") / 1024
-        log(f"{result.size:,}: household list p50 {result.list_ms:.1f} ms; dashboard "
+        log(f"{result.size:,} {result.backend}: household list p50 {result.list_ms:.1f} ms; dashboard "
             f"{result.dashboard_kb:.1f} KB brotli")
         fresh = after_write(client, bodies, rounds=20)
         result.after_write_ms, result.fresh = 1000 * fresh.p50_s, f"{fresh.correct}/{fresh.checked}"
         _, data = client.get_json(aggregate_path("province"))
         shown, stored = data["rows"][0]["households"], count_stored(env)
         result.totals_ok = "yes" if shown == stored else f"no ({shown:,} shown, {stored:,} stored)"
-        log(f"{result.size:,}: aggregates measured; exporting")
+        log(f"{result.size:,} {result.backend}: aggregates measured; exporting")
         result.csv_s, result.csv_mb = timed_export(client, "/exports/households.csv")
         result.xlsx_s, result.xlsx_mb = timed_export(client, "/exports/households.xlsx")
         peaks.append(server.sample_memory())
@@ -182,36 +216,39 @@ def measure_baseline(result: SizeResult, args, root: Path, baseline_file: Path, 
         client = Client(server.url)
         times = [client.post(body)[0] for body in bodies[:args.baseline_inserts]]
     result.baseline_insert_s, result.baseline_inserts = statistics.mean(times), len(times)
-    log(f"{result.size:,}: baseline {result.baseline_insert_s:.2f} s per insert")
+    log(f"{result.size:,} {result.backend}: baseline {result.baseline_insert_s:.2f} s per insert")
 
 
 def conditions(args: argparse.Namespace, started: float) -> str:
     """How and where the table was measured."""
     workers = os.environ.get("SURVEY_WORKERS") or f"{(os.cpu_count() or 1) * 2 + 1} (2 × cores + 1)"
-    store = ("households in PostgreSQL (same machine, fsync on)" if args.backend == "postgresql"
-             else "households in TinyDB files")
+    stores = {"tinydb": "households in TinyDB files", "postgresql": "households in PostgreSQL (same machine, fsync on)"}
+    store = " and ".join(stores[b] for b in args.backends)
+    if len(args.backends) > 1:
+        store += ", each size on one backend then the other"
     return (f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}, {store}: "
             f"{os.cpu_count()} cores, Python {platform.python_version()}; gunicorn.conf.py with "
             f"{workers} sync workers on loopback; wrk, {args.connections} connections, 2 threads, "
             f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s per server "
             f"(bare, service, ...), "
             f"latency percentiles the median of the rounds'; all on the same machine; baseline: "
-            f"{args.baseline_inserts} sequential inserts, one worker; "
-            f"whole run {time.perf_counter() - started:.0f} s.")
+            f"{args.baseline_inserts} sequential inserts, one worker, once per size up to "
+            f"{args.baseline_max:,} households; whole run {time.perf_counter() - started:.0f} s.")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every size, print the table and write it to ``--out``."""
+    """Run every size on every backend asked for, print the table and write it to ``--out``."""
     args = parse_args(argv)
     started = time.perf_counter()
     ensure_wrk()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results: list[SizeResult] = []
-    with BenchDatabases.for_backend(args.backend, args.database_url) as databases:
-        for size in args.sizes.split(","):
-            results.append(run_size(int(size), args, databases))
-            table = render(results, conditions(args, started)) + render_reads([r.size for r in results],
-                                                                             [r.reads for r in results])
+    with BenchDatabases.for_backend(args.backends, args.database_url) as databases:
+        for size, backend in args.plan:
+            earlier = next((r for r in results if r.size == size and r.baseline_inserts), None)
+            results.append(run_size(size, backend, args, databases, baseline=earlier))
+            table = render(results, conditions(args, started)) + render_reads(
+                [column(r, args.backends) for r in results], [r.reads for r in results])
             args.out.write_text(table, encoding="utf-8")  # kept size by size, should a later one fail
     print(table)
     return 0

@@ -1,4 +1,4 @@
-"""PostgreSQL for ``--backend postgresql``: one fresh, migrated database per size.
+"""PostgreSQL for ``--backend postgresql`` (or both): one fresh, migrated database per size.
 
 Without ``--database-url`` the run starts its own cluster in a temporary directory, with
 PostgreSQL's durable defaults (fsync and synchronous commit on), unlike the tests' cluster.
@@ -6,7 +6,7 @@ PostgreSQL's durable defaults (fsync and synchronous commit on), unlike the test
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -26,9 +26,9 @@ class BenchDatabases:
 
     @classmethod
     @contextmanager
-    def for_backend(cls, backend: str, url: str | None) -> Iterator[BenchDatabases | None]:
-        """None for TinyDB; else the server at ``url`` or a throwaway durable cluster."""
-        if backend != "postgresql":
+    def for_backend(cls, backends: Collection[str], url: str | None) -> Iterator[BenchDatabases | None]:
+        """None for TinyDB alone; else the server at ``url`` or a throwaway durable cluster."""
+        if "postgresql" not in backends:
             yield None
         elif url:
             yield cls(url)

@@ -7,6 +7,7 @@ own ``bulk_insert``, so the files are exactly what the service reads.
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,14 +33,16 @@ class Campaign:
     token: str
 
 
-def generate(root: Path, total: int, seed: int = 2020, database_url: str | None = None) -> Campaign:
-    """Write ``total`` households into ``root/data`` (or the database at ``database_url``) and
-    the same into one TinyDB file."""
+def generate(root: Path, total: int, seed: int = 2020, database_url: str | None = None,
+             baseline: bool = True) -> Campaign:
+    """Write ``total`` households into ``root/data`` (or the database at ``database_url``) and,
+    with ``baseline``, the same into one TinyDB file. One commune's records are held at a
+    time, so memory follows the largest commune, not the province."""
     data_dir, baseline_file = root / "data", root / "baseline.json"
     app = create_app({"SURVEY_DATA_DIR": str(data_dir), "SECRET_KEY": "bench", "SURVEY_DATABASE_URL": database_url})
     camp = app.extensions["survey"]
     added = 0
-    with open(baseline_file, "wb") as one_file:
+    with open(baseline_file if baseline else os.devnull, "wb") as one_file:
         one_file.write(b'{"_default":{')
         for commune, records in households_for(camp.gazetteer, total, seed):
             added += camp.households.bulk_insert(commune, records)

@@ -181,11 +181,12 @@ def timed_import(url: str, token: str, rows: int = IMPORT_ROWS) -> tuple[int, fl
     raise RuntimeError("the import did not finish in 600 s")
 
 
-def render_reads(sizes: list[int], reads: list[ReadResult]) -> str:
-    """A Markdown table of aggregate loads (one line per role and level) and the office's pages."""
+def render_reads(sizes: list[int | str], reads: list[ReadResult]) -> str:
+    """A Markdown table of aggregate loads (one line per role and level) and the office's pages;
+    a column per size (a number), or as headed (a size on one backend, "PostgreSQL 230,000")."""
     if not any(reads):
         return ""
-    head = "| aggregates, 16 connections | " + " | ".join(f"{s:,}" for s in sizes) + " |"
+    head = "| aggregates, 16 connections | " + " | ".join(f"{s:,}" if isinstance(s, int) else s for s in sizes) + " |"
     lines = ["", "Reads: aggregates as each role's whole area, warm; req/s (share of bare Flask GET), p50 / p99 ms; "
              "the bare GET's own p50 / p99 in the same rounds after the semicolon",
              "", head, "|---|" + "---:|" * len(sizes)]

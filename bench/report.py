@@ -8,14 +8,17 @@ from typing import Any
 
 from .disk import BusyDisk
 
-__all__ = ["SizeResult", "render"]
+__all__ = ["NAMES", "SizeResult", "column", "render"]
+
+NAMES = {"tinydb": "TinyDB", "postgresql": "PostgreSQL"}
 
 
 @dataclass
 class SizeResult:
-    """Everything measured at one size."""
+    """Everything measured at one size on one backend."""
 
     size: int
+    backend: str = "tinydb"
     households: int = 0
     generate_s: float = 0.0
     ceiling_rps: float = 0.0
@@ -85,8 +88,9 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
     ("disk: append + fdatasync alone, p50 / p99 (ms)", "",
      lambda r: f"{r.disk_p50_ms:.2f} / {r.disk_p99_ms:.1f}"),
     ("one-file TinyDB baseline: s per insert", "",
-     lambda r: f"{r.baseline_insert_s:.2f} (n={r.baseline_inserts})"),
-    ("speed-up over the baseline", "≥ 100× at 230k", lambda r: f"{r.times_baseline:,.0f}×"),
+     lambda r: f"{r.baseline_insert_s:.2f} (n={r.baseline_inserts})" if r.baseline_inserts else "-"),
+    ("speed-up over the baseline", "≥ 100× at 230k",
+     lambda r: f"{r.times_baseline:,.0f}×" if r.baseline_inserts else "-"),
     ("aggregates cold, province / district / commune (s)", "≤ 2",
      lambda r: " / ".join(f"{r.cold_s.get(k, 0):.2f}" for k in ("province", "district", "commune"))),
     ("aggregates warm p50, province / district / commune (ms)", "≤ 50 at 230k",
@@ -103,19 +107,31 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
 ]
 
 
+def column(result: SizeResult, backends: tuple[str, ...] | list[str]) -> str:
+    """A column's heading: the size, and the backend when the run had more than one."""
+    return f"{NAMES[result.backend]} {result.size:,}" if len(backends) > 1 else f"{result.size:,}"
+
+
 def growth(results: list[SizeResult]) -> str:
-    """Submission latency at the largest size over that at the smallest (target ≤ 1.2×)."""
-    if len(results) < 2 or not results[0].submit_p50_ms:
-        return ""
-    small, large = results[0], results[-1]
-    return (f"Latency growth {small.size:,} → {large.size:,}: "
-            f"p50 ×{large.submit_p50_ms / small.submit_p50_ms:.2f}, "
-            f"p99 ×{large.submit_p99_ms / small.submit_p99_ms:.2f} (target ≤ 1.2×).")
+    """Submission latency at the largest size over that at the smallest (target ≤ 1.2×), per backend."""
+    lines = []
+    for backend in dict.fromkeys(r.backend for r in results):
+        mine = [r for r in results if r.backend == backend]
+        if len(mine) < 2 or not mine[0].submit_p50_ms:
+            continue
+        small, large = mine[0], mine[-1]
+        name = f"{NAMES[backend]}: " if len(results) > len(mine) else ""
+        lines.append(f"{name}Latency growth {small.size:,} → {large.size:,}: "
+                     f"p50 ×{large.submit_p50_ms / small.submit_p50_ms:.2f}, "
+                     f"p99 ×{large.submit_p99_ms / small.submit_p99_ms:.2f} (target ≤ 1.2×).")
+    return "\n".join(lines)
 
 
 def render(results: list[SizeResult], conditions: str) -> str:
-    """A Markdown table of ``results`` with the run's conditions under it."""
-    head = "| measure | target | " + " | ".join(f"{r.size:,}" for r in results) + " |"
+    """A Markdown table of ``results`` (a column per size, and per backend when there are two)
+    with the run's conditions under it."""
+    backends = list(dict.fromkeys(r.backend for r in results))
+    head = "| measure | target | " + " | ".join(column(r, backends) for r in results) + " |"
     rule = "|---|---|" + "---:|" * len(results)
     lines = [head, rule]
     for label, target, cell in ROWS:

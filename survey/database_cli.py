@@ -71,7 +71,7 @@ def _documents_at(to: str):
 @click.option("--to", "to", required=True, help="postgresql://... or the path of a data directory.")
 def copy(to: str) -> None:
     """Copy every household and every document (accounts, tokens, settings, agencies, reports,
-    flags, history, the account log) from the configured storage to --to, then check that
+    flags, history, the account log) and the session-signing key from the configured storage to --to, then check that
     household counts and figures agree at every level. Safe to run again: only what differs
     is written."""
     from .campaign import campaign
@@ -83,8 +83,11 @@ def copy(to: str) -> None:
     if (to == configured) if "://" in to else (configured is None and Path(to).resolve() == camp.data_dir):
         raise click.ClickException("--to names the storage the households are in now: name the other one")
     target, where = _target(to)
-    written = copy_documents(camp.backed_up_collections(), _documents_at(to))
+    space = _documents_at(to)
+    written = copy_documents(camp.backed_up_collections(), space)
     click.echo(f"{written} documents written (accounts, tokens, settings, agencies, reports, review, history)")
+    space.adopt_secret_key(camp.secret_key())
+    click.echo("session key copied: signed-in users stay signed in")
     summary = camp.hamlet_tallies()
     target.keep_summary("hamlets", summary)
     communes = list(camp.gazetteer.communes)

@@ -13,36 +13,60 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _columns(table: str) -> dict[str, list[str]]:
+    """Each row of the Markdown tables by its label: its cells after the label (and target)."""
+    rows = {}
+    for line in table.splitlines():
+        if line.startswith("| "):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
 @pytest.mark.server
-@pytest.mark.parametrize("backend", ["tinydb", "postgresql"])
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql", "both"])
 def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
     if not shutil.which("wrk") and os.geteuid() != 0:
         pytest.skip("wrk is not installed and cannot be installed without root")
     out = tmp_path / "table.md"
     cmd = [sys.executable, "-m", "bench", "--sizes", "2000", "--seconds", "2", "--rounds", "1",
-           "--baseline-inserts", "1", "--repeats", "3", "--disk-writer-mbps", "4", "--workdir", str(tmp_path / "work"), "--out", str(out),
-           "--backend", backend]
-    if backend == "postgresql":
+           "--baseline-inserts", "1", "--repeats", "3", "--disk-writer-mbps", "4", "--workdir", str(tmp_path / "work"),
+           "--out", str(out), "--backend", backend]
+    if backend != "tinydb":
         cmd += ["--database-url", request.getfixturevalue("database_url")]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     table = out.read_text(encoding="utf-8")
     assert table in done.stdout
-    rows = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[-1]
-            for line in table.splitlines() if line.startswith("| ")}
-    assert int(rows["households stored (generated)"].replace(",", "")) in range(1900, 2100)
-    assert float(rows["durable submissions/s (201)"].replace(",", "")) > 0
-    assert rows["submissions not answered 201"] == "0"
-    assert float(rows["busy disk: durable submissions/s (201)"].replace(",", "")) > 0  # the writer's round ran
-    assert rows["busy disk: another process writing (MB/s, fdatasync per 256 KB)"] == "4"
-    assert rows["totals right after a write (correct/checked)"] == "20/20"
-    assert rows["province totals = stored households"] == "yes"
-    assert float(rows["filtered household list, warm p50 (ms)"]) > 0
-    assert 0 < float(rows["Department dashboard, brotli (KB)"]) < 60
-    assert 0 < float(rows["form page, brotli (KB)"]) < 25
-    for case in ("department, province", "department, hamlet", "district, commune", "officer, hamlet"):
-        assert float(rows[case].split()[0].replace(",", "")) > 0 and "not 200" not in rows[case], case
-    assert rows["import of a CSV, upload to done (s)"].endswith("(1,500 of 1,500 rows)")
+    rows = _columns(table)
+    names = {"tinydb": ["2,000"], "postgresql": ["2,000"], "both": ["TinyDB 2,000", "PostgreSQL 2,000"]}[backend]
+    assert rows["measure"] == ["target", *names] and rows["aggregates, 16 connections"] == names
+    for n in range(len(names)):
+        _sane(rows, n)
+    if backend == "both":  # one baseline per size, whatever keeps the households
+        assert len(set(rows["one-file TinyDB baseline: s per insert"][1:])) == 1
     assert "failed" not in table and "Measured" in table
-    assert ("households in PostgreSQL" in table) == (backend == "postgresql")
-    assert not (tmp_path / "work" / "2000").exists()  # data removed unless --keep
+    assert ("households in PostgreSQL" in table) == (backend != "tinydb")
+    assert ("households in TinyDB files" in table) == (backend != "postgresql")
+    assert not list((tmp_path / "work").glob("*/2000"))  # data removed unless --keep
+
+
+def _sane(rows: dict[str, list[str]], n: int) -> None:
+    """Column ``n`` of a run at 2,000 households: every round ran and answered as it should."""
+    width = len(rows["aggregates, 16 connections"])  # the reads' rows have no target cell
+    row = {label: cells[n + 1] if len(cells) == width + 1 else cells[n]
+           for label, cells in rows.items() if label not in ("measure", "aggregates, 16 connections")}
+    assert int(row["households stored (generated)"].replace(",", "")) in range(1900, 2100)
+    assert float(row["durable submissions/s (201)"].replace(",", "")) > 0
+    assert row["submissions not answered 201"] == "0"
+    assert float(row["busy disk: durable submissions/s (201)"].replace(",", "")) > 0  # the writer's round ran
+    assert row["busy disk: another process writing (MB/s, fdatasync per 256 KB)"] == "4"
+    assert row["totals right after a write (correct/checked)"] == "20/20"
+    assert row["province totals = stored households"] == "yes"
+    assert float(row["filtered household list, warm p50 (ms)"]) > 0
+    assert 0 < float(row["Department dashboard, brotli (KB)"]) < 60
+    assert 0 < float(row["form page, brotli (KB)"]) < 25
+    assert float(row["one-file TinyDB baseline: s per insert"].split()[0]) > 0
+    for case in ("department, province", "department, hamlet", "district, commune", "officer, hamlet"):
+        assert float(row[case].split()[0].replace(",", "")) > 0 and "not 200" not in row[case], case
+    assert row["import of a CSV, upload to done (s)"].endswith("(1,500 of 1,500 rows)")

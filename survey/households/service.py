@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ..forms import new_id
 from ..policy import may
 from ..problems import NoOpenFlag, NotFound, OutsideArea
+from ..storage import NotStored
 from ..users import User
 from .review import changes_between
 
@@ -52,7 +53,10 @@ def correct(camp: Campaign, user: User, current: dict, record: dict) -> dict:
         raise OutsideArea(current["commune_code"])
     record = _server_fields(camp, user, record)
     record["officer"] = current["officer"]
-    stored = camp.households.replace(current, record, camp.stamp)
+    try:
+        stored = camp.households.replace(current, record, camp.stamp)
+    except NotStored:  # removed (or moved) since it was read: as if it had never been found
+        raise NotFound(f"no household {current['id']} in your area") from None
     if changes_between(current, stored):
         moved = current["commune_code"] != stored["commune_code"]
         reason = f"moved from commune {current['commune_code']}" if moved else ""

@@ -26,7 +26,7 @@ from typing import Any
 
 from .collection import AtomicJSONStorage, Collection
 from .documents import Documents, DocumentSpace, DocumentStore
-from .errors import StorageUnavailable
+from .errors import NotStored, StorageUnavailable
 from .files import read_revision, write_atomically
 from .interface import HouseholdBackend
 from .tallies import KeptSummary
@@ -34,7 +34,7 @@ from .tinydb_documents import TinyDBDocumentSpace
 from .tinydb_households import TinyDBHouseholds
 
 __all__ = ["AtomicJSONStorage", "Collection", "DocumentSpace", "DocumentStore", "Documents", "HouseholdBackend",
-           "KeptSummary", "StorageUnavailable", "TinyDBHouseholds", "open_documents", "open_households",
+           "KeptSummary", "NotStored", "StorageUnavailable", "TinyDBHouseholds", "open_documents", "open_households",
            "read_revision", "write_atomically"]
 
 

@@ -117,6 +117,11 @@ class DocumentSpace(ABC):
     def secret_key(self) -> str:
         """The session-signing key every worker and host shares, made once on first use."""
 
+    @abstractmethod
+    def adopt_secret_key(self, key: str) -> None:
+        """Make ``key`` the session-signing key (a copy from another space: sessions signed
+        there stay valid here, so nobody signs in again after the storage moved)."""
+
     def iter_collections(self, prefix: str, table: str) -> Iterator[DocumentStore]:
         """Every existing collection under ``prefix``."""
         for name in self.names(prefix):

@@ -5,11 +5,16 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-__all__ = ["StorageUnavailable", "describe"]
+__all__ = ["NotStored", "StorageUnavailable", "describe"]
 
 
 class StorageUnavailable(Exception):
     """The store cannot take a write now (read-only, full, locked too long, or damaged)."""
+
+
+class NotStored(LookupError):
+    """The record to replace is not stored where the caller read it (removed or moved since
+    it was read): nothing was written. The service answers 404, as for an unknown id."""
 
 
 _REASONS = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only",

@@ -32,7 +32,8 @@ class HouseholdBackend(ABC):
 
     @abstractmethod
     def replace(self, record: dict, previous_commune: int) -> None:
-        """Replace the stored record of ``record['id']``, moving it from ``previous_commune``."""
+        """Replace the stored record of ``record['id']``, moving it from ``previous_commune``;
+        NotStored (nothing written) if it is not stored there, so a removed record never returns."""
 
     @abstractmethod
     def remove(self, record: dict) -> bool:

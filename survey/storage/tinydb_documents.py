@@ -51,3 +51,7 @@ class TinyDBDocumentSpace(DocumentSpace):
             finally:
                 tmp.unlink()
         return path.read_text().strip()
+
+    def adopt_secret_key(self, key: str) -> None:
+        """Written whole (temporary file, then rename): a worker reads the old key or the new."""
+        write_atomically(self.root / SECRET_FILE, key.encode())

@@ -16,6 +16,7 @@ from typing import Any
 from tinydb.table import Document
 
 from .claims import IdClaims
+from .errors import NotStored
 from .interface import HouseholdBackend
 from .logged import LoggedCollection, PendingFlush, run_flushes
 from .tallies import KeptSummary, KeptTallies
@@ -97,11 +98,15 @@ class TinyDBHouseholds(HouseholdBackend):
         key, commune = record["id"], int(record["commune_code"])
         if commune == int(previous_commune):
             with self.shard(commune).appending() as log:
+                if key not in log.index:
+                    raise NotStored(f"household {key} is not stored in commune {commune}")
                 log.put(key, record)
             return
         pending: list[PendingFlush] = []
         try:
             with self.claims.claiming([key]) as buckets:
+                if self.shard(previous_commune).get(key) is None:
+                    raise NotStored(f"household {key} is not stored in commune {previous_commune}")
                 with self.shard(commune).appending(pending) as log:
                     buckets[self.claims.bucket_of(key)].claim(key, commune)
                     log.put(key, record)

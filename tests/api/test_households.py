@@ -213,6 +213,22 @@ def test_put_validates_and_respects_scope(api):
     assert api.put(f"{URL}/{uuid.uuid4()}", body).status_code == 404
 
 
+def test_put_on_a_record_removed_since_it_was_read_is_404_and_stores_nothing(api, camp, monkeypatch):
+    rec = _seed(api, 1)[0]
+    body = {k: v for k, v in rec.items() if k not in ("district_code", "officer", "created_at", "updated_at")}
+    from survey.api import households as view
+    read = view.find
+
+    def read_then_removed(camp_, user, record_id):  # a reviewer removes it meanwhile
+        current = read(camp_, user, record_id)
+        camp_.households.remove(current)
+        return current
+    monkeypatch.setattr(view, "find", read_then_removed)
+    answer = api.put(f"{URL}/{rec['id']}", {**body, "members": 6, "smartphone_users": 3})
+    assert answer.status_code == 404 and rec["id"] in answer.get_json()["message"]
+    assert camp.households.get(rec["id"]) is None and camp.households.count([4789]) == 0
+
+
 def test_an_account_added_later_works_at_once(app, api):
     camp = app.extensions["survey"]
     camp.users.add("xa-4792", "another password", "officer", 4792)

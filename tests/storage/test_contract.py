@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from survey.households.records import Conflict, HouseholdRecords
-from survey.storage import HouseholdBackend, KeptSummary, TinyDBHouseholds
+from survey.storage import HouseholdBackend, KeptSummary, NotStored, TinyDBHouseholds
 from survey.storage.postgres import kept
 from survey.storage.postgres.households import PostgresHouseholds
 
@@ -83,6 +83,19 @@ def test_replace_in_place_and_across_communes(backend):
     assert backend.count([4789]) == 0 and [r["members"] for r in backend.scan(4792)] == [6]
     assert backend.get(a["id"])["commune_code"] == 4792
     assert backend.create_once(rec(4789, id=a["id"]))["commune_code"] == 4792  # still taken, where it moved
+
+
+def test_replacing_a_record_not_stored_there_writes_nothing(backend):
+    a, gone = rec(4789), rec(4789)
+    backend.create_once(dict(a))
+    with pytest.raises(NotStored):
+        backend.replace({**gone, "members": 5}, 4789)  # never stored (or removed since it was read)
+    with pytest.raises(NotStored):
+        backend.replace({**a, "commune_code": 4792}, 4831)  # read in a commune it is not in
+    with pytest.raises(NotStored):
+        backend.replace({**gone, "commune_code": 4792}, 4789)
+    assert backend.get(gone["id"]) is None and backend.get(a["id"]) == a
+    assert backend.count([4789]) == 1 and backend.count([4792, 4831]) == 0
 
 
 def test_remove_then_the_record_is_gone(backend):

@@ -6,7 +6,7 @@ import pytest
 
 from survey import create_app
 from survey.demo import households_for
-from survey.storage import TinyDBHouseholds
+from survey.storage import TinyDBHouseholds, open_documents
 from survey.storage.postgres.households import PostgresHouseholds
 
 
@@ -30,6 +30,7 @@ def test_copy_to_postgresql_then_again_changes_nothing(demo, runner, pg_url):
     assert f"{total} added, 0 replaced, 0 already there" in result.output
     assert "checked: counts and figures match for the province, 10 districts, 151 communes" in result.output
     assert _all(PostgresHouseholds(pg_url), communes) == _all(demo.households.backend, communes)
+    assert open_documents({"SURVEY_DATABASE_URL": pg_url}).secret_key() == demo.secret_key()  # nobody signs in again
     again = runner.invoke(args=["storage", "copy", "--to", pg_url])
     assert again.exit_code == 0 and f"0 added, 0 replaced, {total} already there" in again.output
 
@@ -65,5 +66,6 @@ def test_from_postgresql_back_to_files(demo, runner, pg_url, data_dir, tmp_path)
     result = on_pg.test_cli_runner().invoke(args=["storage", "copy", "--to", str(back)])
     assert result.exit_code == 0 and "checked: counts and figures match" in result.output, result.output
     assert _all(TinyDBHouseholds(back), communes) == _all(demo.households.backend, communes)
+    assert (back / "secret_key").read_text() == on_pg.extensions["survey"].secret_key() == demo.secret_key()
     same = on_pg.test_cli_runner().invoke(args=["storage", "copy", "--to", pg_url])
     assert same.exit_code != 0 and "name the other one" in same.output

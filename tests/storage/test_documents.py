@@ -88,6 +88,12 @@ def test_the_secret_key_is_made_once_and_shared(space_spec):
     assert open_space(space_spec).secret_key() == first
 
 
+def test_an_adopted_secret_key_replaces_the_one_made_here(space_spec):
+    made = open_space(space_spec).secret_key()
+    open_space(space_spec).adopt_secret_key("k" * 64)
+    assert open_space(space_spec).secret_key() == "k" * 64 != made
+
+
 def _increment(spec, rounds: int) -> None:
     coll = open_space(spec).collection("counters", "counters")
     for _ in range(rounds):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
+import psycopg
 import pytest
 
 from survey.storage import KeptSummary, StorageUnavailable
@@ -94,3 +96,69 @@ def test_a_rollback_that_could_not_run_answers_storage_unavailable_not_500():
 
     with pytest.raises(StorageUnavailable, match="nothing was stored"), _unavailable():
         raise Rollback()
+
+
+def _import_at_once(url: str, batches: dict[int, list[dict]]) -> dict[int, int | Exception]:
+    """Bulk-insert each commune's batch from its own thread, all started together."""
+    start, done = threading.Barrier(len(batches)), {}
+
+    def run(commune: int, batch: list[dict]) -> None:
+        store = PostgresHouseholds(url)
+        start.wait()
+        try:
+            done[commune] = store.bulk_insert(commune, batch)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            done[commune] = exc
+    threads = [threading.Thread(target=run, args=item) for item in batches.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return done
+
+
+def test_imports_of_overlapping_ids_into_two_communes_at_once_both_finish(pg_url):
+    """Each batch holds the other's ids in the opposite order: inserted as they come, the two
+    transactions would each wait for the other's uncommitted ids (a deadlock, one answered 503)."""
+    store = PostgresHouseholds(pg_url)
+    for _ in range(3):
+        ids = [str(uuid.uuid4()) for _ in range(3000)]
+        batches = {4789: [rec(4789, id=key) for key in ids], 4831: [rec(4831, id=key) for key in reversed(ids)]}
+        done = _import_at_once(pg_url, batches)
+        assert not [v for v in done.values() if isinstance(v, Exception)], done
+        assert sum(done.values()) == 3000
+        for commune, batch in batches.items():  # each commune keeps its batch's order
+            order = {r["id"]: n for n, r in enumerate(batch)}
+            kept = [order[r["id"]] for r in store.scan(commune)[-done[commune]:]] if done[commune] else []
+            assert kept == sorted(kept) and store.count([commune]) == len(store.scan(commune))
+    assert store.count([4789, 4831]) == 9000
+
+
+def _deadlock() -> StorageUnavailable:
+    """What the backend raises when the server ended its transaction to break a deadlock."""
+    try:
+        raise StorageUnavailable("deadlock") from psycopg.errors.DeadlockDetected("deadlock detected")
+    except StorageUnavailable as exc:
+        return exc
+
+
+def test_a_bulk_insert_chosen_as_a_deadlock_victim_is_tried_again(pg_url, monkeypatch):
+    store, tries = PostgresHouseholds(pg_url), []
+    first = store._bulk_insert
+
+    def ended_once(commune, records):
+        tries.append(commune)
+        if len(tries) == 1:
+            raise _deadlock()
+        return first(commune, records)
+    monkeypatch.setattr(store, "_bulk_insert", ended_once)
+    assert store.bulk_insert(4789, [rec() for _ in range(5)]) == 5 and tries == [4789, 4789]
+
+    def always_ended(commune, records):
+        tries.append(commune)
+        raise _deadlock()
+    tries.clear()
+    monkeypatch.setattr(store, "_bulk_insert", always_ended)
+    with pytest.raises(StorageUnavailable, match="deadlock"):  # every attempt ended: the caller hears it
+        store.bulk_insert(4789, [rec()])
+    assert len(tries) == households.DEADLOCK_RETRIES and store.count([4789]) == 5

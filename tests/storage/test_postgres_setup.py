@@ -90,3 +90,24 @@ def test_a_forked_worker_opens_its_own_pool_and_leaves_the_parents_alone(pg_url)
     child.join(30)
     assert child.exitcode == 0 and not out.get(timeout=5) & parents
     assert parents <= _backend_pids(connection.pool(pg_url))  # the same sessions, still alive
+
+
+def _terminate_sessions(admin_url: str, url: str) -> int:
+    """End every server session on ``url``'s database, as a restart or an administrator would."""
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        return len(conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                " WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchall())
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_request_after_the_sessions_were_ended_is_served(api, database, pg_server, make_household):
+    assert api.post("/api/v1/households", make_household()).status_code == 201
+    held = [connection.pool(database).getconn() for _ in range(3)]  # several idle sessions in the pool
+    for conn in held:
+        connection.pool(database).putconn(conn)
+    assert _terminate_sessions(pg_server.admin_url, database) >= 3
+    answer = api.get("/api/v1/households")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()["total"] == 1
+    assert api.post("/api/v1/households", make_household()).status_code == 201

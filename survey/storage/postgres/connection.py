@@ -6,6 +6,10 @@ pool inherited through ``fork`` is dropped in the child. A sync worker serves on
 at a time, so a few connections a worker are enough; ``SURVEY_DATABASE_POOL`` raises it
 (threaded workers: one per thread plus one for a streaming export).
 
+A connection is checked (one empty round trip) each time the pool hands it out: one whose
+backend was ended (``pg_terminate_backend``, a database restart, an idle timeout of a proxy)
+is replaced there and then, so the request after the restart is served, not answered 503.
+
 The pool's connections autocommit: a single read is one round trip, with no transaction to
 end when the connection goes back; several statements that belong together go in
 ``with conn.transaction():``.
@@ -75,7 +79,8 @@ def pool(url: str) -> ConnectionPool:
             size = int(os.environ.get("SURVEY_DATABASE_POOL") or POOL_SIZE)
             _pools[url] = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=True,
                                          kwargs={"client_encoding": "utf8", "autocommit": True},
-                                         configure=_configure, name="survey", timeout=WAIT)
+                                         configure=_configure, name="survey", timeout=WAIT,
+                                         check=ConnectionPool.check_connection)
         return _pools[url]
 
 

@@ -114,3 +114,7 @@ class PostgresDocumentSpace(DocumentSpace):
                          "ON CONFLICT (collection, key) DO NOTHING",
                          (*SECRET, Json({"key": secrets.token_urlsafe(48)})))
             return conn.execute(_GET, SECRET).fetchone()[0]["key"]
+
+    def adopt_secret_key(self, key: str) -> None:
+        with self.connection() as conn:
+            conn.execute(_PUT, (*SECRET, Json({"key": key})))

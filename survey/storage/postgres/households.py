@@ -1,9 +1,10 @@
 """Households in PostgreSQL: one row a record, keyed by id, the same contract as the files.
 
 Every write is one transaction that first locks its commune's row in ``household_communes``
-(bumping its version and record count), then changes ``households``. The unique key on
-``id`` decides create-once: ``INSERT ... ON CONFLICT DO NOTHING`` waits for a racing insert
-of the same id to commit or roll back, so of racing submissions exactly one stores.
+(bumping its version and record count), then changes ``households``; a submission's is one
+statement, a function on the server. The unique key on ``id`` decides create-once:
+``INSERT ... ON CONFLICT DO NOTHING`` waits for a racing insert of the same id to commit or
+roll back, so of racing submissions exactly one stores.
 Counts come from the commune rows, aggregates from kept tallies (``kept``), exports from a
 server-side cursor.
 """
@@ -18,7 +19,7 @@ import orjson
 import psycopg
 from psycopg import Rollback
 
-from ..errors import StorageUnavailable
+from ..errors import NotStored, StorageUnavailable
 from ..interface import HouseholdBackend
 from ..tallies import KeptSummary
 from . import connection, migrate
@@ -27,6 +28,15 @@ from .kept import KeptValues
 __all__ = ["PostgresHouseholds"]
 
 EXPORT_BATCH = 2000  # rows a server-side cursor sends at a time
+DEADLOCK_RETRIES = 3  # attempts of a bulk insert the server ended as a deadlock's victim
+
+_CREATE = "SELECT household_create_once(%s, %s, %s::json)"
+_BULK = """
+    INSERT INTO households (id, commune_code, version, record, seq) OVERRIDING SYSTEM VALUE
+    SELECT id, %s, %s, record, seq FROM (
+        SELECT id, record, nextval(pg_get_serial_sequence('households', 'seq')) AS seq
+        FROM (SELECT id, record FROM incoming ORDER BY n) AS arrived) AS numbered
+    ORDER BY id ON CONFLICT (id) DO NOTHING"""
 
 _BUMP = """
     INSERT INTO household_communes AS c (commune_code, version, records, rewritten)
@@ -105,16 +115,16 @@ class PostgresHouseholds(HouseholdBackend):
                     (added, commune))
 
     def create_once(self, record: dict) -> dict | None:
-        """Insert unless the id is stored anywhere (the unique key decides); else the stored one."""
+        """Insert unless the id is stored anywhere (the unique key decides); else the stored one.
+
+        One round trip: ``household_create_once`` (migration 0003) locks and bumps the
+        commune's row and inserts, as one statement that is its own transaction."""
         key, commune = record["id"], int(record["commune_code"])
         for _ in range(3):  # a record removed between our conflict and our read: try again
-            with self._transaction() as cur:
-                version = self._bump(cur, commune, 1, rewrite=False)
-                cur.execute("INSERT INTO households (id, commune_code, version, record) VALUES (%s, %s, %s, %s)"
-                            " ON CONFLICT (id) DO NOTHING", (key, commune, version, _json(record)))
-                if cur.rowcount == 1:
-                    return None
-                raise Rollback()  # nothing stored: the commune's version and count stay as they were
+            with self._reading() as cur:
+                stored = cur.execute(_CREATE, (key, commune, _json(record))).fetchone()[0]
+            if stored:
+                return None
             existing = self.get(key)
             if existing is not None:
                 return existing
@@ -130,8 +140,8 @@ class PostgresHouseholds(HouseholdBackend):
             cur.execute(f"UPDATE households SET commune_code = %s, version = %s, record = %s{order}"
                         " WHERE id = %s AND commune_code = %s",
                         (commune, versions[commune], _json(record), key, previous))
-            if cur.rowcount != 1:
-                raise LookupError(f"household {key} is not stored in commune {previous}")
+            if cur.rowcount != 1:  # the versions bumped above roll back with it
+                raise NotStored(f"household {key} is not stored in commune {previous}")
 
     def remove(self, record: dict) -> bool:
         """Delete one record; False (nothing changed) if it was not stored."""
@@ -199,28 +209,39 @@ class PostgresHouseholds(HouseholdBackend):
         return self.kept.value(int(commune_code), name, compute)
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
-        """COPY into a temporary table, then one INSERT in the batch's order; ids stored
-        anywhere are skipped by the unique key."""
-        commune = int(commune_code)
+        """COPY into a temporary table, then one INSERT; ids stored anywhere are skipped by the
+        unique key. A deadlock that slips through anyway is retried, a bounded number of times."""
         if not records:
             return 0
-        added = 0
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                added = self._bulk_insert(int(commune_code), records)
+            except StorageUnavailable as exc:
+                if not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected) or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+                continue
+            if added:
+                self.kept.refresh(int(commune_code))
+            return added
+        return 0  # not reached: the last attempt returns or raises
+
+    def _bulk_insert(self, commune: int, records: list[dict]) -> int:
+        """Rows are inserted in id order, so two imports sharing ids wait for each other in one
+        order and never in a cycle; ``seq`` is drawn in the batch's order first, so the commune
+        still reads its records in the order they came."""
         with self._transaction() as cur:
             version = self._bump(cur, commune, 0, rewrite=False)
             cur.execute("CREATE TEMPORARY TABLE incoming (n integer, id text, record json) ON COMMIT DROP")
             with cur.copy("COPY incoming (n, id, record) FROM STDIN") as copy:
                 for n, record in enumerate(records):
                     copy.write_row((n, record["id"], _json(record)))
-            cur.execute("INSERT INTO households (id, commune_code, version, record)"
-                        " SELECT id, %s, %s, record FROM incoming ORDER BY n ON CONFLICT (id) DO NOTHING",
-                        (commune, version))
+            cur.execute(_BULK, (commune, version))
             added = cur.rowcount
             if added == 0:
                 raise Rollback()
             self._add(cur, commune, added)
-        if added:
-            self.kept.refresh(commune)
-        return added
+            return added
+        return 0
 
     def is_empty(self) -> bool:
         """No record in the table."""
