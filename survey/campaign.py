@@ -26,7 +26,7 @@ from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
 from .reporting.dashboard import ACTIVITY, activity_summary
 from .settings import SettingsStore
 from .storage import DocumentStore, KeptSummary, open_documents, open_households
-from .storage.postgres.connection import database_url
+from .storage.postgres.url import database_url
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
 

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .storage.postgres.connection import database_url, redacted
+from .storage.postgres.url import database_url, redacted
 
 __all__ = ["db", "storage"]
 

@@ -50,7 +50,7 @@ def open_households(data_dir: Path, database_url: str | None = None) -> Househol
 def open_documents(config: Mapping[str, Any]) -> DocumentSpace:
     """Where the configuration keeps accounts, settings and the other documents: the database
     SURVEY_DATABASE_URL names, else the data directory's files."""
-    from .postgres.connection import database_url
+    from .postgres.url import database_url
     url = database_url(config)
     if url is None:
         return TinyDBDocumentSpace(Path(config["SURVEY_DATA_DIR"]).resolve())

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -27,33 +26,14 @@ import psycopg
 from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool
 
+from .url import database_url, redacted
+
 __all__ = ["POOL_SIZE", "close_pool", "close_pools", "connect", "database_url", "pool", "redacted"]
 
 POOL_SIZE = 4
 WAIT = 30.0  # seconds a request waits for a connection before the database counts as unavailable
 _pools: dict[str, ConnectionPool] = {}
 _lock = threading.Lock()
-
-
-def database_url(config: Mapping[str, Any]) -> str | None:
-    """The PostgreSQL URL the configuration selects, or None for the embedded TinyDB files."""
-    url = (config.get("SURVEY_DATABASE_URL") or "").strip()
-    if not url:
-        return None
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise ValueError("SURVEY_DATABASE_URL must start with postgresql:// "
-                         f"(got {redacted(url)!r})")
-    return url
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "postgresql://…"
-    host, db = info.get("host", ""), info.get("dbname", "")
-    return f"postgresql://{info.get('user', '')}@{host}:{info.get('port', '')}/{db}"
 
 
 def _configure(conn: psycopg.Connection) -> None:
