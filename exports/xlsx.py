@@ -12,15 +12,19 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter, quote_sheetname
 
-__all__ = ["write_workbook"]
+__all__ = ["SHEET_ROWS", "write_workbook"]
 
 Sheet = tuple[str, list[str], Iterable[Iterable[Any]], list[int]]
+
+SHEET_ROWS = 1_048_575  # a worksheet's 1,048,576 rows, less the heading row
+_END = object()
 
 # Characters XML 1.0 cannot carry at all; a phone keyboard does not type them, but a
 # file must open whatever a record holds.
@@ -135,19 +139,35 @@ def _package_parts(titles: list[str]) -> dict[str, str]:
     }
 
 
-def write_workbook(sheets: Iterable[Sheet], out: IO[bytes]) -> None:
+def write_workbook(sheets: Iterable[Sheet], out: IO[bytes], rows_per_sheet: int = SHEET_ROWS) -> None:
     """Write sheets (title, headings, rows, column widths) to ``out`` as an XLSX package.
 
     Text is stored as inline strings, so a cell is never a formula whatever it holds;
-    text that starts like a formula carries the quotePrefix style as well.
+    text that starts like a formula carries the quotePrefix style as well. A sheet with more
+    rows than a worksheet holds goes on in continuation sheets ("Hộ (2)", ...), each with the
+    heading row again: Excel refuses a file with one row past its limit, and the rows are
+    streamed, so the count is known only at the end, when the workbook's index is written.
     """
-    sheets = list(sheets)
-    titles = _titles([sheet[0] for sheet in sheets])
+    wanted: list[str] = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, text in _package_parts(titles).items():
+        for title, headings, rows, widths in sheets:
+            for part, chunk in enumerate(_chunks(rows, rows_per_sheet)):
+                wanted.append(title if part == 0 else f"{title[:24]} ({part + 1})")
+                _write_sheet(zf, len(wanted), headings, chunk, widths)
+        for name, text in _package_parts(_titles(wanted)).items():
             zf.writestr(name, text)
-        for index, (_, headings, rows, widths) in enumerate(sheets, 1):
-            _write_sheet(zf, index, headings, rows, widths)
+
+
+def _chunks(rows: Iterable[Iterable[Any]], size: int) -> Iterator[Iterable[Iterable[Any]]]:
+    """Rows in runs of at most ``size``, lazily; always at least one run (a sheet of headings
+    alone is still a sheet)."""
+    it = iter(rows)
+    first = next(it, _END)
+    while True:
+        yield chain([first], islice(it, size - 1)) if first is not _END else ()
+        first = next(it, _END)
+        if first is _END:
+            return
 
 
 def _titles(wanted: list[str]) -> list[str]:
