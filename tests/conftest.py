@@ -284,9 +284,12 @@ class LiveServer:
     """gunicorn with the production config on loopback, over a given data directory."""
 
     def __init__(self, data_dir: Path, workers: int = 3, database: str | None = None,
-                 secret_key: str | None = "test"):
-        """``secret_key=None``: the key the campaign keeps (a file, or the database)."""
+                 secret_key: str | None = "test", log_dir: Path | None = None):
+        """``secret_key=None``: the key the campaign keeps (a file, or the database).
+        ``log_dir``: where gunicorn's log goes (beside the data directory unless told; a test
+        that fills the data's disk keeps it elsewhere, so a traceback survives to be read)."""
         self.data_dir, self.workers, self.database, self.secret_key = data_dir, workers, database, secret_key
+        self.log_dir = log_dir or data_dir.parent
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -302,7 +305,7 @@ class LiveServer:
         if self.database:
             env["SURVEY_DATABASE_URL"] = self.database
         root = Path(__file__).resolve().parent.parent
-        self.log = open(self.data_dir.parent / f"gunicorn-{self.port}.log", "ab")
+        self.log = open(self.log_dir / f"gunicorn-{self.port}.log", "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                                      cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 import requests
@@ -107,11 +108,11 @@ def _submit_until(url: str, token: str, stop: threading.Event, log: list) -> Non
 
 
 @pytest.mark.server
-def test_gunicorn_acknowledges_only_what_it_stored_while_the_disk_fills_and_frees(small_disk):
+def test_gunicorn_acknowledges_only_what_it_stored_while_the_disk_fills_and_frees(small_disk, tmp_path):
     """Under steady submissions the disk fills, then frees: 2xx iff stored, 503s carry the reason."""
     data = small_disk.mount / "data"
     token = create_app({"SURVEY_DATA_DIR": str(data), "SECRET_KEY": "test"}).extensions["survey"].users.new_token("officer")
-    server = CrashableServer(data).start()
+    server = CrashableServer(data, log_dir=tmp_path).start()
     stop, log = threading.Event(), []
     client = threading.Thread(target=_submit_until, args=(server.url, token, stop, log))
     try:
@@ -126,7 +127,8 @@ def test_gunicorn_acknowledges_only_what_it_stored_while_the_disk_fills_and_free
         stop.set()
         client.join(30)
         server.stop()
-    assert {code for _, code, _ in log} == {201, 503}
+    server_log = Path(server.log.name).read_text(errors="replace")
+    assert {code for _, code, _ in log} == {201, 503}, server_log[-6000:]  # a 500's traceback
     assert all("the disk is full" in msg for _, code, msg in log if code == 503)
     acked = {rec["id"] for rec, code, _ in log if code == 201}
     assert set(read_stored(data)) == acked
