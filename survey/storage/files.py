@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import secrets
 import time
 from pathlib import Path
 
-__all__ = ["write_atomically", "fsync_dir", "read_revision", "flock", "pread_all", "REV_KEY"]
+__all__ = ["write_atomically", "write_derived", "fsync_dir", "read_revision", "flock", "pread_all", "REV_KEY"]
 
 REV_KEY = "_rev"
+log = logging.getLogger(__name__)
 _REV_HEAD = re.compile(rb'^\{"_rev":"([0-9a-f]{16})"')
 
 
@@ -53,6 +55,23 @@ def write_atomically(path: Path, payload: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_derived(path: Path, payload: bytes) -> bool:
+    """Write a file derived from the data (a snapshot's id hashes, its tallies), if the disk lets us.
+
+    Such a file only spares work, and every reader checks it against the revision it was made
+    from before trusting it. So a write that fails (a full disk) must not fail the submission
+    that caused it: the record is stored, the stale file is dropped (freeing its space), and
+    the next reader works the value out again. Returns whether the file was written.
+    """
+    try:
+        write_atomically(path, payload)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        log.warning("%s not written (%s): it is worked out again when needed", path.name, exc.strerror or exc)
+        return False
+    return True
 
 
 def flock(path: Path, timeout: float) -> int:

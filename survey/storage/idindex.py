@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import write_atomically
+from .files import write_derived
 
 __all__ = ["id_hash", "id_hashes", "sorted_has", "write_id_file", "read_id_file", "IdIndex"]
 
@@ -41,7 +41,7 @@ def write_id_file(path: Path, rev: str, hashes: np.ndarray) -> None:
     """Keep a snapshot's sorted id hashes beside it, so no worker decodes it to check an id."""
     body = hashes.astype("<i8").tobytes()
     digest = hashlib.blake2b(body, digest_size=16).digest()
-    write_atomically(path, _IDS_MAGIC + rev.encode().ljust(16) + digest + body)
+    write_derived(path, _IDS_MAGIC + rev.encode().ljust(16) + digest + body)
 
 
 def read_id_file(path: Path, rev: str) -> np.ndarray | None:

@@ -10,6 +10,7 @@ miss changes that compaction moved from one to the other.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ LOG_SUFFIX = ".log"
 IDS_SUFFIX = ".ids"
 SYNC_SUFFIX = ".sync"
 COMPACT_MIN_BYTES = 256 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 class PendingFlush:
@@ -131,6 +134,17 @@ class LoggedCollection(Collection):
         self.log_path.unlink(missing_ok=True)
         CACHE.drop(str(self.log_path))
 
+    def _compact_if_room(self) -> bool:
+        """Under the lock: compact, unless the disk refuses the new snapshot. The snapshot is
+        written atomically, so a failure leaves the old one and the whole log: the lines just
+        appended are then made durable in the log, and a later append compacts again."""
+        try:
+            self.compact_locked()  # the log's lines are now in an fsync'd snapshot
+        except StorageUnavailable as exc:
+            logger.warning("compaction put off: %s", exc)
+            return False
+        return True
+
     def compact(self) -> None:
         """Compact the log into the snapshot now (before copying the file, for instance)."""
         with self.locked():
@@ -186,7 +200,7 @@ class LoggedCollection(Collection):
                 yield log
                 compacted = log.size > max(COMPACT_MIN_BYTES, self.path.stat().st_size // 4)
                 if compacted:
-                    self.compact_locked()  # the log's lines are now in an fsync'd snapshot
+                    compacted = self._compact_if_room()
             except BaseException:
                 os.close(fd)
                 raise

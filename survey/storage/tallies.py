@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from .files import write_atomically
+from .files import write_derived
 from .idindex import id_hash, read_id_file, sorted_has
 from .logged import LoggedCollection
 
@@ -63,8 +63,7 @@ class KeptTallies:
         code = int(shard.path.stem)
         for name, kept in self.kinds.items():
             tally = kept.tally(list(table.values()))
-            write_atomically(self.path(code, name),
-                             orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
+            write_derived(self.path(code, name), orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
             self._bases[(code, name)] = (rev, kept.held(tally))
 
     def _base(self, commune_code: int, name: str, rev: str) -> Any | None:

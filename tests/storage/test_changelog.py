@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import uuid
 
@@ -9,7 +10,7 @@ import pytest
 
 from survey import storage
 from survey.households.records import Conflict
-from survey.storage import StorageUnavailable
+from survey.storage import StorageUnavailable, collection, files
 from survey.storage.idindex import read_id_file
 
 from .conftest import Store
@@ -223,3 +224,47 @@ def test_a_log_with_a_damaged_header_is_started_again(store):
     assert list(shard.documents()) == [a["id"]]
     store.create(rec(), STAMP)
     assert store.count([4789]) == 2
+
+
+def _full_disk():
+    """A ``write_atomically`` that fails as it does on a full disk."""
+    def refuse(path, payload):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    return refuse
+
+
+def test_a_full_disk_that_refuses_compaction_keeps_every_submission_in_the_log(store, small_compactions, monkeypatch):
+    first = rec()
+    store.create(dict(first), STAMP)
+    shard = store.shard(4789)
+    rev = storage.read_revision(shard.path)
+    room = files.write_atomically
+    monkeypatch.setattr(files, "write_atomically", _full_disk())
+    monkeypatch.setattr(collection, "write_atomically", _full_disk())
+    records = [rec() for _ in range(30)]
+    for r in records:  # every append outgrows the log limit: each compaction is refused
+        assert store.create(dict(r), STAMP)[1] is True
+    assert storage.read_revision(shard.path) == rev  # the old snapshot, whole
+    assert len(Store(store.root.parent).shard(4789).documents()) == 31
+    monkeypatch.setattr(files, "write_atomically", room)
+    monkeypatch.setattr(collection, "write_atomically", room)
+    store.create(rec(), STAMP)  # room again: the next append compacts
+    assert not shard.log_path.exists() or shard.log_path.stat().st_size < 1200
+    assert storage.read_revision(shard.path) != rev and store.count([4789]) == 32
+    for r in [first, *records]:
+        assert Store(store.root.parent).create(dict(r), STAMP)[1] is False
+
+
+def test_files_kept_beside_the_data_may_fail_to_be_written_without_failing_a_write(kept_store, small_compactions,
+                                                                                    monkeypatch, tmp_path):
+    kept_store.bulk_insert(4789, [rec(members=2)])
+    monkeypatch.setattr(files, "write_atomically", _full_disk())  # the snapshot itself is still written
+    records = [rec(members=3) for _ in range(30)]
+    for r in records:
+        assert kept_store.create(dict(r), STAMP)[1] is True
+    shard = kept_store.shard(4789)
+    assert not shard.ids_path.exists() and not (kept_store.root / "4789.counts.tally").exists()
+    fresh = Store(tmp_path)  # a cold worker works the ids and the tally out again
+    fresh.keep_summary("counts", COUNTS)
+    assert fresh.derived(4789, "counts", _full) == (31, 92)
+    assert all(fresh.create(dict(r), STAMP)[1] is False for r in records)
