@@ -49,14 +49,20 @@ def _filters(match: Match) -> tuple[list[sql.Composable], list[Any]]:
 
 
 def _counts(cur: psycopg.Cursor, match: Match, conditions: list[sql.Composable], params: list[Any]) -> dict[int, int]:
-    """How many records of each commune match; without a filter, the communes' kept counts."""
-    codes = sorted(set(match.communes))
-    if not conditions:
-        cur.execute("SELECT commune_code, records FROM household_communes WHERE commune_code = ANY(%s)", (codes,))
-    else:
-        cur.execute(sql.SQL("SELECT commune_code, count(*) FROM households WHERE commune_code = ANY(%s) AND {}"
-                            " GROUP BY commune_code").format(sql.SQL(" AND ").join(conditions)), [codes, *params])
-    return {int(code): int(n) for code, n in cur}
+    """How many records of each commune in scope match; without a filter, the communes' kept
+    counts. A scope holding every commune with records (the Department's) is no condition:
+    the rows the search index finds are then read without also listing the communes' rows."""
+    cur.execute("SELECT commune_code, records FROM household_communes WHERE records > 0")
+    stored = {int(code): int(n) for code, n in cur}
+    codes = sorted(set(match.communes) & stored.keys())
+    if not conditions or not codes:
+        return {code: stored[code] for code in codes}
+    if len(codes) < len(stored):
+        conditions = [sql.SQL("commune_code = ANY(%s)"), *conditions]
+        params = [codes, *params]
+    cur.execute(sql.SQL("SELECT commune_code, count(*) FROM households WHERE {} GROUP BY commune_code").format(
+        sql.SQL(" AND ").join(conditions)), params)
+    return {int(code): int(n) for code, n in cur if int(code) in stored}
 
 
 def _segments(communes: tuple[int, ...], counts: dict[int, int], skip: int, limit: int) -> list[tuple[int, int, int]]:
