@@ -42,7 +42,7 @@ def _filters(match: Match) -> tuple[list[sql.Composable], list[Any]]:
         if value:
             conditions.append(sql.SQL(column + " = %s"))
             params.append(value)
-    if match.ids is not None:
+    if match.ids:  # no ids: with ``without_ids`` every record passes (``find`` answers the other case)
         conditions.append(sql.SQL("NOT (id = ANY(%s))" if match.without_ids else "id = ANY(%s)"))
         params.append(sorted(match.ids))
     return conditions, params
@@ -96,6 +96,8 @@ def _page(cur: psycopg.Cursor, segments: list[tuple[int, int, int]], conditions:
 def find(cur: psycopg.Cursor, match: Match, skip: int, limit: int) -> tuple[int, list[dict]]:
     """How many records match in all, and ``limit`` of them after the first ``skip``
     (``cur`` in one snapshot, so the total and the page agree)."""
+    if match.ids is not None and not match.ids and not match.without_ids:
+        return 0, []  # only the records of no id
     conditions, params = _filters(match)
     counts = _counts(cur, match, conditions, params)
     segments = _segments(match.communes, counts, skip, limit)

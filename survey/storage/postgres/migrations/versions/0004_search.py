@@ -28,10 +28,11 @@ def upgrade() -> None:
     never in SQL, so they are the very forms the files' search index holds; rows stored
     before this revision are filled here. A searched word may lie anywhere in a name, so the
     index is pg_trgm's GIN (``LIKE '%word%'``), not a btree that serves only prefixes; the
-    hamlet filter compares keys, by a btree. The search tallies workers kept in
-    ``household_tallies`` are no longer read: dropped. ``household_create_once`` takes the
-    two columns with the record. Filling rewrites every row once: autovacuum (or a
-    ``VACUUM households`` after the upgrade) makes the old versions' space reusable.
+    hamlet, officer and visit-day filters compare values, by btrees. The search tallies
+    workers kept in ``household_tallies`` are no longer read: dropped.
+    ``household_create_once`` takes the two columns with the record. Filling rewrites every
+    row once: autovacuum (or ``VACUUM households`` after the upgrade) makes the old
+    versions' space reusable.
     """
     conn = op.get_bind().connection.driver_connection
     _require_trigrams(conn)
@@ -41,6 +42,8 @@ def upgrade() -> None:
                " ALTER COLUMN hamlet_key SET NOT NULL")
     op.execute("CREATE INDEX households_search ON households USING gin (search_text gin_trgm_ops)")
     op.execute("CREATE INDEX households_hamlet ON households (hamlet_key)")
+    op.execute("CREATE INDEX households_officer ON households ((record->>'officer'))")
+    op.execute("CREATE INDEX households_visited ON households ((record->>'visited_on'))")
     op.execute("ANALYZE households")
     op.execute("DELETE FROM household_tallies WHERE name = 'search'")
     op.execute("DROP FUNCTION household_create_once(text, integer, json)")
@@ -110,6 +113,7 @@ def downgrade() -> None:
     module = importlib.util.module_from_spec(previous)
     previous.loader.exec_module(module)
     module.upgrade()  # household_create_once as it was
-    op.execute("DROP INDEX households_hamlet")
+    for index in ("households_visited", "households_officer", "households_hamlet"):
+        op.execute(f"DROP INDEX {index}")
     op.execute("DROP INDEX households_search")
     op.execute("ALTER TABLE households DROP COLUMN search_text, DROP COLUMN hamlet_key")
