@@ -45,7 +45,8 @@ class Campaign:
         self.schemas = SchemaFactory(self.form, self.gazetteer, self.today, window=self.visit_window)
         self.households = HouseholdRecords(open_households(self.data_dir, database_url(config)))
         self.households.backend.keep_summary("hamlets", self.hamlet_tallies())
-        self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
+        if not self.households.backend.searches_itself:  # PostgreSQL searches by its own index
+            self.households.backend.keep_summary(SEARCH_INDEX, search_summary())
         self.households.backend.keep_summary(ACTIVITY, activity_summary(self.form.aggregate["installed"], self.tz))
         self.documents = open_documents(config)
         self.agencies = AgencyRegistry(config["SURVEY_AGENCIES"], self.documents, self.gazetteer)

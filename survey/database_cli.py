@@ -32,7 +32,10 @@ def upgrade() -> None:
     """Create or migrate the schema to this release's newest revision (safe to run again)."""
     from .storage.postgres import migrate
     url = configured_url()
-    migrate.upgrade(url)
+    try:
+        migrate.upgrade(url)
+    except migrate.CannotUpgrade as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"schema of {redacted(url)} at revision {migrate.current(url)}")
 
 

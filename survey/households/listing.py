@@ -2,6 +2,8 @@
 
 Each commune's search index (``search_index``) is kept by the store beside its file, so a
 filtered page does not decode every record again: only the page's own records are read in full.
+A backend that searches itself (PostgreSQL) is asked for the page instead (``Match``), and no
+worker of it holds an index.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..storage.matching import Match
 from ..text import fold, place_key
 from .search_index import SEARCH_INDEX, CommuneIndex
 
@@ -78,9 +81,24 @@ def _matches(camp, query: ListQuery) -> Iterator[tuple[int, CommuneIndex, list[i
         yield code, index, _rows(index, query, flags)
 
 
+def _match(camp, query: ListQuery) -> Match:
+    """The query as the searched columns hold it (folded words, the hamlet's key, review ids)."""
+    ids, without = None, False
+    if query.review:
+        flags = {i: status for code in query.communes for i, status in camp.flags.states(code).items()}
+        without = query.review == "none"
+        ids = frozenset(i for i, status in flags.items() if without or status == query.review)
+    return Match(communes=query.communes, words=tuple(fold(query.q).split()),
+                 hamlet=place_key(query.hamlet) if query.hamlet else "", officer=query.officer,
+                 visited_on=query.visited_on.isoformat() if query.visited_on else "", ids=ids, without_ids=without)
+
+
 def find(camp, query: ListQuery, page: int, per_page: int) -> Page:
     """The ``page``-th page of households matching ``query``, communes in gazetteer order."""
     skip, wanted, total = (page - 1) * per_page, [], 0
+    if camp.households.searches_itself:
+        total, items = camp.households.find(_match(camp, query), skip, per_page)
+        return Page(items, total, page, per_page)
     for code, index, rows in _matches(camp, query):
         if len(wanted) < per_page and skip < len(rows):
             wanted.extend((code, index.id_at(r)) for r in rows[skip:skip + per_page - len(wanted)])

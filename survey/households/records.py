@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 from ..storage import HouseholdBackend
+from ..storage.matching import Match
 
 __all__ = ["SERVER_FIELDS", "Conflict", "HouseholdRecords", "content_of"]
 
@@ -77,6 +78,15 @@ class HouseholdRecords:
     def count(self, communes: Iterable[int]) -> int:
         """How many records ``communes`` hold."""
         return self.backend.count(communes)
+
+    @property
+    def searches_itself(self) -> bool:
+        """Whether the backend answers the office's list (``find``) rather than a search index."""
+        return self.backend.searches_itself
+
+    def find(self, match: Match, skip: int, limit: int) -> tuple[int, list[dict]]:
+        """How many records ``match`` and a page of them, from a backend that ``searches_itself``."""
+        return self.backend.find(match, skip, limit)
 
     def derived(self, commune_code: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """A value of one commune's records, recomputed only when the commune changed."""

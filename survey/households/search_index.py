@@ -15,13 +15,14 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..storage import KeptSummary
-from ..text import fold, place_key
+from ..storage.matching import SEPARATOR, hamlet_key, searched_text
+from ..text import fold
 from .record_ids import RecordIds
 
 __all__ = ["SEARCH_INDEX", "CommuneIndex", "search_summary", "search_tally"]
 
 SEARCH_INDEX = "search"
-_SEP = "\x1f"  # between name and hamlet: no searched word holds it (str.split drops it)
+_SEP = SEPARATOR
 _END = "\n"
 _COLUMNS = ("hamlet", "officer", "visit")
 
@@ -61,8 +62,8 @@ def _joined(values: Iterable[str]) -> str:
 def search_tally(records: list[dict]) -> dict:
     """The JSON-able index of ``records``, in record order."""
     return {"n": len(records), "ids": _joined(r["id"] for r in records),
-            "text": _joined(fold(r.get("head_name", "")) + _SEP + fold(r.get("hamlet", "")) for r in records),
-            "hamlet": _coded(place_key(r.get("hamlet", "")) for r in records),
+            "text": _joined(searched_text(r) for r in records),
+            "hamlet": _coded(hamlet_key(r) for r in records),
             "officer": _coded(r.get("officer", "") for r in records),
             "visit": _coded(r.get("visited_on") or "" for r in records)}
 

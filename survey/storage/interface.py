@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
+from .matching import Match
 from .tallies import KeptSummary
 
 __all__ = ["HouseholdBackend"]
@@ -22,6 +23,8 @@ class HouseholdBackend(ABC):
     Every write is durable when the method returns. Records are plain dicts with at least
     ``id`` (str) and ``commune_code`` (int); callers must not change the dicts they get back.
     """
+
+    searches_itself = False  # True: ``find`` answers the office's list; no search index is kept
 
     @abstractmethod
     def create_once(self, record: dict) -> dict | None:
@@ -89,6 +92,11 @@ class HouseholdBackend(ABC):
 
     def restored(self) -> None:
         """After a restore replaced the files: drop what was derived from the old ones."""
+
+    def find(self, match: Match, skip: int, limit: int) -> tuple[int, list[dict]]:
+        """How many records ``match``, and ``limit`` of them after the first ``skip``; only a
+        backend that ``searches_itself`` answers, the others serve the search index instead."""
+        raise NotImplementedError(f"{type(self).__name__} keeps a search index instead")
 
     def records(self, communes: Iterable[int]) -> Iterator[dict]:
         """Every record of ``communes``, commune by commune (one-off reads: exports)."""

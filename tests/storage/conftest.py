@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from survey.households.records import HouseholdRecords
@@ -51,3 +53,14 @@ def space_spec(request, tmp_path) -> tuple[str, str]:
     if request.param == "postgresql":
         return request.param, request.getfixturevalue("pg_url")
     return request.param, str(tmp_path / "documents")
+
+
+@pytest.fixture
+def empty_url(pg_server):
+    """A database with no schema at all (not from the migrated template)."""
+    name = f"bare_{os.getpid()}_{id(pg_server) % 10_000}"
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.url_of(name)
+    yield url
+    pg_server.drop(url)

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 
 import psycopg
 import pytest
 
 from survey import create_app
 from survey.storage.postgres import connection, migrate
-
-
-@pytest.fixture
-def empty_url(pg_server):
-    """A database with no schema at all (not from the migrated template)."""
-    name = f"bare_{os.getpid()}_{id(pg_server) % 10_000}"
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = pg_server.url_of(name)
-    yield url
-    pg_server.drop(url)
 
 
 def test_db_upgrade_creates_the_schema_and_is_safe_to_run_again(empty_url, data_dir):

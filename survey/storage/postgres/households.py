@@ -5,7 +5,8 @@ Every write is one transaction that first locks its commune's row in ``household
 statement, a function on the server. The unique key on ``id`` decides create-once:
 ``INSERT ... ON CONFLICT DO NOTHING`` waits for a racing insert of the same id to commit or
 roll back, so of racing submissions exactly one stores.
-Counts come from the commune rows, aggregates from kept tallies (``kept``), exports from a
+Counts come from the commune rows, aggregates from kept tallies (``kept``), the office's
+list from a query on columns written with each record (``search``), exports from a
 server-side cursor.
 """
 
@@ -21,21 +22,23 @@ from psycopg import Rollback
 
 from ..errors import NotStored, StorageUnavailable
 from ..interface import HouseholdBackend
+from ..matching import Match
 from ..tallies import KeptSummary
-from . import connection, migrate
+from . import connection, migrate, search
 from .kept import KeptValues
+from .search import search_columns
 
 __all__ = ["PostgresHouseholds"]
 
 EXPORT_BATCH = 2000  # rows a server-side cursor sends at a time
 DEADLOCK_RETRIES = 3  # attempts of a bulk insert the server ended as a deadlock's victim
 
-_CREATE = "SELECT household_create_once(%s, %s, %s::json)"
+_CREATE = "SELECT household_create_once(%s, %s, %s::json, %s, %s)"
 _BULK = """
-    INSERT INTO households (id, commune_code, version, record, seq) OVERRIDING SYSTEM VALUE
-    SELECT id, %s, %s, record, seq FROM (
-        SELECT id, record, nextval(pg_get_serial_sequence('households', 'seq')) AS seq
-        FROM (SELECT id, record FROM incoming ORDER BY n) AS arrived) AS numbered
+    INSERT INTO households (id, commune_code, version, record, seq, search_text, hamlet_key) OVERRIDING SYSTEM VALUE
+    SELECT id, %s, %s, record, seq, search_text, hamlet_key FROM (
+        SELECT id, record, search_text, hamlet_key, nextval(pg_get_serial_sequence('households', 'seq')) AS seq
+        FROM (SELECT id, record, search_text, hamlet_key FROM incoming ORDER BY n) AS arrived) AS numbered
     ORDER BY id ON CONFLICT (id) DO NOTHING"""
 
 _BUMP = """
@@ -68,6 +71,8 @@ def _json(record: dict) -> str:
 
 class PostgresHouseholds(HouseholdBackend):
     """Household records in the database at ``url`` (schema by ``flask --app wsgi db upgrade``)."""
+
+    searches_itself = True
 
     def __init__(self, url: str):
         self.url = url
@@ -122,7 +127,7 @@ class PostgresHouseholds(HouseholdBackend):
         key, commune = record["id"], int(record["commune_code"])
         for _ in range(3):  # a record removed between our conflict and our read: try again
             with self._reading() as cur:
-                stored = cur.execute(_CREATE, (key, commune, _json(record))).fetchone()[0]
+                stored = cur.execute(_CREATE, (key, commune, _json(record), *search_columns(record))).fetchone()[0]
             if stored:
                 return None
             existing = self.get(key)
@@ -137,9 +142,9 @@ class PostgresHouseholds(HouseholdBackend):
             versions = {code: self._bump(cur, code, (code == commune) - (code == previous), code == previous)
                         for code in sorted({commune, previous})}
             order = ", seq = DEFAULT" if commune != previous else ""  # a moved record comes last
-            cur.execute(f"UPDATE households SET commune_code = %s, version = %s, record = %s{order}"
-                        " WHERE id = %s AND commune_code = %s",
-                        (commune, versions[commune], _json(record), key, previous))
+            cur.execute(f"UPDATE households SET commune_code = %s, version = %s, record = %s,"
+                        f" search_text = %s, hamlet_key = %s{order} WHERE id = %s AND commune_code = %s",
+                        (commune, versions[commune], _json(record), *search_columns(record), key, previous))
             if cur.rowcount != 1:  # the versions bumped above roll back with it
                 raise NotStored(f"household {key} is not stored in commune {previous}")
 
@@ -200,6 +205,12 @@ class PostgresHouseholds(HouseholdBackend):
                                " WHERE commune_code = ANY(%s) ORDER BY commune_code", (codes,)).fetchall()
         return tuple((int(code), int(version)) for code, version in rows)
 
+    def find(self, match: Match, skip: int, limit: int) -> tuple[int, list[dict]]:
+        """A page of the office's list by a query on the searched columns (``search``); no
+        worker builds or holds a search index."""
+        with self._reading(snapshot=True) as cur:
+            return search.find(cur, match, skip, limit)
+
     def keep_summary(self, name: str, summary: KeptSummary) -> None:
         """Keep ``summary`` of each commune in ``household_tallies``, added to as records come."""
         self.kept.kinds[name] = summary
@@ -231,10 +242,11 @@ class PostgresHouseholds(HouseholdBackend):
         still reads its records in the order they came."""
         with self._transaction() as cur:
             version = self._bump(cur, commune, 0, rewrite=False)
-            cur.execute("CREATE TEMPORARY TABLE incoming (n integer, id text, record json) ON COMMIT DROP")
-            with cur.copy("COPY incoming (n, id, record) FROM STDIN") as copy:
+            cur.execute("CREATE TEMPORARY TABLE incoming (n integer, id text, record json, search_text text,"
+                        " hamlet_key text) ON COMMIT DROP")
+            with cur.copy("COPY incoming (n, id, record, search_text, hamlet_key) FROM STDIN") as copy:
                 for n, record in enumerate(records):
-                    copy.write_row((n, record["id"], _json(record)))
+                    copy.write_row((n, record["id"], _json(record), *search_columns(record)))
             cur.execute(_BULK, (commune, version))
             added = cur.rowcount
             if added == 0:

@@ -1,7 +1,7 @@
 """Values derived from each commune's records, kept so that a request never scans a commune.
 
 A commune's version (``household_communes``) says whether a value held in memory is still
-current. A kept summary (hamlet tallies, the search index) is also stored in
+current. A kept summary (hamlet tallies, the day-by-day activity) is also stored in
 ``household_tallies`` with the version it covers: a worker that lacks it, or holds an older
 one, reads it and adds only the records written since (their version is greater), unless an
 earlier record was changed or removed since (``rewritten``), which only a recount can answer.

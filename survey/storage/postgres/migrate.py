@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from ..errors import StorageUnavailable
 from .connection import connect, redacted
 
-__all__ = ["SchemaBehind", "current", "head", "require_current", "upgrade"]
+__all__ = ["CannotUpgrade", "SchemaBehind", "current", "head", "require_current", "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -23,6 +23,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 class SchemaBehind(StorageUnavailable):
     """The database's schema is not this release's (``db upgrade`` not run yet): the service
     answers 503 with this message rather than write into a table it does not know."""
+
+
+class CannotUpgrade(RuntimeError):
+    """A revision needs what the server or this account cannot give (an extension); the
+    message says what to do, and nothing of the revision was applied."""
 
 
 def _config(url: str) -> Config:
