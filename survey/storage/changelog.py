@@ -57,12 +57,14 @@ class LogAppender:
 
     def __init__(self, shard: LoggedCollection, fd: int, rev: str):
         self.shard, self.fd, self.rev = shard, fd, rev
+        self.inode = 0
         self.size = self._prepare()
         self.index = self._sync_index()
 
     def _prepare(self) -> int:
         """Start a fresh log for this snapshot, or cut a torn last line; returns the size."""
-        size = os.fstat(self.fd).st_size
+        st = os.fstat(self.fd)
+        size, self.inode = st.st_size, st.st_ino  # the inode stays: the log is cut, never replaced
         head = os.pread(self.fd, 64, 0).partition(b"\n")
         if size and head[1] and log_base(head[0]) == self.rev:
             if os.pread(self.fd, 1, size - 1) == b"\n":
@@ -82,7 +84,7 @@ class LogAppender:
 
     def _sync_index(self) -> IdIndex:
         """This process's id index, brought up to date with what other workers appended."""
-        inode = os.fstat(self.fd).st_ino
+        inode = self.inode
         index = self.shard.indexes.get(self.shard.path)
         if index is None or index.rev != self.rev or index.inode != inode or index.offset > self.size:
             base = read_id_file(self.shard.ids_path, self.rev)

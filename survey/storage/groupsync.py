@@ -29,12 +29,12 @@ __all__ = ["sync_through", "forget"]
 _STATE = struct.Struct("<QQ")
 
 
-def sync_through(fd: int, end: int, state_path: Path, log_path: Path) -> bool:
-    """Return once the first ``end`` bytes of the open log ``fd`` are on disk.
+def sync_through(fd: int, end: int, state_path: Path, log_path: Path, ino: int | None = None) -> bool:
+    """Return once the first ``end`` bytes of the open log ``fd`` (inode ``ino``, if known) are on disk.
 
     Returns True if this call ran the ``fdatasync``, False if an earlier one covered them.
     """
-    ino = os.fstat(fd).st_ino
+    ino = os.fstat(fd).st_ino if ino is None else ino
     try:
         lock = os.open(state_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
