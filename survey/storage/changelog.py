@@ -9,6 +9,7 @@ submission is acknowledged. A torn last line was never acknowledged and is cut o
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import orjson
@@ -21,7 +22,9 @@ from .idindex import IdIndex, read_id_file
 if TYPE_CHECKING:
     from .logged import LoggedCollection
 
-__all__ = ["log_base", "log_changes", "apply_changes", "LogAppender"]
+__all__ = ["log_base", "log_changes", "put_ids", "apply_changes", "LogAppender"]
+
+_PUT = b'["put","'  # how orjson writes the head of a put line: no spaces, the id next
 
 
 def log_base(head: bytes) -> str | None:
@@ -40,6 +43,22 @@ def log_changes(raw: bytes, rev: str) -> list[list]:
         return []
     body = body[:body.rfind(b"\n") + 1]  # a torn last line was never acknowledged
     return [orjson.loads(line) for line in body.splitlines() if line]
+
+
+def put_ids(body: bytes) -> Iterator[str]:
+    """The ids that whole log lines put, read from each line's head: a worker catching up
+    with what the others appended needs the ids alone, not the documents decoded."""
+    for line in body.splitlines():
+        if line.startswith(_PUT):
+            end = line.find(b'"', len(_PUT))
+            key = line[len(_PUT):end]
+            if end > 0 and b"\\" not in key:  # an escaped character: decode the line properly
+                yield key.decode()
+                continue
+        if line:
+            change = orjson.loads(line)
+            if change[0] == "put":
+                yield change[1]
 
 
 def apply_changes(table: dict, changes: list[list]) -> dict:
@@ -96,7 +115,7 @@ class LogAppender:
             tail = pread_all(self.fd, index.offset, self.size)
             if index.offset == 0:
                 tail = tail.partition(b"\n")[2]
-            index.add([orjson.loads(line) for line in tail.splitlines() if line])
+            index.add_ids(put_ids(tail))
             index.offset = self.size
         return index
 

@@ -52,7 +52,7 @@ class Owners:
         found = self.recent.get(h)
         if found is not None:
             return found
-        i = int(np.searchsorted(self.hashes, h))
+        i = int(self.hashes.searchsorted(h))
         return int(self.communes[i]) if i < len(self.hashes) and int(self.hashes[i]) == h else None
 
     def set(self, key: str, commune: int) -> None:

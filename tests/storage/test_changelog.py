@@ -223,3 +223,16 @@ def test_a_log_with_a_damaged_header_is_started_again(store):
     assert list(shard.documents()) == [a["id"]]
     store.create(rec(), STAMP)
     assert store.count([4789]) == 2
+
+
+def test_the_ids_a_log_puts_are_read_from_line_heads_as_decoding_would_find_them():
+    import orjson
+
+    from survey.storage.changelog import put_ids
+
+    keys = [str(uuid.uuid4()), 'quote"inside', "back\\slash", "Xóm Mới", "tab\there", "ü" * 3]
+    changes = [["put", key, {"id": key, "note": '","put","decoy"'}] for key in keys]
+    changes.insert(2, ["del", keys[0]])
+    body = b"".join(orjson.dumps(change) + b"\n" for change in changes)
+    assert list(put_ids(body)) == keys
+    assert list(put_ids(b"")) == []
