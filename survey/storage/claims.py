@@ -197,10 +197,18 @@ class IdClaims:
         if offset - self._snapped.get(bucket, 0) < SNAPSHOT_EVERY:
             return
         covered = snapshot_covers(self._snapshot(bucket), inode)
-        if offset - covered >= SNAPSHOT_EVERY:
-            write_snapshot(self._snapshot(bucket), inode, offset, owners)
+        if offset - covered >= SNAPSHOT_EVERY and self._keep_snapshot(bucket, inode, offset, owners):
             covered = offset
         self._snapped[bucket] = covered
+
+    def _keep_snapshot(self, bucket: int, inode: int, offset: int, owners: Owners) -> bool:
+        """Write a bucket's snapshot; False if it could not be (a full disk, say): it is derived
+        data, so the claims stand and only a later parse is lost."""
+        try:
+            write_snapshot(self._snapshot(bucket), inode, offset, owners)
+        except OSError:
+            return False
+        return True
 
     def _snapshot(self, bucket: int) -> Path:
         return self.root / f"{bucket:02x}{SNAPSHOT_SUFFIX}"
@@ -232,8 +240,7 @@ class IdClaims:
                 raw = b"".join(orjson.dumps(claim) + b"\n" for claim in claims[b])
                 write_atomically(self._path(b), raw)
                 # so that no worker parses the rebuilt bucket line by line
-                write_snapshot(self._snapshot(b), os.stat(self._path(b)).st_ino, len(raw),
-                               Owners.from_claims(claims[b]))
+                self._keep_snapshot(b, os.stat(self._path(b)).st_ino, len(raw), Owners.from_claims(claims[b]))
             for stale in self.root.glob(f"{_COMPLETE}*"):
                 stale.unlink()
             write_atomically(Path(self._marker), b"")

@@ -128,8 +128,12 @@ def write_snapshot(path: Path, inode: int, covered: int, owners: Owners) -> None
     payload = (_HEAD.pack(_MAGIC, inode, covered, len(hashes)) + hashes.astype("<i8").tobytes()
                + communes.astype("<i4").tobytes())
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def drop_snapshots(root: Path) -> None:

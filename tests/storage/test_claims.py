@@ -105,3 +105,14 @@ def test_own_claims_are_not_parsed_again_and_others_are_caught_up(tmp_path, monk
     assert all(mine.owner(key) == 4792 for key in my_keys) and all(mine.owner(key) == 4789 for key in their_keys)
     assert not any(key.encode() in raw for raw in parsed for key in my_keys)  # its own lines: known
     assert all(any(key.encode() in raw for raw in parsed) for key in their_keys)  # the others': read
+
+
+def test_a_snapshot_that_cannot_be_written_costs_no_claim(tmp_path, monkeypatch):
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(claims_module, "write_snapshot", full_disk)
+    claims, ids = _claims_with_lines(tmp_path, monkeypatch, 600)
+    assert not list(tmp_path.glob("*.owners"))
+    fresh = IdClaims(tmp_path, lambda: iter(()))
+    assert all(fresh.owner(key) == 4789 + n % 5 for n, key in enumerate(ids))
