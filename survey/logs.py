@@ -10,6 +10,7 @@ to the first path segment, with no query string.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, request
@@ -45,17 +46,44 @@ def install(app: Flask) -> None:
     app.log_exception = log_exception  # type: ignore[method-assign]
 
 
+# Atoms made from the request line and status alone; gunicorn's own ``atoms`` also copies every
+# request header, response header and environ entry into the dict, a tenth of a submission's CPU.
+_PLAIN_ATOMS = frozenset("hlmsBbMDTLHUqfr")
+
+
+@lru_cache(maxsize=8)
+def _format_atoms(log_format: str) -> frozenset[str]:
+    """The atoms a gunicorn access log format names (``%(h)s``, ``%({x-id}i)s``, ...)."""
+    return frozenset(re.findall(r"%\(([^)]+)\)", log_format))
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str) and ("/" in value or "?" in value):
         return _TARGET.sub(lambda m: (m.group(1) or "") + redact_target(m.group(2)), value)
     return value
 
 
+def _plain_atoms(resp, environ: dict, request_time) -> dict[str, Any]:
+    """gunicorn's atoms that need no header or environ copy, computed as gunicorn does."""
+    status = resp.status
+    if isinstance(status, str):
+        status = status.split(None, 1)[0]
+    sent = getattr(resp, "sent", None)
+    seconds, micros = request_time.seconds, request_time.microseconds
+    return {"h": environ.get("REMOTE_ADDR", "-"), "l": "-", "m": environ.get("REQUEST_METHOD"), "s": status,
+            "B": sent, "b": "-" if sent is None else str(sent), "H": environ.get("SERVER_PROTOCOL"),
+            "T": seconds, "M": seconds * 1000 + micros // 1000, "D": seconds * 1_000_000 + micros,
+            "L": f"{seconds}.{micros:06d}"}
+
+
 class RedactingLogger(Logger):
     """gunicorn's logger, printing route templates and no query strings or request targets."""
 
     def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
+        if _format_atoms(self.cfg.access_log_format) <= _PLAIN_ATOMS:
+            atoms = _plain_atoms(resp, environ, request_time)
+        else:
+            atoms = super().atoms(resp, req, environ, request_time)
         route = environ.get(ROUTE) or redact_target(environ.get("PATH_INFO") or "/")
         atoms.update({"U": route, "q": "-", "f": "-",
                       "r": f"{environ.get('REQUEST_METHOD')} {route} {environ.get('SERVER_PROTOCOL')}"})

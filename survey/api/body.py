@@ -17,12 +17,15 @@ class BadBody(BadInput):
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    seen: dict = {}
-    for key, value in pairs:
+    made = dict(pairs)  # in C; a key given twice leaves fewer entries than pairs
+    if len(made) == len(pairs):
+        return made
+    seen: set[str] = set()
+    for key, _ in pairs:
         if key in seen:
             raise BadBody(f"duplicate key {key!r} in the JSON object")
-        seen[key] = value
-    return seen
+        seen.add(key)
+    return made  # not reached: a shorter dict means a repeated key
 
 
 def _no_constants(name: str) -> None:

@@ -9,6 +9,7 @@ submission is acknowledged. A torn last line was never acknowledged and is cut o
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import orjson
@@ -21,7 +22,9 @@ from .idindex import IdIndex, read_id_file
 if TYPE_CHECKING:
     from .logged import LoggedCollection
 
-__all__ = ["log_base", "log_changes", "apply_changes", "LogAppender"]
+__all__ = ["log_base", "log_changes", "put_ids", "apply_changes", "LogAppender"]
+
+_PUT = b'["put","'  # how orjson writes the head of a put line: no spaces, the id next
 
 
 def log_base(head: bytes) -> str | None:
@@ -42,6 +45,22 @@ def log_changes(raw: bytes, rev: str) -> list[list]:
     return [orjson.loads(line) for line in body.splitlines() if line]
 
 
+def put_ids(body: bytes) -> Iterator[str]:
+    """The ids that whole log lines put, read from each line's head: a worker catching up
+    with what the others appended needs the ids alone, not the documents decoded."""
+    for line in body.splitlines():
+        if line.startswith(_PUT):
+            end = line.find(b'"', len(_PUT))
+            key = line[len(_PUT):end]
+            if end > 0 and b"\\" not in key:  # an escaped character: decode the line properly
+                yield key.decode()
+                continue
+        if line:
+            change = orjson.loads(line)
+            if change[0] == "put":
+                yield change[1]
+
+
 def apply_changes(table: dict, changes: list[list]) -> dict:
     """``table`` with logged changes applied in order."""
     for change in changes:
@@ -57,12 +76,14 @@ class LogAppender:
 
     def __init__(self, shard: LoggedCollection, fd: int, rev: str):
         self.shard, self.fd, self.rev = shard, fd, rev
+        self.inode = 0
         self.size = self._prepare()
         self.index = self._sync_index()
 
     def _prepare(self) -> int:
         """Start a fresh log for this snapshot, or cut a torn last line; returns the size."""
-        size = os.fstat(self.fd).st_size
+        st = os.fstat(self.fd)
+        size, self.inode = st.st_size, st.st_ino  # the inode stays: the log is cut, never replaced
         head = os.pread(self.fd, 64, 0).partition(b"\n")
         if size and head[1] and log_base(head[0]) == self.rev:
             if os.pread(self.fd, 1, size - 1) == b"\n":
@@ -82,7 +103,7 @@ class LogAppender:
 
     def _sync_index(self) -> IdIndex:
         """This process's id index, brought up to date with what other workers appended."""
-        inode = os.fstat(self.fd).st_ino
+        inode = self.inode
         index = self.shard.indexes.get(self.shard.path)
         if index is None or index.rev != self.rev or index.inode != inode or index.offset > self.size:
             base = read_id_file(self.shard.ids_path, self.rev)
@@ -94,7 +115,7 @@ class LogAppender:
             tail = pread_all(self.fd, index.offset, self.size)
             if index.offset == 0:
                 tail = tail.partition(b"\n")[2]
-            index.add([orjson.loads(line) for line in tail.splitlines() if line])
+            index.add_ids(put_ids(tail))
             index.offset = self.size
         return index
 

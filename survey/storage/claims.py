@@ -29,7 +29,7 @@ import orjson
 from .errors import StorageUnavailable, describe
 from .files import flock, fsync_dir, pread_all, write_atomically
 from .idindex import id_hash
-from .owners import SNAPSHOT_EVERY, Owners, drop_snapshots, read_snapshot, write_snapshot
+from .owners import SNAPSHOT_EVERY, Owners, drop_snapshots, read_snapshot, snapshot_covers, write_snapshot
 from .owners import SUFFIX as SNAPSHOT_SUFFIX
 
 __all__ = ["IdClaims", "ClaimBucket", "Owners", "BUCKETS"]
@@ -52,8 +52,9 @@ BOOT_ID = _boot_id()
 class ClaimBucket:
     """One locked bucket: who owns an id, and claiming ids for a commune."""
 
-    def __init__(self, fd: int, owners: Owners, path: Path, flush: bool = True):
+    def __init__(self, fd: int, owners: Owners, path: Path, end: int, flush: bool = True):
         self.fd, self.owners, self.path, self.flush = fd, owners, path, flush
+        self.end = end  # the log's length: under the lock, only this bucket appends to it
         self.dirty = False
 
     def owner(self, key: str) -> int | None:
@@ -65,14 +66,14 @@ class ClaimBucket:
         if self.owners.get(key) == commune:
             return
         line = orjson.dumps([key, int(commune)]) + b"\n"
-        size = os.fstat(self.fd).st_size
         try:
             view = memoryview(line)
             while view:
                 view = view[os.write(self.fd, view):]
         except OSError as exc:
-            os.ftruncate(self.fd, size)  # no half line for the next reader
+            os.ftruncate(self.fd, self.end)  # no half line for the next reader
             raise StorageUnavailable(describe(exc, self.path)) from exc
+        self.end += len(line)
         self.owners.set(key, commune)
         self.dirty = True
         if sync:
@@ -97,22 +98,26 @@ class IdClaims:
         self.lock_timeout = lock_timeout
         self._seen: dict[int, tuple[int, int, Owners]] = {}  # bucket -> (inode, offset, owners)
         self._snapped: dict[int, int] = {}  # bucket -> log length its snapshot covers, as last seen
+        # paths made once: pathlib costs microseconds a join, and a claim needs three
+        self._root = str(root)
+        self._logs = [root / f"{b:02x}.log" for b in range(BUCKETS)]
+        self._locks = {name: str(root / f"{name}.lock") for name in [f"{b:02x}" for b in range(BUCKETS)] + ["build"]}
 
     def bucket_of(self, key: str) -> int:
         """The bucket an id belongs to."""
         return id_hash(key) % BUCKETS
 
     def _path(self, bucket: int) -> Path:
-        return self.root / f"{bucket:02x}.log"
+        return self._logs[bucket]
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         try:
             try:
-                fd = flock(self.root / f"{name}.lock", self.lock_timeout)
+                fd = flock(self._locks[name], self.lock_timeout)
             except FileNotFoundError:  # the first claim of a data directory
                 self.root.mkdir(parents=True, exist_ok=True)
-                fd = flock(self.root / f"{name}.lock", self.lock_timeout)
+                fd = flock(self._locks[name], self.lock_timeout)
         except TimeoutError as exc:
             raise StorageUnavailable("household ids are locked by another writer") from exc
         except OSError as exc:
@@ -133,10 +138,18 @@ class IdClaims:
                 stack.enter_context(self._lock(f"{b:02x}"))
                 fd = self._open(b)
                 stack.callback(os.close, fd)
-                opened[b] = ClaimBucket(fd, self._owners(b, fd), self._path(b), flush=BOOT_ID is None)
+                owners = self._owners(b, fd)
+                opened[b] = ClaimBucket(fd, owners, self._path(b), self._seen[b][1], flush=BOOT_ID is None)
             yield opened
-            for bucket in opened.values():
+            for b, bucket in opened.items():
                 bucket.sync()
+                self._claimed(b, bucket)
+
+    def _claimed(self, bucket: int, claims: ClaimBucket) -> None:
+        """Under the lock: this process's own claims are known, so they are never parsed again."""
+        inode, _, owners = self._seen[bucket]
+        self._seen[bucket] = (inode, claims.end, owners)
+        self._maybe_snapshot(bucket, inode, claims.end, owners)
 
     def _open(self, bucket: int) -> int:
         try:
@@ -169,47 +182,68 @@ class IdClaims:
             whole = tail.rfind(b"\n") + 1
             if repair and whole < len(tail):
                 os.ftruncate(fd, offset + whole)
-            for line in tail[:whole].splitlines():
-                key, commune = orjson.loads(line)
-                owners.set(key, commune)
+            if whole:  # every whole line in one parse: ``[id, commune],[id, commune]``
+                for key, commune in orjson.loads(b"[" + tail[:whole - 1].replace(b"\n", b",") + b"]"):
+                    owners.set(key, commune)
             offset += whole
         self._seen[bucket] = (st.st_ino, offset, owners)
-        if repair and offset - self._snapped.get(bucket, 0) >= SNAPSHOT_EVERY:
-            write_snapshot(self._snapshot(bucket), st.st_ino, offset, owners)
-            self._snapped[bucket] = offset
+        if repair:
+            self._maybe_snapshot(bucket, st.st_ino, offset, owners)
         return owners
+
+    def _maybe_snapshot(self, bucket: int, inode: int, offset: int, owners: Owners) -> None:
+        """Under the lock: keep a snapshot once SNAPSHOT_EVERY bytes lie beyond the last one,
+        unless another process has written a newer one meanwhile."""
+        if offset - self._snapped.get(bucket, 0) < SNAPSHOT_EVERY:
+            return
+        covered = snapshot_covers(self._snapshot(bucket), inode)
+        if offset - covered >= SNAPSHOT_EVERY and self._keep_snapshot(bucket, inode, offset, owners):
+            covered = offset
+        self._snapped[bucket] = covered
+
+    def _keep_snapshot(self, bucket: int, inode: int, offset: int, owners: Owners) -> bool:
+        """Write a bucket's snapshot; False if it could not be (a full disk, say): it is derived
+        data, so the claims stand and only a later parse is lost."""
+        try:
+            write_snapshot(self._snapshot(bucket), inode, offset, owners)
+        except OSError:
+            return False
+        return True
 
     def _snapshot(self, bucket: int) -> Path:
         return self.root / f"{bucket:02x}{SNAPSHOT_SUFFIX}"
 
     @property
-    def _marker(self) -> Path:
+    def _marker(self) -> str:
         """Present once the buckets hold every stored id, since this kernel started."""
-        return self.root / f"{_COMPLETE}.{BOOT_ID or 'flushed'}"
+        return f"{self._root}/{_COMPLETE}.{BOOT_ID or 'flushed'}"
 
     def ensure_complete(self) -> None:
         """Rebuild the buckets from the communes' files if they are not known to be complete."""
-        if self._marker.exists():
+        if os.path.exists(self._marker):
             return
         with self._lock("build"), ExitStack() as stack:
             for b in range(BUCKETS):
                 stack.enter_context(self._lock(f"{b:02x}"))
-            if self._marker.exists():
+            if os.path.exists(self._marker):
                 return
             self._rebuild()
 
     def _rebuild(self) -> None:
         """Under every lock: write each bucket afresh from the stored records."""
-        lines: list[list[bytes]] = [[] for _ in range(BUCKETS)]
+        claims: list[list[tuple[str, int]]] = [[] for _ in range(BUCKETS)]
         for key, commune in self.all_ids():
-            lines[self.bucket_of(key)].append(orjson.dumps([key, int(commune)]) + b"\n")
+            claims[self.bucket_of(key)].append((key, int(commune)))
         try:
             drop_snapshots(self.root)
             for b in range(BUCKETS):
-                write_atomically(self._path(b), b"".join(lines[b]))
+                raw = b"".join(orjson.dumps(claim) + b"\n" for claim in claims[b])
+                write_atomically(self._path(b), raw)
+                # so that no worker parses the rebuilt bucket line by line
+                self._keep_snapshot(b, os.stat(self._path(b)).st_ino, len(raw), Owners.from_claims(claims[b]))
             for stale in self.root.glob(f"{_COMPLETE}*"):
                 stale.unlink()
-            write_atomically(self._marker, b"")
+            write_atomically(Path(self._marker), b"")
         except OSError as exc:
             raise StorageUnavailable(describe(exc, self.root)) from exc
         self._seen.clear()

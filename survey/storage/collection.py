@@ -110,6 +110,7 @@ class Collection(DocumentStore):
         self.name = name or path.stem
         self.table_name = table
         self.lock_timeout = lock_timeout
+        self._lock_path = str(path) + ".lock"  # made once: a submission takes this lock
 
     @property
     def table(self) -> str:
@@ -146,12 +147,11 @@ class Collection(DocumentStore):
 
     def _lock_file(self) -> int:
         """The lock's descriptor; the directory is made only when it is missing (the first write)."""
-        lock = Path(str(self.path) + ".lock")
         try:
-            return flock(lock, self.lock_timeout)
+            return flock(self._lock_path, self.lock_timeout)
         except FileNotFoundError:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            return flock(lock, self.lock_timeout)
+            return flock(self._lock_path, self.lock_timeout)
 
     @contextmanager
     def update(self) -> Iterator[Documents]:

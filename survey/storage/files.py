@@ -19,11 +19,14 @@ _REV_HEAD = re.compile(rb'^\{"_rev":"([0-9a-f]{16})"')
 
 def read_revision(path: Path) -> str | None:
     """The revision stamped at the head of a data file, from one small read; None if absent."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(32)
+    try:  # os-level: Python's buffered open() costs three more syscalls and ~15 us, on every request
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
+    try:
+        head = os.pread(fd, 32, 0)
+    finally:
+        os.close(fd)
     match = _REV_HEAD.match(head)
     return match.group(1).decode() if match else ""
 
@@ -74,7 +77,7 @@ def write_derived(path: Path, payload: bytes) -> bool:
     return True
 
 
-def flock(path: Path, timeout: float) -> int:
+def flock(path: str | Path, timeout: float) -> int:
     """A descriptor holding an exclusive ``flock`` on ``path``; the kernel frees it if we die.
 
     A bare flock costs microseconds where filelock's wrapper costs a sixth of a millisecond,

@@ -33,7 +33,7 @@ def id_hashes(keys: Iterable[str]) -> np.ndarray:
 
 def sorted_has(hashes: np.ndarray, h: int) -> bool:
     """Whether the sorted array ``hashes`` holds ``h``."""
-    i = int(np.searchsorted(hashes, h))
+    i = int(hashes.searchsorted(h))  # the method: np.searchsorted's dispatch costs as much again
     return i < len(hashes) and int(hashes[i]) == h
 
 
@@ -75,6 +75,8 @@ class IdIndex:
 
     def add(self, changes: list[list]) -> None:
         """Note the ids that logged changes put."""
-        for change in changes:
-            if change[0] == "put":
-                self.recent.add(id_hash(change[1]))
+        self.add_ids(change[1] for change in changes if change[0] == "put")
+
+    def add_ids(self, keys: Iterable[str]) -> None:
+        """Note ids now held (put by logged changes)."""
+        self.recent.update(id_hash(key) for key in keys)

@@ -40,13 +40,13 @@ class PendingFlush:
     """Lines of a log written under a lock since released: ``run`` waits until they are on
     disk (``groupsync``) and closes the log; ``drop`` only closes it (the caller failed)."""
 
-    def __init__(self, shard: LoggedCollection, fd: int, end: int):
-        self.shard, self.fd, self.end = shard, fd, end
+    def __init__(self, shard: LoggedCollection, fd: int, end: int, inode: int | None = None):
+        self.shard, self.fd, self.end, self.inode = shard, fd, end, inode
 
     def run(self) -> None:
         """Return once the lines are durable."""
         try:
-            groupsync.sync_through(self.fd, self.end, self.shard.sync_path, self.shard.log_path)
+            groupsync.sync_through(self.fd, self.end, self.shard.sync_path, self.shard.log_path, self.inode)
         finally:
             os.close(self.fd)
 
@@ -77,6 +77,7 @@ class LoggedCollection(Collection):
         self.log_path = path.with_suffix(LOG_SUFFIX)
         self.ids_path = path.with_suffix(IDS_SUFFIX)
         self.sync_path = path.with_suffix(SYNC_SUFFIX)
+        self._files = str(path), str(self.log_path)  # made once: every submission opens both
         self.indexes: dict[Path, IdIndex] = {} if indexes is None else indexes
 
     def _log_signature(self) -> str:
@@ -192,13 +193,13 @@ class LoggedCollection(Collection):
         with self.locked():
             rev = self._snapshot_revision()
             try:
-                fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+                fd = os.open(self._files[1], os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             except OSError as exc:
                 raise StorageUnavailable(describe(exc, self.path)) from exc
             try:
                 log = changelog.LogAppender(self, fd, rev)
                 yield log
-                compacted = log.size > max(COMPACT_MIN_BYTES, self.path.stat().st_size // 4)
+                compacted = log.size > max(COMPACT_MIN_BYTES, os.stat(self._files[0]).st_size // 4)
                 if compacted:
                     compacted = self._compact_if_room()
             except BaseException:
@@ -207,7 +208,7 @@ class LoggedCollection(Collection):
         if compacted:
             os.close(fd)
             return
-        flush = PendingFlush(self, fd, log.size)
+        flush = PendingFlush(self, fd, log.size, log.inode)
         if deferred is None:
             flush.run()
         else:

@@ -6,23 +6,28 @@ in every worker after every start, inside the first requests. The snapshot besid
 bucket log holds the sorted hashes and communes as of a length of that log, so a worker
 reads it in a millisecond and parses only the lines after it. It is derived data, written
 without a flush (tmp file and rename) under the bucket's lock: it names the log's inode and
-the length it covers, so a replaced log (a rebuild, which also removes every snapshot) or a
-shorter one makes it void, and a missing or damaged snapshot only costs the parse.
+the length it covers, so a replaced log or a shorter one makes it void, and a missing or
+damaged snapshot only costs the parse. A rebuild writes each bucket's snapshot with its log,
+and a bucket that grows gets a new one every SNAPSHOT_EVERY bytes (by whichever worker
+finds none that recent), so a started worker never parses more than that of a bucket.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from .idindex import id_hash
 
-__all__ = ["Owners", "read_snapshot", "write_snapshot", "drop_snapshots", "SNAPSHOT_EVERY"]
+__all__ = ["Owners", "read_snapshot", "snapshot_covers", "write_snapshot", "drop_snapshots", "SNAPSHOT_EVERY"]
 
-SNAPSHOT_EVERY = 1024 * 1024  # bytes of bucket log (about 20,000 claims) parsed beyond the last snapshot
+# Bytes of bucket log (about 1,400 claims) a worker may parse beyond the last snapshot: a
+# worker that starts parses at most this much of each bucket, ~30 ms for the sixteen.
+SNAPSHOT_EVERY = 64 * 1024
 _HEAD = struct.Struct("<4sQQQ")  # magic, log inode, log length covered, count
 _MAGIC = b"OWN1"
 SUFFIX = ".owners"
@@ -47,7 +52,7 @@ class Owners:
         found = self.recent.get(h)
         if found is not None:
             return found
-        i = int(np.searchsorted(self.hashes, h))
+        i = int(self.hashes.searchsorted(h))
         return int(self.communes[i]) if i < len(self.hashes) and int(self.hashes[i]) == h else None
 
     def set(self, key: str, commune: int) -> None:
@@ -70,6 +75,15 @@ class Owners:
         if self.recent:
             self._merge()
         return self.hashes, self.communes
+
+    @classmethod
+    def from_claims(cls, claims: Iterable[tuple[str, int]]) -> Owners:
+        """Owners of ``(id, commune)`` pairs in the order they were claimed (the latest wins)."""
+        latest = {id_hash(key): int(commune) for key, commune in claims}
+        hashes = np.fromiter(latest.keys(), dtype=np.int64, count=len(latest))
+        communes = np.fromiter(latest.values(), dtype=np.int32, count=len(latest))
+        order = np.argsort(hashes)
+        return cls.from_arrays(hashes[order], communes[order])
 
     @classmethod
     def from_arrays(cls, hashes: np.ndarray, communes: np.ndarray) -> Owners:
@@ -95,14 +109,31 @@ def read_snapshot(path: Path, inode: int, size: int) -> tuple[int, Owners] | Non
     return covered, Owners.from_arrays(hashes, communes)
 
 
+def snapshot_covers(path: Path, inode: int) -> int:
+    """How much of the log ``inode`` the snapshot at ``path`` covers (0: none), from its head alone."""
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            head = fh.read(_HEAD.size)
+    except FileNotFoundError:
+        return 0
+    if len(head) < _HEAD.size:
+        return 0
+    magic, snap_inode, covered, _ = _HEAD.unpack(head)
+    return covered if magic == _MAGIC and snap_inode == inode else 0
+
+
 def write_snapshot(path: Path, inode: int, covered: int, owners: Owners) -> None:
     """Under the bucket's lock: keep ``owners`` as of ``covered`` bytes of the log ``inode``."""
     hashes, communes = owners.arrays()
     payload = (_HEAD.pack(_MAGIC, inode, covered, len(hashes)) + hashes.astype("<i8").tobytes()
                + communes.astype("<i4").tobytes())
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def drop_snapshots(root: Path) -> None:

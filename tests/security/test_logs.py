@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import runpy
 import socket
 from pathlib import Path
 
@@ -121,3 +122,42 @@ def test_the_error_log_keeps_no_request_target_or_query(data_dir, tokens, monkey
     assert "Error handling request" in log  # the failure is logged...
     for value in ("district=148", "B%C3%ADm", "?"):
         assert value not in log, f"{value!r} found in the server log"  # ...without what it asked for
+
+
+def _access_line(log_format: str, environ: dict) -> str:
+    """The access line RedactingLogger writes for one answered request, with ``log_format``."""
+    import datetime
+    import logging
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from survey.logs import RedactingLogger
+
+    cfg = Config()
+    cfg.set("access_log_format", log_format)
+    cfg.set("accesslog", "-")
+    logger = RedactingLogger(cfg)
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger.access_log.handlers = [handler]
+    resp = SimpleNamespace(status="201 CREATED", sent=395, headers=[("Content-Type", "application/json")])
+    req = SimpleNamespace(headers=[("USER-AGENT", "wrk")])
+    logger.access(resp, req, environ, datetime.timedelta(seconds=1, microseconds=31_500))
+    return lines[0]
+
+
+def test_the_access_line_is_gunicorns_with_the_route_for_the_path():
+    """The production format is filled without copying headers, as gunicorn fills it; a format
+    naming a header or an environ entry still gets them."""
+    production = runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))["access_log_format"]
+    environ = {"REMOTE_ADDR": "10.0.0.7", "REQUEST_METHOD": "POST", "PATH_INFO": "/accounts/officer2/reset",
+               "RAW_URI": "/accounts/officer2/reset?x=1", "SERVER_PROTOCOL": "HTTP/1.1",
+               "survey.route": "/accounts/<username>/reset", "HTTP_USER_AGENT": "wrk"}
+    assert _access_line(production, environ) == '10.0.0.7 "POST /accounts/<username>/reset" 201 395 1031ms'
+    every_plain = "%(h)s %(l)s %(m)s %(s)s %(B)s %(b)s %(H)s %(T)s %(M)s %(D)s %(L)s %(U)s %(q)s %(f)s %(r)s"
+    assert _access_line(every_plain, environ) == (
+        '10.0.0.7 - POST 201 395 395 HTTP/1.1 1 1031 1031500 1.031500 /accounts/<username>/reset - - '
+        'POST /accounts/<username>/reset HTTP/1.1')
+    assert _access_line("%(M)s %({user-agent}i)s %({content-type}o)s", environ) == "1031 wrk application/json"

@@ -268,3 +268,16 @@ def test_files_kept_beside_the_data_may_fail_to_be_written_without_failing_a_wri
     fresh.keep_summary("counts", COUNTS)
     assert fresh.derived(4789, "counts", _full) == (31, 92)
     assert all(fresh.create(dict(r), STAMP)[1] is False for r in records)
+
+
+def test_the_ids_a_log_puts_are_read_from_line_heads_as_decoding_would_find_them():
+    import orjson
+
+    from survey.storage.changelog import put_ids
+
+    keys = [str(uuid.uuid4()), 'quote"inside', "back\\slash", "Xóm Mới", "tab\there", "ü" * 3]
+    changes = [["put", key, {"id": key, "note": '","put","decoy"'}] for key in keys]
+    changes.insert(2, ["del", keys[0]])
+    body = b"".join(orjson.dumps(change) + b"\n" for change in changes)
+    assert list(put_ids(body)) == keys
+    assert list(put_ids(b"")) == []

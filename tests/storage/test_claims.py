@@ -59,7 +59,7 @@ def test_a_new_worker_reads_the_snapshot_and_only_the_lines_after_it(tmp_path, m
     assert fresh.owner(str(uuid.uuid4())) is None
 
 
-def test_a_snapshot_of_another_log_or_past_its_end_is_void_and_a_rebuild_drops_it(tmp_path, monkeypatch):
+def test_a_snapshot_of_another_log_or_past_its_end_is_void_and_a_rebuild_replaces_it(tmp_path, monkeypatch):
     claims, ids = _claims_with_lines(tmp_path, monkeypatch, 1500)
     snapshot = sorted(tmp_path.glob("*.owners"))[0]
     log = tmp_path / snapshot.name.replace(".owners", ".log")
@@ -72,4 +72,47 @@ def test_a_snapshot_of_another_log_or_past_its_end_is_void_and_a_rebuild_drops_i
     claims.invalidate()
     rebuilt = IdClaims(tmp_path, lambda: iter([(ids[0], 4831)]))
     assert rebuilt.owner(ids[0]) == 4831 and rebuilt.owner(ids[1]) is None
+    for bucket in range(claims_module.BUCKETS):  # each snapshot now describes its rebuilt log
+        log = tmp_path / f"{bucket:02x}.log"
+        st = os.stat(log)
+        assert read_snapshot(tmp_path / f"{bucket:02x}.owners", st.st_ino, st.st_size)[0] == st.st_size
+
+
+def test_a_worker_started_after_a_rebuild_parses_no_claim_line(tmp_path, monkeypatch):
+    ids = [str(uuid.uuid4()) for _ in range(3000)]
+    IdClaims(tmp_path, lambda: ((key, 4789 + n % 3) for n, key in enumerate(ids))).ensure_complete()
+    parsed: list[int] = []
+    real_loads = claims_module.orjson.loads
+    monkeypatch.setattr(claims_module.orjson, "loads", lambda raw: (parsed.append(1), real_loads(raw))[1])
+    worker = IdClaims(tmp_path, lambda: iter(()))
+    assert all(worker.owner(key) == 4789 + n % 3 for n, key in enumerate(ids))
+    assert worker.owner(str(uuid.uuid4())) is None
+    assert parsed == []
+
+
+def test_own_claims_are_not_parsed_again_and_others_are_caught_up(tmp_path, monkeypatch):
+    mine, theirs = IdClaims(tmp_path, lambda: iter(())), IdClaims(tmp_path, lambda: iter(()))
+    their_keys, my_keys = [str(uuid.uuid4()) for _ in range(40)], [str(uuid.uuid4()) for _ in range(40)]
+    for key in their_keys:
+        with theirs.claiming([key]) as buckets:
+            buckets[theirs.bucket_of(key)].claim(key, 4789)
+    parsed: list[bytes] = []
+    real_loads = claims_module.orjson.loads
+    monkeypatch.setattr(claims_module.orjson, "loads", lambda raw: (parsed.append(raw), real_loads(raw))[1])
+    for key in my_keys:  # only this worker works from here on
+        with mine.claiming([key]) as buckets:
+            buckets[mine.bucket_of(key)].claim(key, 4792)
+    assert all(mine.owner(key) == 4792 for key in my_keys) and all(mine.owner(key) == 4789 for key in their_keys)
+    assert not any(key.encode() in raw for raw in parsed for key in my_keys)  # its own lines: known
+    assert all(any(key.encode() in raw for raw in parsed) for key in their_keys)  # the others': read
+
+
+def test_a_snapshot_that_cannot_be_written_costs_no_claim(tmp_path, monkeypatch):
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(claims_module, "write_snapshot", full_disk)
+    claims, ids = _claims_with_lines(tmp_path, monkeypatch, 600)
     assert not list(tmp_path.glob("*.owners"))
+    fresh = IdClaims(tmp_path, lambda: iter(()))
+    assert all(fresh.owner(key) == 4789 + n % 5 for n, key in enumerate(ids))
