@@ -96,18 +96,34 @@ class KeptValues:
 
     def _kept(self, commune: int, name: str) -> tuple[int, Any]:
         """A kept summary: the held or stored tally plus the records written since."""
-        kind = self.kinds[name]
+        return self._kept_all(commune, [name])[name]
+
+    def _kept_all(self, commune: int, names: list[str]) -> dict[str, tuple[int, Any]]:
+        """Kept summaries of one commune by name, the records written since the oldest of
+        their tallies read once for all of them (after an import batch: its records, once)."""
         with self._reading(snapshot=True) as cur:
             version, rewritten = self._current(cur, commune)
-            base = self._bases.get((commune, name))
-            if base is None or base[0] < rewritten or base[0] > version:
-                base = self._stored(cur, commune, name, kind)
-            if base is not None and base[0] < rewritten:
-                base = None
-            since = 0 if base is None else base[0]
-            cur.execute("SELECT record FROM households WHERE commune_code = %s AND version > %s ORDER BY seq",
-                        (commune, since))
-            added = [row[0] for row in cur]
+            bases = {name: self._base(cur, commune, name, version, rewritten) for name in names}
+            since = min(0 if base is None else base[0] for base in bases.values())
+            cur.execute("SELECT version, record FROM households WHERE commune_code = %s AND version > %s"
+                        " ORDER BY seq", (commune, since))
+            rows = cur.fetchall()
+        return {name: self._settled(commune, name, version, base,
+                                    [record for at, record in rows if base is None or at > base[0]])
+                for name, base in bases.items()}
+
+    def _base(self, cur: psycopg.Cursor, commune: int, name: str, version: int,
+              rewritten: int) -> tuple[int, Any] | None:
+        """The tally to add to: held, else stored; none when an earlier record changed since."""
+        base = self._bases.get((commune, name))
+        if base is None or base[0] < rewritten or base[0] > version:
+            base = self._stored(cur, commune, name, self.kinds[name])
+        return None if base is None or base[0] < rewritten else base
+
+    def _settled(self, commune: int, name: str, version: int, base: tuple[int, Any] | None,
+                 added: list[dict]) -> tuple[int, Any]:
+        """The base plus ``added``, held (and stored when new or grown a lot); the finished value."""
+        kind = self.kinds[name]
         tally = kind.tally(added) if base is None else kind.merge(base[1], kind.tally(added)) if added else base[1]
         self._bases[(commune, name)] = (version, tally)
         if base is None or len(added) >= STORE_AFTER:
@@ -134,6 +150,6 @@ class KeptValues:
     def refresh(self, commune: int) -> None:
         """After many records came at once: bring every kept summary of the commune up to date
         and store it, as the files write theirs on each snapshot, so no request starts at zero."""
-        for name in self.kinds:
-            version, value = self._kept(commune, name)
-            self._values[(commune, name)] = (version, value)
+        if self.kinds:
+            for name, held in self._kept_all(commune, list(self.kinds)).items():
+                self._values[(commune, name)] = held
