@@ -101,6 +101,7 @@ def read(url: str, work: Callable[[psycopg.Connection], T]) -> T:
             except psycopg.OperationalError:
                 if attempt or not conn.broken:
                     raise
+        pool(url).check()  # the others idle since then may have lost theirs too: replaced now
     raise AssertionError("not reached")
 
 
