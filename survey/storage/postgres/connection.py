@@ -64,8 +64,9 @@ def _returned(conn: psycopg.Connection) -> None:
 def _check(conn: psycopg.Connection) -> None:
     """Raise if the connection is no longer usable: one round trip only when in doubt."""
     used_at = getattr(conn, "_survey_used_at", 0.0)
-    readable = select.select([conn.pgconn.socket], [], [], 0)[0]
-    if readable or time.monotonic() - used_at > QUIET:
+    poll = select.poll()  # not select(): a worker may hold descriptors above FD_SETSIZE
+    poll.register(conn.pgconn.socket, select.POLLIN)
+    if poll.poll(0) or time.monotonic() - used_at > QUIET:
         ConnectionPool.check_connection(conn)
 
 

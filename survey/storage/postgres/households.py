@@ -126,7 +126,9 @@ class PostgresHouseholds(HouseholdBackend):
         """Insert unless the id is stored anywhere (the unique key decides); else the stored one.
 
         One round trip: ``household_create_once`` (migration 0003) locks and bumps the
-        commune's row and inserts, as one statement that is its own transaction."""
+        commune's row and inserts, as one statement that is its own transaction. Done again on
+        a connection found broken: had the first stored it after all, the second finds it stored
+        and answers it (the client's retry of a submission, answered 200, never a copy)."""
         key, commune = record["id"], int(record["commune_code"])
         for _ in range(3):  # a record removed between our conflict and our read: try again
             stored = self._read(lambda conn: conn.execute(_CREATE, (key, commune, _json(record))).fetchone()[0])

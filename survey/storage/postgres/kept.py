@@ -8,6 +8,7 @@ earlier record was changed or removed since (``rewritten``), which only a recoun
 
 Whether a held value is current costs one primary-key read of the commune's row, the
 database's counterpart of the files' ``stat``: a write by any worker or host is seen at once.
+Values of many communes (a district, the province) are checked with one read of all their rows.
 """
 
 from __future__ import annotations
