@@ -205,10 +205,10 @@ class UserStore:
     def by_token(self, token: str) -> User | None:
         """The user a bearer token belongs to, if the token's generation is still the account's."""
         digest = _token_hash(token)
-        doc = self.tokens.get(digest)
+        doc, account = self.tokens.get_with(digest, self.users, "username")
         if doc is None or not hmac.compare_digest(doc["hash"], digest):
             return None
-        user = self.load(doc["username"])
+        user = self._user(account)
         return user if user is not None and doc.get("generation", 0) == user.generation else None
 
     def revoke_tokens(self, username: str) -> int:

@@ -92,6 +92,15 @@ class HouseholdRecords:
         """A value of one commune's records, recomputed only when the commune changed."""
         return self.backend.derived(commune_code, name, compute)
 
+    def stored_among(self, commune_code: int, ids: Iterable[str]) -> dict[str, dict]:
+        """The stored records of ``ids``, by id, in as few reads as the backend can."""
+        return self.backend.stored_among(commune_code, ids)
+
+    def derived_many(self, communes: Iterable[int], name: str,
+                     compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
+        """``derived`` of each of ``communes``, by code, in as few reads as the backend can."""
+        return self.backend.derived_many(communes, name, compute)
+
     def change_token(self, communes: Iterable[int]) -> Hashable | None:
         """A value that changes after any write to ``communes`` (None: the backend has none)."""
         return self.backend.change_token(communes)

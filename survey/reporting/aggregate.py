@@ -225,5 +225,5 @@ def _rows(camp: Campaign, level: str, communes: list[int]) -> list[dict]:
     def summarise(records: list[dict]) -> HamletSummary:
         return hamlet_summary(records, camp.form)
 
-    summaries = {code: camp.households.derived(code, "hamlets", summarise) for code in communes}
+    summaries = camp.households.derived_many(communes, "hamlets", summarise)
     return rollup(summaries, camp.gazetteer, camp.form, level, communes)

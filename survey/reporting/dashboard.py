@@ -105,7 +105,7 @@ def _activities(camp: Campaign, communes: list[int]) -> dict[int, dict]:
 
     def compute(records: list[dict]) -> dict:
         return activity(records, fields, camp.tz)
-    return {code: camp.households.derived(code, ACTIVITY, compute) for code in communes}
+    return camp.households.derived_many(communes, ACTIVITY, compute)
 
 
 def _bars(rows: list[dict], target_pct: int) -> list[dict]:

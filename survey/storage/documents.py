@@ -83,6 +83,14 @@ class DocumentStore(ABC):
     def get(self, key: str) -> dict | None:
         """One document (a copy), or None."""
 
+    def get_with(self, key: str, other: DocumentStore, field: str) -> tuple[dict | None, dict | None]:
+        """One document and the document of ``other`` keyed by its ``field`` (None, None when
+        there is none): a bearer token and its account, read on every API request, which a
+        database answers in one round trip."""
+        doc = self.get(key)
+        named = doc.get(field) if doc is not None else None
+        return doc, other.get(named) if isinstance(named, str) else None
+
     @abstractmethod
     def update(self) -> AbstractContextManager[Documents]:
         """A read-modify-write: the changes made in the block are stored atomically on exit."""

@@ -63,6 +63,18 @@ class HouseholdBackend(ABC):
         """A value of one commune's records (a kept summary or ``compute``), recomputed only
         when the commune changed."""
 
+    def stored_among(self, commune_code: int, ids: Iterable[str]) -> dict[str, dict]:
+        """The stored records of ``ids`` (in any commune), by id; an import batch of
+        ``commune_code`` asks before it writes. Here: the commune read once, by id elsewhere."""
+        here = {r["id"]: r for r in self.scan(commune_code)}
+        found = {key: here.get(key) or self.get(key) for key in ids}
+        return {key: record for key, record in found.items() if record is not None}
+
+    def derived_many(self, communes: Iterable[int], name: str,
+                     compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
+        """``derived`` of each commune, by code (a database checks their versions at once)."""
+        return {code: self.derived(code, name, compute) for code in communes}
+
     @abstractmethod
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
         """Insert many new records of one commune at once; ids already stored (anywhere) are

@@ -9,7 +9,11 @@ import psycopg
 import pytest
 
 from survey import create_app
+from survey.storage.errors import StorageUnavailable
 from survey.storage.postgres import connection, migrate
+from survey.storage.postgres.documents import PostgresDocumentSpace
+from survey.storage.postgres.households import PostgresHouseholds
+from tests.conftest import household
 
 
 def test_db_upgrade_creates_the_schema_and_is_safe_to_run_again(empty_url, data_dir):
@@ -84,7 +88,7 @@ def _terminate_sessions(admin_url: str, url: str) -> int:
     """End every server session on ``url``'s database, as a restart or an administrator would."""
     name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        return len(conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        return len(conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
                                 " WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchall())
 
 
@@ -99,3 +103,63 @@ def test_the_request_after_the_sessions_were_ended_is_served(api, database, pg_s
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.get_json()["total"] == 1
     assert api.post("/api/v1/households", make_household()).status_code == 201
+
+
+@pytest.fixture
+def unchecked(monkeypatch):
+    """The pools made from here on hand out connections unchecked, as the socket poll does in
+    the moment before a backend's end reaches its socket."""
+    monkeypatch.setattr(connection, "_check", lambda conn: None)
+
+
+def _end_idle_sessions(pg_server, url: str, count: int = 3) -> None:
+    held = [connection.pool(url).getconn() for _ in range(count)]
+    for conn in held:
+        connection.pool(url).putconn(conn)
+    assert _terminate_sessions(pg_server.admin_url, url) >= count
+
+
+def test_reads_and_create_once_on_lost_sessions_are_done_again_and_store_once(unchecked, pg_url, pg_server):
+    households, first, second = PostgresHouseholds(pg_url), household(), household()
+    assert households.create_once(first) is None
+    _end_idle_sessions(pg_server, pg_url)
+    assert households.get(first["id"])["id"] == first["id"]
+    _end_idle_sessions(pg_server, pg_url)
+    assert households.create_once(second) is None
+    _end_idle_sessions(pg_server, pg_url)
+    assert households.create_once(second)["id"] == second["id"]  # stored once: the retry finds it
+    assert households.count([4789]) == 2 and len(households.scan(4789)) == 2
+    _end_idle_sessions(pg_server, pg_url)
+    docs = PostgresDocumentSpace(pg_url).collection("settings", "settings")
+    assert docs.get("campaign") is None
+
+
+def test_a_write_on_a_lost_session_is_not_done_again(unchecked, pg_url, pg_server):
+    """A write whose connection fails is answered 503 (the client retries), never repeated here."""
+    households, record = PostgresHouseholds(pg_url), household()
+    assert households.create_once(record) is None
+    _end_idle_sessions(pg_server, pg_url, count=1)
+    with pytest.raises(StorageUnavailable):
+        households.remove(record)
+    assert households.get(record["id"]) is not None and households.count([4789]) == 1
+
+
+def test_a_connection_idle_a_while_gets_the_full_check(pg_url, monkeypatch):
+    """Used a moment ago: no round trip to hand it out; idle longer than QUIET: one."""
+    sent: list[str] = []
+    original = psycopg.Connection.execute
+
+    def execute(conn, query, *args, **kwargs):
+        sent.append(query)
+        return original(conn, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", execute)
+    with connection.pool(pg_url).connection():
+        pass
+    with connection.pool(pg_url).connection():
+        pass
+    assert sent == []
+    monkeypatch.setattr(connection, "QUIET", 0.0)
+    with connection.pool(pg_url).connection():
+        pass
+    assert sent == [""]

@@ -6,9 +6,16 @@ pool inherited through ``fork`` is dropped in the child. A sync worker serves on
 at a time, so a few connections a worker are enough; ``SURVEY_DATABASE_POOL`` raises it
 (threaded workers: one per thread plus one for a streaming export).
 
-A connection is checked (one empty round trip) each time the pool hands it out: one whose
-backend was ended (``pg_terminate_backend``, a database restart, an idle timeout of a proxy)
-is replaced there and then, so the request after the restart is served, not answered 503.
+A connection is checked each time the pool hands it out, so that one whose backend was
+ended (``pg_terminate_backend``, a database restart, an idle timeout of a proxy) is replaced
+there and then and the request after the restart is served, not answered 503. The check
+costs no round trip for a connection used a moment ago: a backend that ends says so on its
+socket (an error message, then end of file), which a poll of the socket sees. Only a
+connection with something to read, or idle for longer than ``QUIET`` seconds (a peer gone
+silently, behind a proxy or a dead link, says nothing), gets the empty query round trip.
+A backend ended a moment before it was handed out may not have said so yet: ``read`` does
+its work once more on another connection when the first proves broken (reads, and the
+create-once of a household, which stores an id at most once, are safe to do twice).
 
 The pool's connections autocommit: a single read is one round trip, with no transaction to
 end when the connection goes back; several statements that belong together go in
@@ -18,8 +25,11 @@ end when the connection goes back; several statements that belong together go in
 from __future__ import annotations
 
 import os
+import select
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
@@ -28,10 +38,13 @@ from psycopg_pool import ConnectionPool
 
 from .url import database_url, redacted
 
-__all__ = ["POOL_SIZE", "close_pool", "close_pools", "connect", "database_url", "pool", "redacted"]
+__all__ = ["POOL_SIZE", "close_pool", "close_pools", "connect", "database_url", "pool", "read", "redacted"]
+
+T = TypeVar("T")
 
 POOL_SIZE = 4
 WAIT = 30.0  # seconds a request waits for a connection before the database counts as unavailable
+QUIET = 5.0  # seconds a connection may have been idle and still be handed out unchecked
 _pools: dict[str, ConnectionPool] = {}
 _lock = threading.Lock()
 
@@ -40,6 +53,21 @@ def _configure(conn: psycopg.Connection) -> None:
     """Every connection: UTF-8, and JSON through orjson (records keep their field order)."""
     set_json_loads(orjson.loads, conn)
     set_json_dumps(lambda obj: orjson.dumps(obj).decode(), conn)
+    _returned(conn)
+
+
+def _returned(conn: psycopg.Connection) -> None:
+    """When the connection was last in use (the pool calls this as each one comes back)."""
+    conn._survey_used_at = time.monotonic()  # the pool keeps its own marks on connections too
+
+
+def _check(conn: psycopg.Connection) -> None:
+    """Raise if the connection is no longer usable: one round trip only when in doubt."""
+    used_at = getattr(conn, "_survey_used_at", 0.0)
+    poll = select.poll()  # not select(): a worker may hold descriptors above FD_SETSIZE
+    poll.register(conn.pgconn.socket, select.POLLIN)
+    if poll.poll(0) or time.monotonic() - used_at > QUIET:
+        ConnectionPool.check_connection(conn)
 
 
 def connect(url: str, **kwargs: Any) -> psycopg.Connection:
@@ -60,8 +88,22 @@ def pool(url: str) -> ConnectionPool:
             _pools[url] = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=True,
                                          kwargs={"client_encoding": "utf8", "autocommit": True},
                                          configure=_configure, name="survey", timeout=WAIT,
-                                         check=ConnectionPool.check_connection)
+                                         check=_check, reset=_returned)
         return _pools[url]
+
+
+def read(url: str, work: Callable[[psycopg.Connection], T]) -> T:
+    """``work`` on a pooled connection outside any transaction; done once more on another
+    connection if the first lost its backend (so ``work`` must be safe to do twice)."""
+    for attempt in range(2):
+        with pool(url).connection() as conn:
+            try:
+                return work(conn)
+            except psycopg.OperationalError:
+                if attempt or not conn.broken:
+                    raise
+        pool(url).check()  # the others idle since then may have lost theirs too: replaced now
+    raise AssertionError("not reached")
 
 
 def close_pool(url: str) -> None:

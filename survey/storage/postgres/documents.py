@@ -13,8 +13,9 @@ never wait for the lock. ``seq`` keeps each collection in insertion order, as Ti
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import psycopg
 from psycopg.types.json import Json
@@ -22,16 +23,19 @@ from psycopg.types.json import Json
 from ..documents import Documents, DocumentSpace, DocumentStore
 from ..errors import StorageUnavailable
 from . import migrate
-from .connection import pool
+from .connection import pool, read
 
 __all__ = ["CollectionRows", "PostgresCollection", "PostgresDocumentSpace"]
 
+T = TypeVar("T")
 SECRET = ("secret", "session")  # (collection, key) of the session-signing key
 
 _GET = "SELECT doc FROM documents WHERE collection = %s AND key = %s"
 _ALL = "SELECT key, doc FROM documents WHERE collection = %s ORDER BY seq"
 _PUT = ("INSERT INTO documents (collection, key, doc) VALUES (%s, %s, %s) "
         "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc")
+_PAIR = ("SELECT d.doc, o.doc FROM documents d LEFT JOIN documents o ON o.collection = %s AND o.key = d.doc->>%s"
+         " WHERE d.collection = %s AND d.key = %s")
 _DELETE = "DELETE FROM documents WHERE collection = %s AND key = %s RETURNING 1"
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
@@ -63,12 +67,17 @@ class PostgresCollection(DocumentStore):
         self.space, self.name, self.table = space, name, table
 
     def documents(self) -> dict[str, dict]:
-        with self.space.connection() as conn:
-            return CollectionRows(conn, self.name).all()
+        return self.space.read(lambda conn: CollectionRows(conn, self.name).all())
 
     def get(self, key: str) -> dict | None:
-        with self.space.connection() as conn:
-            return CollectionRows(conn, self.name).get(key)
+        return self.space.read(lambda conn: CollectionRows(conn, self.name).get(key))
+
+    def get_with(self, key: str, other: DocumentStore, field: str) -> tuple[dict | None, dict | None]:
+        """One statement: the document joined with the one of ``other`` it names."""
+        if not isinstance(other, PostgresCollection) or other.space is not self.space:
+            return super().get_with(key, other, field)
+        row = self.space.read(lambda conn: conn.execute(_PAIR, (other.name, field, self.name, key)).fetchone())
+        return (None, None) if row is None else (row[0], row[1])
 
     @contextmanager
     def update(self) -> Iterator[Documents]:
@@ -86,15 +95,25 @@ class PostgresDocumentSpace(DocumentSpace):
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection in a transaction: committed on a clean exit, else rolled back.
+        """A pooled connection in a transaction: committed on a clean exit, else rolled back."""
+        with self._unavailable(), pool(self.url).connection() as conn, conn.transaction():
+            yield conn
 
-        A lost server or backend becomes StorageUnavailable (503: the client retries)."""
+    def read(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """A read with no transaction (a single statement needs no BEGIN and COMMIT, two
+        round trips more than itself), done again if its connection proves broken."""
+        with self._unavailable():
+            return read(self.url, work)
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """A schema behind this release is SchemaBehind (503 naming the command); a lost
+        server or backend is StorageUnavailable (503: the client retries)."""
         try:
             if not self._checked:
                 migrate.require_current(self.url)
                 self._checked = True
-            with pool(self.url).connection() as conn, conn.transaction():
-                yield conn
+            yield
         except psycopg.OperationalError as exc:  # no server detail in the answer
             raise StorageUnavailable("the database is unavailable, try again") from exc
 
@@ -102,9 +121,9 @@ class PostgresDocumentSpace(DocumentSpace):
         return PostgresCollection(self, name, table)
 
     def names(self, prefix: str) -> list[str]:
-        with self.connection() as conn:
-            rows = conn.execute("SELECT DISTINCT collection FROM documents WHERE starts_with(collection, %s) "
-                                "ORDER BY collection", (prefix,)).fetchall()
+        rows = self.read(lambda conn: conn.execute("SELECT DISTINCT collection FROM documents"
+                                                   " WHERE starts_with(collection, %s) ORDER BY collection",
+                                                   (prefix,)).fetchall())
         return [r[0] for r in rows]
 
     def secret_key(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
@@ -30,6 +30,7 @@ from .search import search_columns
 
 __all__ = ["PostgresHouseholds"]
 
+T = TypeVar("T")
 EXPORT_BATCH = 2000  # rows a server-side cursor sends at a time
 DEADLOCK_RETRIES = 3  # attempts of a bulk insert the server ended as a deadlock's victim
 
@@ -108,6 +109,13 @@ class PostgresHouseholds(HouseholdBackend):
             finally:
                 conn.isolation_level = None
 
+    def _read(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """A statement safe to run twice (a read, a create-once), done again on another
+        connection if the first proves broken; no transaction of its own."""
+        self._pool()
+        with _unavailable():
+            return connection.read(self.url, work)
+
     def _bump(self, cur: psycopg.Cursor, commune: int, added: int, rewrite: bool) -> int:
         """Lock the commune's row for this transaction; its new version."""
         cur.execute(_BUMP, {"commune": commune, "added": added, "rewrite": rewrite})
@@ -123,11 +131,13 @@ class PostgresHouseholds(HouseholdBackend):
         """Insert unless the id is stored anywhere (the unique key decides); else the stored one.
 
         One round trip: ``household_create_once`` (migration 0003) locks and bumps the
-        commune's row and inserts, as one statement that is its own transaction."""
+        commune's row and inserts, as one statement that is its own transaction. Done again on
+        a connection found broken: had the first stored it after all, the second finds it stored
+        and answers it (the client's retry of a submission, answered 200, never a copy)."""
         key, commune = record["id"], int(record["commune_code"])
         for _ in range(3):  # a record removed between our conflict and our read: try again
-            with self._reading() as cur:
-                stored = cur.execute(_CREATE, (key, commune, _json(record), *search_columns(record))).fetchone()[0]
+            values = (key, commune, _json(record), *search_columns(record))
+            stored = self._read(lambda conn: conn.execute(_CREATE, values).fetchone()[0])
             if stored:
                 return None
             existing = self.get(key)
@@ -162,9 +172,15 @@ class PostgresHouseholds(HouseholdBackend):
 
     def get(self, record_id: str) -> dict | None:
         """By primary key."""
-        with self._reading() as cur:
-            row = cur.execute("SELECT record FROM households WHERE id = %s", (record_id,)).fetchone()
+        row = self._read(lambda conn: conn.execute("SELECT record FROM households WHERE id = %s",
+                                                   (record_id,)).fetchone())
         return None if row is None else row[0]
+
+    def stored_among(self, commune_code: int, ids: Iterable[str]) -> dict[str, dict]:
+        """One query by primary key for a whole batch (not a round trip an id, nor the commune)."""
+        rows = self._read(lambda conn: conn.execute("SELECT id, record FROM households WHERE id = ANY(%s)",
+                                                    (list(ids),)).fetchall())
+        return dict(rows)
 
     def scan(self, commune_code: int, cache: bool = True) -> list[dict]:
         """The commune's records in insertion order (by its index on commune and order)."""
@@ -200,9 +216,9 @@ class PostgresHouseholds(HouseholdBackend):
         """The versions of ``communes`` (bumped in every write's transaction): one indexed read,
         so an answer kept by any host's worker is reused only while no host wrote there."""
         codes = sorted({int(c) for c in communes})
-        with self._reading() as cur:
-            rows = cur.execute("SELECT commune_code, version FROM household_communes"
-                               " WHERE commune_code = ANY(%s) ORDER BY commune_code", (codes,)).fetchall()
+        rows = self._read(lambda conn: conn.execute("SELECT commune_code, version FROM household_communes"
+                                                    " WHERE commune_code = ANY(%s) ORDER BY commune_code",
+                                                    (codes,)).fetchall())
         return tuple((int(code), int(version)) for code, version in rows)
 
     def find(self, match: Match, skip: int, limit: int) -> tuple[int, list[dict]]:
@@ -218,6 +234,11 @@ class PostgresHouseholds(HouseholdBackend):
     def derived(self, commune_code: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """A kept summary, or ``compute`` over the commune, recomputed only when it changed."""
         return self.kept.value(int(commune_code), name, compute)
+
+    def derived_many(self, communes: Iterable[int], name: str,
+                     compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
+        """Every commune's value, their versions read in one query (a province is 151 communes)."""
+        return self.kept.values([int(c) for c in communes], name, compute)
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
         """COPY into a temporary table, then one INSERT; ids stored anywhere are skipped by the

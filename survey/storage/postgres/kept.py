@@ -8,6 +8,7 @@ earlier record was changed or removed since (``rewritten``), which only a recoun
 
 Whether a held value is current costs one primary-key read of the commune's row, the
 database's counterpart of the files' ``stat``: a write by any worker or host is seen at once.
+Values of many communes (a district, the province) are checked with one read of all their rows.
 """
 
 from __future__ import annotations
@@ -47,11 +48,31 @@ class KeptValues:
         with self._reading() as cur:
             return self._current(cur, commune)[0]
 
+    def versions(self, communes: list[int]) -> dict[int, int]:
+        """The versions of ``communes`` now, in one read (0: never written)."""
+        with self._reading() as cur:
+            found = dict(cur.execute("SELECT commune_code, version FROM household_communes"
+                                     " WHERE commune_code = ANY(%s)", (communes,)).fetchall())
+        return {code: found.get(code, 0) for code in communes}
+
     def value(self, commune: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """The value held for the commune's current version, else worked out again."""
         held = self._values.get((commune, name))
         if held is not None and held[0] == self.version(commune):
             return held[1]
+        return self._fresh(commune, name, compute)
+
+    def values(self, communes: list[int], name: str, compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
+        """``value`` of each commune, their versions read at once (not one read a commune)."""
+        versions, out = self.versions(communes), {}
+        for code in communes:
+            held = self._values.get((code, name))
+            current = held is not None and held[0] == versions[code]
+            out[code] = held[1] if current else self._fresh(code, name, compute)
+        return out
+
+    def _fresh(self, commune: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
+        """The value worked out from the stored tally or the records, and held."""
         if name in self.kinds:
             version, value = self._kept(commune, name)
         else:
@@ -76,18 +97,34 @@ class KeptValues:
 
     def _kept(self, commune: int, name: str) -> tuple[int, Any]:
         """A kept summary: the held or stored tally plus the records written since."""
-        kind = self.kinds[name]
+        return self._kept_all(commune, [name])[name]
+
+    def _kept_all(self, commune: int, names: list[str]) -> dict[str, tuple[int, Any]]:
+        """Kept summaries of one commune by name, the records written since the oldest of
+        their tallies read once for all of them (after an import batch: its records, once)."""
         with self._reading(snapshot=True) as cur:
             version, rewritten = self._current(cur, commune)
-            base = self._bases.get((commune, name))
-            if base is None or base[0] < rewritten or base[0] > version:
-                base = self._stored(cur, commune, name, kind)
-            if base is not None and base[0] < rewritten:
-                base = None
-            since = 0 if base is None else base[0]
-            cur.execute("SELECT record FROM households WHERE commune_code = %s AND version > %s ORDER BY seq",
-                        (commune, since))
-            added = [row[0] for row in cur]
+            bases = {name: self._base(cur, commune, name, version, rewritten) for name in names}
+            since = min(0 if base is None else base[0] for base in bases.values())
+            cur.execute("SELECT version, record FROM households WHERE commune_code = %s AND version > %s"
+                        " ORDER BY seq", (commune, since))
+            rows = cur.fetchall()
+        return {name: self._settled(commune, name, version, base,
+                                    [record for at, record in rows if base is None or at > base[0]])
+                for name, base in bases.items()}
+
+    def _base(self, cur: psycopg.Cursor, commune: int, name: str, version: int,
+              rewritten: int) -> tuple[int, Any] | None:
+        """The tally to add to: held, else stored; none when an earlier record changed since."""
+        base = self._bases.get((commune, name))
+        if base is None or base[0] < rewritten or base[0] > version:
+            base = self._stored(cur, commune, name, self.kinds[name])
+        return None if base is None or base[0] < rewritten else base
+
+    def _settled(self, commune: int, name: str, version: int, base: tuple[int, Any] | None,
+                 added: list[dict]) -> tuple[int, Any]:
+        """The base plus ``added``, held (and stored when new or grown a lot); the finished value."""
+        kind = self.kinds[name]
         tally = kind.tally(added) if base is None else kind.merge(base[1], kind.tally(added)) if added else base[1]
         self._bases[(commune, name)] = (version, tally)
         if base is None or len(added) >= STORE_AFTER:
@@ -114,6 +151,6 @@ class KeptValues:
     def refresh(self, commune: int) -> None:
         """After many records came at once: bring every kept summary of the commune up to date
         and store it, as the files write theirs on each snapshot, so no request starts at zero."""
-        for name in self.kinds:
-            version, value = self._kept(commune, name)
-            self._values[(commune, name)] = (version, value)
+        if self.kinds:
+            for name, held in self._kept_all(commune, list(self.kinds)).items():
+                self._values[(commune, name)] = held
