@@ -135,8 +135,8 @@ class PostgresHouseholds(HouseholdBackend):
         a connection found broken: had the first stored it after all, the second finds it stored
         and answers it (the client's retry of a submission, answered 200, never a copy)."""
         key, commune = record["id"], int(record["commune_code"])
+        values = (key, commune, _json(record), *search_columns(record))
         for _ in range(3):  # a record removed between our conflict and our read: try again
-            values = (key, commune, _json(record), *search_columns(record))
             stored = self._read(lambda conn: conn.execute(_CREATE, values).fetchone()[0])
             if stored:
                 return None
