@@ -153,6 +153,7 @@ def test_a_connection_idle_a_while_gets_the_full_check(pg_url, monkeypatch):
         sent.append(query)
         return original(conn, query, *args, **kwargs)
 
+    connection.pool(pg_url).wait()  # its connection opened (and set up) before we count
     monkeypatch.setattr(psycopg.Connection, "execute", execute)
     with connection.pool(pg_url).connection():
         pass
@@ -163,3 +164,12 @@ def test_a_connection_idle_a_while_gets_the_full_check(pg_url, monkeypatch):
     with connection.pool(pg_url).connection():
         pass
     assert sent == [""]
+
+
+def test_the_pool_s_connections_run_without_jit_compilation(pg_url):
+    """A count over many matching rows would otherwise be compiled, slower than it runs."""
+    with connection.pool(pg_url).connection() as conn:
+        assert conn.execute("SHOW jit").fetchone()[0] == "off"
+    with connection.connect(pg_url, autocommit=True) as conn:  # a one-off connection keeps the server's choice
+        assert conn.execute("SHOW jit").fetchone()[0] == conn.execute("SELECT boot_val FROM pg_settings "
+                                                                       "WHERE name = 'jit'").fetchone()[0]
