@@ -169,14 +169,14 @@ def _fingerprint(record: dict) -> tuple[int, bytes]:
 def _store(camp: Campaign, commune: int, batch: list[tuple[int, dict]], report: ImportReport,
            seen: dict[str, tuple[int, bytes]]) -> None:
     """One batch of one commune in one write: new ids stored, known ones unchanged or refused."""
-    stored = {r["id"]: r for r in camp.households.scan(commune)}
+    stored = camp.households.existing(commune, [r["id"] for _, r in batch if r["id"] not in seen])
     now, fresh = camp.stamp(), []
     for number, record in batch:
         key = record["id"]
         if key in seen:
             same = seen[key] == _fingerprint(record)
         else:
-            existing = stored.get(key) or camp.households.get(key)  # ids are the province's
+            existing = stored.get(key)  # ids are the province's: looked up wherever they are
             if existing is None:
                 seen[key] = _fingerprint(record)
                 fresh.append({**record, "created_at": now, "updated_at": now})

@@ -90,6 +90,10 @@ class HouseholdRecords:
         """Insert many new records of one commune in one write (demo data, imports)."""
         return self.backend.bulk_insert(commune_code, records)
 
+    def existing(self, commune_code: int, ids: Iterable[str]) -> dict[str, dict]:
+        """The stored records among ``ids`` (shared: do not change them), for an import's batch."""
+        return self.backend.existing(commune_code, ids)
+
     def is_empty(self) -> bool:
         """Whether no household has been stored yet."""
         return self.backend.is_empty()

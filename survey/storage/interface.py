@@ -65,6 +65,12 @@ class HouseholdBackend(ABC):
         """Insert many new records of one commune at once; ids already stored (anywhere) are
         left as they are. Returns how many were added."""
 
+    def existing(self, commune_code: int, ids: Iterable[str]) -> dict[str, dict]:
+        """The stored records among ``ids`` (of a batch for ``commune_code``), wherever they are."""
+        stored = {r["id"]: r for r in self.scan(commune_code, cache=False)}
+        found = {key: stored.get(key) or self.get(key) for key in set(ids)}
+        return {key: record for key, record in found.items() if record is not None}
+
     @abstractmethod
     def is_empty(self) -> bool:
         """Whether no household has been stored yet."""
