@@ -43,6 +43,11 @@ class HouseholdBackend(ABC):
     def get(self, record_id: str) -> dict | None:
         """The record with this id, wherever it is, or None."""
 
+    def get_in(self, commune_code: int, record_id: str) -> dict | None:
+        """The record with this id if ``commune_code`` holds it, or None."""
+        record = self.get(record_id)
+        return record if record is not None and record["commune_code"] == int(commune_code) else None
+
     @abstractmethod
     def scan(self, commune_code: int, cache: bool = True) -> Iterable[dict]:
         """Every record of one commune in insertion order (``cache=False`` for one-off reads)."""
