@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tinydb.table import Document
+
 from . import groupsync
 from .claims import IdClaims
 from .errors import NotStored
@@ -194,11 +196,11 @@ class TinyDBHouseholds(HouseholdBackend):
         the batch (a second import counts it unchanged); a failure here leaves none of it."""
         commune, pending = int(commune_code), []
         shard = self.shard(commune)
-        first = not shard.path.exists() or shard.path.stat().st_size < _EMPTY_SNAPSHOT_BYTES
+        if not shard.path.exists() or shard.path.stat().st_size < _EMPTY_SNAPSHOT_BYTES:
+            return self._first_records(commune, records)
         try:
             with self.claims.claiming([r["id"] for r in records]) as buckets:
-                mine = [r for r in records
-                        if buckets[self.claims.bucket_of(r["id"])].owner(r["id"]) in (None, commune)]
+                mine = self._unclaimed(buckets, records, commune)
                 with shard.appending(pending) as log:
                     fresh = self._not_stored(commune, mine, log.index)
                     for r in fresh:
@@ -211,8 +213,26 @@ class TinyDBHouseholds(HouseholdBackend):
                 flush.drop()
             raise
         run_flushes(pending)
-        if first and fresh:
-            shard.compact()  # a commune's first records make its snapshot and kept summaries at once
+        return len(fresh)
+
+    def _unclaimed(self, buckets: dict, records: list[dict], commune: int) -> list[dict]:
+        """``records`` whose id no other commune claims."""
+        return [r for r in records if buckets[self.claims.bucket_of(r["id"])].owner(r["id"]) in (None, commune)]
+
+    def _first_records(self, commune: int, records: list[dict]) -> int:
+        """A commune's first records make its snapshot and kept summaries at once, in one
+        write of a file that held nothing to decode (a generated campaign, a new commune)."""
+        with self.claims.claiming([r["id"] for r in records]) as buckets:
+            mine = self._unclaimed(buckets, records, commune)
+            with self.shard(commune).write() as table:
+                stored = {doc.doc_id for doc in table.all()}
+                fresh = list({r["id"]: r for r in mine if r["id"] not in stored}.values())
+                for r in fresh:
+                    buckets[self.claims.bucket_of(r["id"])].claim(r["id"], commune, sync=False)
+                for bucket in buckets.values():
+                    bucket.sync()
+                if fresh:
+                    table.insert_multiple(Document(r, doc_id=r["id"]) for r in fresh)
         return len(fresh)
 
     def _not_stored(self, commune: int, records: list[dict], index: Any) -> list[dict]:
