@@ -106,10 +106,10 @@ def run_size(size: int, backend: str, args: argparse.Namespace, databases: Bench
     env = {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
     if url:
         env["SURVEY_DATABASE_URL"] = url
-    peak = measure_submissions(result, args, root, env, camp.token, bodies_file)
-    peak = max(peak, measure_service(result, args, root, env, camp.token, bodies))
+    result.submit_peak_mb = measure_submissions(result, args, root, env, camp.token, bodies_file)
+    result.service_peak_mb = measure_service(result, args, root, env, camp.token, bodies)
     result.reads = measure_reads(args, size, root, env, camp.token)
-    result.peak_rss_mb = max(peak, result.reads.peak_rss_mb)
+    result.peak_rss_mb = max(result.submit_peak_mb, result.service_peak_mb, result.reads.peak_rss_mb)
     if with_baseline:
         measure_baseline(result, args, root, camp.baseline_file, bodies)
     elif baseline is not None:

@@ -179,7 +179,8 @@ def _store(camp: Campaign, commune: int, batch: list[tuple[int, dict]], report: 
             existing = stored.get(key)  # ids are the province's
             if existing is None:
                 seen[key] = _fingerprint(record)
-                fresh.append({**record, "created_at": now, "updated_at": now})
+                record["created_at"] = record["updated_at"] = now  # the batch's own copy: no second one
+                fresh.append(record)
                 continue
             same = existing["commune_code"] == record["commune_code"] and content_of(existing) == content_of(record)
         if same:
@@ -227,12 +228,9 @@ def _import(camp: Campaign, user: User, rows: Iterator[tuple[int, dict]], lang: 
         batch = pending.setdefault(record["commune_code"], [])
         batch.append((number, _compact_json(record)))
         if len(batch) >= BATCH:
-            _store(camp, record["commune_code"], _decoded(pending.pop(record["commune_code"])), report, seen)
-            tick(len(batch))
+            tick(_store_waiting(camp, pending, record["commune_code"], report, seen))
     for commune in list(pending):
-        batch = pending.pop(commune)
-        _store(camp, commune, _decoded(batch), report, seen)
-        tick(len(batch))
+        tick(_store_waiting(camp, pending, commune, report, seen))
     report.errors.sort(key=lambda e: e[0])
     return report
 
@@ -243,8 +241,14 @@ def _compact_json(record: dict) -> bytes:
     return bytes(memoryview(orjson.dumps(record)))
 
 
-def _decoded(batch: list[tuple[int, bytes]]) -> list[tuple[int, dict]]:
-    return [(number, orjson.loads(record)) for number, record in batch]
+def _store_waiting(camp: Campaign, pending: dict[int, list[tuple[int, bytes]]], commune: int,
+                   report: ImportReport, seen: dict[str, tuple[int, bytes]]) -> int:
+    """Store the rows waiting for ``commune``, their JSON dropped as they are decoded; how many."""
+    waiting = pending.pop(commune)
+    batch = [(number, orjson.loads(record)) for number, record in waiting]
+    waiting.clear()
+    _store(camp, commune, batch, report, seen)
+    return len(batch)
 
 
 def template_xlsx(camp: Campaign, user: User, lang: str = "vi") -> bytes:

@@ -62,6 +62,10 @@ class HouseholdRecords:
 
     def get(self, record_id: str, communes: Iterable[int] | None = None) -> dict | None:
         """The record with this id, if it lies in ``communes`` (anywhere when None)."""
+        communes = None if communes is None else list(communes)
+        if communes is not None and len(communes) == 1:
+            record = self.backend.get_in(communes[0], record_id)
+            return None if record is None else dict(record)
         record = self.backend.get(record_id)
         if record is None or (communes is not None and record["commune_code"] not in set(communes)):
             return None

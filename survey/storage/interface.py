@@ -46,6 +46,11 @@ class HouseholdBackend(ABC):
     def get(self, record_id: str) -> dict | None:
         """The record with this id, wherever it is, or None."""
 
+    def get_in(self, commune_code: int, record_id: str) -> dict | None:
+        """The record with this id if ``commune_code`` holds it, or None."""
+        record = self.get(record_id)
+        return record if record is not None and record["commune_code"] == int(commune_code) else None
+
     @abstractmethod
     def scan(self, commune_code: int, cache: bool = True) -> Iterable[dict]:
         """Every record of one commune in insertion order (``cache=False`` for one-off reads)."""
@@ -65,9 +70,10 @@ class HouseholdBackend(ABC):
 
     def stored_among(self, commune_code: int, ids: Iterable[str]) -> dict[str, dict]:
         """The stored records of ``ids`` (in any commune), by id; an import batch of
-        ``commune_code`` asks before it writes. Here: the commune read once, by id elsewhere."""
-        here = {r["id"]: r for r in self.scan(commune_code)}
-        found = {key: here.get(key) or self.get(key) for key in ids}
+        ``commune_code`` asks before it writes (shared: do not change them). Here: the commune
+        read once, by id elsewhere."""
+        here = {r["id"]: r for r in self.scan(commune_code, cache=False)}
+        found = {key: here.get(key) or self.get(key) for key in set(ids)}
         return {key: record for key, record in found.items() if record is not None}
 
     def derived_many(self, communes: Iterable[int], name: str,

@@ -152,12 +152,19 @@ class LoggedCollection(Collection):
             self.compact_locked()
 
     def _snapshot_written(self, table: dict | None = None) -> None:
-        """Under the lock, after a new snapshot: refresh the files kept beside it."""
+        """Under the lock, after a new snapshot: refresh the files kept beside it (the
+        snapshot decoded once at most: a caller that has its table gives it)."""
+        rev, table = self._snapshot_table(table)
         self.write_ids(table)
         if self.on_snapshot is not None:
-            data = AtomicJSONStorage(self.path).read() or {}
-            table = data.get(self.table_name, {}) if table is None else table
-            self.on_snapshot(self, data.get(REV_KEY, ""), table)
+            self.on_snapshot(self, rev, table)
+
+    def _snapshot_table(self, table: dict | None) -> tuple[str, dict]:
+        """(the snapshot's revision, its table): ``table`` when given, else read from the file."""
+        if table is not None:
+            return read_revision(self.path) or "", table
+        data = AtomicJSONStorage(self.path).read() or {}
+        return data.get(REV_KEY, ""), data.get(self.table_name, {})
 
     def pending(self) -> tuple[str, list[list]]:
         """(the snapshot's revision, the logged changes on top of it); the log is read first."""
@@ -170,9 +177,9 @@ class LoggedCollection(Collection):
 
     def write_ids(self, table: dict | None = None) -> np.ndarray:
         """Under the lock: write the id hashes of the current snapshot beside it."""
-        data = AtomicJSONStorage(self.path).read() or {}
-        hashes = id_hashes(data.get(self.table_name, {}) if table is None else table)
-        write_id_file(self.ids_path, data.get(REV_KEY, ""), hashes)
+        rev, table = self._snapshot_table(table)
+        hashes = id_hashes(table)
+        write_id_file(self.ids_path, rev, hashes)
         return hashes
 
     def _snapshot_revision(self) -> str:

@@ -52,7 +52,11 @@ class KeptTallies:
     def __init__(self, root: Path):
         self.root = root
         self.kinds: dict[str, KeptSummary] = {}
-        self._bases: dict[tuple[int, str], tuple[str, Any]] = {}
+        self._bases: dict[tuple[int, str], tuple[str, Any, int, str | None]] = {}
+
+    def forget(self) -> None:
+        """Drop what is held (the files were replaced: a restore)."""
+        self._bases.clear()
 
     def path(self, commune_code: int, name: str) -> Path:
         """The file holding one commune's tally ``name``."""
@@ -64,36 +68,52 @@ class KeptTallies:
         for name, kept in self.kinds.items():
             tally = kept.tally(list(table.values()))
             write_derived(self.path(code, name), orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
-            self._bases[(code, name)] = (rev, kept.held(tally))
+            self._bases[(code, name)] = (rev, kept.held(tally), 0, None)
 
-    def _base(self, commune_code: int, name: str, rev: str) -> Any | None:
-        """The kept tally of snapshot ``rev``, from memory or from its file; None if stale."""
+    def _base(self, commune_code: int, name: str, rev: str, changes: list[list]) -> tuple[Any, int] | None:
+        """(what is held of snapshot ``rev`` and the first changes of its log, how many of
+        them), from memory or from the kept file; None if the file is stale."""
         held = self._bases.get((commune_code, name))
-        if held is not None and held[0] == rev:
-            return held[1]
+        if held is not None and held[0] == rev and held[2] <= len(changes) and \
+                (not held[2] or changes[held[2] - 1][1] == held[3]):
+            return held[1], held[2]
         try:
             kept = orjson.loads(self.path(commune_code, name).read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):
             return None
         if not isinstance(kept, dict) or kept.get("rev") != rev or kept.get("version") != self.kinds[name].version:
             return None
-        held = self.kinds[name].held(kept["tally"])
-        self._bases[(commune_code, name)] = (rev, held)
-        return held
+        value = self.kinds[name].held(kept["tally"])
+        self._bases[(commune_code, name)] = (rev, value, 0, None)
+        return value, 0
 
     def current(self, shard: LoggedCollection, name: str) -> Any | None:
-        """The kept tally plus the logged records; None when the log changes earlier records."""
+        """The kept tally plus the logged records; None when the log changes earlier records.
+
+        What is held grows with the log (the records added since it was last asked for), in
+        place of the snapshot's alone: a worker holds one copy of a commune's summary, not
+        the snapshot's and the snapshot-plus-log's side by side."""
         kept = self.kinds[name]
         rev, changes = shard.pending()
-        base = self._base(int(shard.path.stem), name, rev) if rev else None
+        if not rev or not self._only_new(shard, rev, changes):
+            return None
+        code = int(shard.path.stem)
+        base = self._base(code, name, rev, changes)
         if base is None:
             return None
-        if changes:
-            keys = [c[1] for c in changes]
-            if any(c[0] != "put" for c in changes) or len(set(keys)) != len(keys):
-                return None
-            ids = read_id_file(shard.ids_path, rev)
-            if ids is None or any(sorted_has(ids, id_hash(k)) for k in keys):
-                return None
-            base = kept.added(base, kept.tally([c[2] for c in changes]))
-        return kept.finish(base)
+        held, covered = base
+        if covered < len(changes):
+            held = kept.added(held, kept.tally([c[2] for c in changes[covered:]]))
+            self._bases[(code, name)] = (rev, held, len(changes), changes[-1][1])
+        return kept.finish(held)
+
+    @staticmethod
+    def _only_new(shard: LoggedCollection, rev: str, changes: list[list]) -> bool:
+        """Whether the log only adds records the snapshot does not hold, each once."""
+        if not changes:
+            return True
+        keys = [c[1] for c in changes]
+        if any(c[0] != "put" for c in changes) or len(set(keys)) != len(keys):
+            return False
+        ids = read_id_file(shard.ids_path, rev)
+        return ids is not None and not any(sorted_has(ids, id_hash(k)) for k in keys)

@@ -15,8 +15,10 @@ from typing import Any
 
 from tinydb.table import Document
 
+from . import groupsync
 from .claims import IdClaims
 from .errors import NotStored
+from .idindex import id_hash, read_id_file, sorted_has
 from .interface import HouseholdBackend
 from .logged import LoggedCollection, PendingFlush, run_flushes
 from .tallies import KeptSummary, KeptTallies
@@ -25,6 +27,7 @@ from .watch import ChangeWatch
 __all__ = ["TinyDBHouseholds"]
 
 _COMMUNE_FILE = re.compile(r"households/([0-9]{1,9})\.json")
+_EMPTY_SNAPSHOT_BYTES = 64  # {"_rev":"<16 hex>","households":{}} and no more
 
 
 class TinyDBHouseholds(HouseholdBackend):
@@ -132,6 +135,11 @@ class TinyDBHouseholds(HouseholdBackend):
         owner = self.claims.owner(record_id)
         return None if owner is None else self.shard(owner).get(record_id)
 
+    def get_in(self, commune_code: int, record_id: str) -> dict | None:
+        """Read from the commune's file alone: a page of records found through a commune's
+        search index needs neither the province's id claims nor their memory (16 MB at 1,000,000)."""
+        return self.shard(commune_code).get(record_id)
+
     def scan(self, commune_code: int, cache: bool = True) -> Iterable[dict]:
         """The commune's records (shared dicts: do not change them)."""
         return self.shard(commune_code).documents(cache=cache).values()
@@ -182,14 +190,43 @@ class TinyDBHouseholds(HouseholdBackend):
         return value
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
-        """Claims first (one fdatasync per bucket), then one write of the commune's file."""
-        commune = int(commune_code)
+        """Claims first (one fdatasync per bucket), then the records appended to the commune's
+        log as single submissions are, and one flush for them all: nothing decodes the commune
+        but a compaction the log's growth calls for, once. A killed writer leaves a prefix of
+        the batch (a second import counts it unchanged); a failure here leaves none of it."""
+        commune, pending = int(commune_code), []
+        shard = self.shard(commune)
+        if not shard.path.exists() or shard.path.stat().st_size < _EMPTY_SNAPSHOT_BYTES:
+            return self._first_records(commune, records)
+        try:
+            with self.claims.claiming([r["id"] for r in records]) as buckets:
+                mine = self._unclaimed(buckets, records, commune)
+                with shard.appending(pending) as log:
+                    fresh = self._not_stored(commune, mine, log.index)
+                    for r in fresh:
+                        buckets[self.claims.bucket_of(r["id"])].claim(r["id"], commune, sync=False)
+                    for bucket in buckets.values():
+                        bucket.sync()
+                    _append_all(log, fresh)
+        except BaseException:
+            for flush in pending:
+                flush.drop()
+            raise
+        run_flushes(pending)
+        return len(fresh)
+
+    def _unclaimed(self, buckets: dict, records: list[dict], commune: int) -> list[dict]:
+        """``records`` whose id no other commune claims."""
+        return [r for r in records if buckets[self.claims.bucket_of(r["id"])].owner(r["id"]) in (None, commune)]
+
+    def _first_records(self, commune: int, records: list[dict]) -> int:
+        """A commune's first records make its snapshot and kept summaries at once, in one
+        write of a file that held nothing to decode (a generated campaign, a new commune)."""
         with self.claims.claiming([r["id"] for r in records]) as buckets:
-            mine = [r for r in records
-                    if buckets[self.claims.bucket_of(r["id"])].owner(r["id"]) in (None, commune)]
+            mine = self._unclaimed(buckets, records, commune)
             with self.shard(commune).write() as table:
                 stored = {doc.doc_id for doc in table.all()}
-                fresh = [r for r in mine if r["id"] not in stored]
+                fresh = list({r["id"]: r for r in mine if r["id"] not in stored}.values())
                 for r in fresh:
                     buckets[self.claims.bucket_of(r["id"])].claim(r["id"], commune, sync=False)
                 for bucket in buckets.values():
@@ -197,6 +234,48 @@ class TinyDBHouseholds(HouseholdBackend):
                 if fresh:
                     table.insert_multiple(Document(r, doc_id=r["id"]) for r in fresh)
         return len(fresh)
+
+    def _not_stored(self, commune: int, records: list[dict], index: Any) -> list[dict]:
+        """``records`` whose id the commune does not hold, each id once: the id hashes tell
+        most apart; the commune is decoded (once) only when some hash is already there."""
+        fresh = list({r["id"]: r for r in records}.values())
+        if any(r["id"] in index for r in fresh):
+            stored = self.shard(commune).documents(cache=False)
+            fresh = [r for r in fresh if r["id"] not in stored]
+        return fresh
+
+    def stored_among(self, commune_code: int, ids: Iterable[str]) -> dict[str, dict]:
+        """The stored records among ``ids``, wherever they are: the commune is decoded only if
+        its id hashes or its log may hold one of them, other communes only if the id claims
+        name them, and each commune once."""
+        commune, by_commune = int(commune_code), {}
+        shard = self.shard(commune)
+        rev, changes = shard.pending()
+        hashes = read_id_file(shard.ids_path, rev) if rev else None
+        logged = {c[1] for c in changes}
+        elsewhere = []
+        for key in set(ids):
+            if hashes is None or key in logged or sorted_has(hashes, id_hash(key)):
+                by_commune.setdefault(commune, []).append(key)
+            else:
+                elsewhere.append(key)
+        found = self._picked(by_commune)
+        elsewhere += [k for k in by_commune.get(commune, []) if k not in found]  # a hash's false alarm
+        owners: dict[int, list[str]] = {}
+        for key in elsewhere:
+            owner = self.claims.owner(key)
+            if owner is not None and owner != commune:
+                owners.setdefault(owner, []).append(key)
+        found.update(self._picked(owners))
+        return found
+
+    def _picked(self, by_commune: dict[int, list[str]]) -> dict[str, dict]:
+        """The records of ``by_commune``'s ids that its communes hold, each commune decoded once."""
+        found = {}
+        for code, keys in by_commune.items():
+            docs = self.shard(code).documents(cache=False)
+            found.update((k, docs[k]) for k in keys if k in docs)
+        return found
 
     def is_empty(self) -> bool:
         """No commune file yet."""
@@ -220,3 +299,18 @@ class TinyDBHouseholds(HouseholdBackend):
         """The claims describe the old files: rebuild them on the next write."""
         self.claims.invalidate()
         self._derived.clear()
+        self._tallies.forget()
+
+
+def _append_all(log: Any, records: list[dict]) -> None:
+    """Append every record, or, should one fail, cut the log back to where the batch began."""
+    start = log.size
+    try:
+        for r in records:
+            log.put(r["id"], r)
+    except BaseException:
+        groupsync.forget(log.shard.sync_path)
+        os.ftruncate(log.fd, start)
+        log.size = start
+        log.shard.indexes.pop(log.shard.path, None)  # it counted the lines just cut
+        raise

@@ -120,11 +120,16 @@ def test_replace_moves_a_record_between_communes(store):
     assert store.get(a["id"], [4792])["hamlet"] == "Tổ 3" and moved["created_at"] == stored["created_at"]
 
 
-def test_tinydb_writes_compact_the_log_first(store):
-    a = rec()
+def test_a_bulk_insert_appends_to_the_log_and_tinydb_writes_compact_it_first(store):
+    a, b = rec(), rec()
+    shard = store.shard(4789)
+    assert store.bulk_insert(4789, [rec()]) == 1 and not shard.log_path.exists()  # a first batch: the snapshot
     store.create(dict(a), STAMP)
-    assert store.bulk_insert(4789, [rec(), rec(), dict(a)]) == 2
-    assert store.count([4789]) == 3 and not store.shard(4789).log_path.exists()
+    assert store.bulk_insert(4789, [b, rec(), dict(a), dict(b)]) == 2  # a stored, b twice in the batch
+    logged = shard.pending()[1]
+    assert store.count([4789]) == 4 and [c[1] for c in logged[:2]] == [a["id"], b["id"]] and len(logged) == 3
+    assert store.backend.remove(dict(a)) is True
+    assert store.count([4789]) == 3 and not shard.log_path.exists()
 
 
 def test_derived_values_follow_each_write(store):
