@@ -29,7 +29,7 @@ import orjson
 from .errors import StorageUnavailable, describe
 from .files import flock, fsync_dir, pread_all, write_atomically
 from .idindex import id_hash
-from .owners import SNAPSHOT_EVERY, Owners, drop_snapshots, read_snapshot, snapshot_covers, write_snapshot
+from .owners import Owners, drop_snapshots, read_snapshot, snapshot_covers, snapshot_due, write_snapshot
 from .owners import SUFFIX as SNAPSHOT_SUFFIX
 
 __all__ = ["IdClaims", "ClaimBucket", "Owners", "BUCKETS"]
@@ -192,12 +192,12 @@ class IdClaims:
         return owners
 
     def _maybe_snapshot(self, bucket: int, inode: int, offset: int, owners: Owners) -> None:
-        """Under the lock: keep a snapshot once SNAPSHOT_EVERY bytes lie beyond the last one,
+        """Under the lock: keep a snapshot once enough lies beyond the last one (``snapshot_due``),
         unless another process has written a newer one meanwhile."""
-        if offset - self._snapped.get(bucket, 0) < SNAPSHOT_EVERY:
+        if not snapshot_due(offset, self._snapped.get(bucket, 0)):
             return
         covered = snapshot_covers(self._snapshot(bucket), inode)
-        if offset - covered >= SNAPSHOT_EVERY and self._keep_snapshot(bucket, inode, offset, owners):
+        if snapshot_due(offset, covered) and self._keep_snapshot(bucket, inode, offset, owners):
             covered = offset
         self._snapped[bucket] = covered
 

@@ -35,7 +35,6 @@ def test_a_million_claims_fit_in_a_few_megabytes():
 
 def _claims_with_lines(root, monkeypatch, n: int) -> tuple[IdClaims, list[str]]:
     monkeypatch.setattr(owners_module, "SNAPSHOT_EVERY", 2000)
-    monkeypatch.setattr(claims_module, "SNAPSHOT_EVERY", 2000)
     claims = IdClaims(root, lambda: iter(()))
     ids = [str(uuid.uuid4()) for _ in range(n)]
     for start in range(0, n, 50):
@@ -57,6 +56,34 @@ def test_a_new_worker_reads_the_snapshot_and_only_the_lines_after_it(tmp_path, m
     assert all(fresh.owner(key) == 4789 + n % 5 for n, key in enumerate(ids))
     assert len(parsed) < len(ids)  # the snapshotted lines were not parsed again
     assert fresh.owner(str(uuid.uuid4())) is None
+
+
+def test_snapshots_grow_apart_with_the_bucket_so_their_cost_per_claim_stays_flat(tmp_path, monkeypatch):
+    written: dict[str, list[int]] = {}
+    real_write = claims_module.write_snapshot
+
+    def recording(path, inode, covered, owners):
+        written.setdefault(path.name, []).append(covered)
+        real_write(path, inode, covered, owners)
+
+    monkeypatch.setattr(claims_module, "write_snapshot", recording)
+    monkeypatch.setattr(owners_module, "SNAPSHOT_FRACTION", 2)
+    claims, ids = _claims_with_lines(tmp_path, monkeypatch, 4000)
+    gaps = [(a, b - a) for covered in written.values() for a, b in zip(covered, covered[1:])]
+    assert gaps, "buckets of ~250 claims keep several snapshots each"
+    # the next snapshot waits for the floor (2,000 bytes) or half of what the last one covered
+    assert all(gap >= max(2000, a // 2) for a, gap in gaps)
+    assert any(gap > 2000 * 1.4 for _, gap in gaps)  # and the interval did grow beyond the floor
+    fresh = IdClaims(tmp_path, lambda: iter(()))
+    assert all(fresh.owner(key) == 4789 + n % 5 for n, key in enumerate(ids))
+
+
+def test_snapshot_due_scales_with_what_the_snapshot_covers():
+    assert not owners_module.snapshot_due(owners_module.SNAPSHOT_EVERY - 1, 0)
+    assert owners_module.snapshot_due(owners_module.SNAPSHOT_EVERY, 0)
+    big = 8 * 1024 * 1024
+    assert not owners_module.snapshot_due(big + owners_module.SNAPSHOT_EVERY, big)  # 1/8 of 8 MB is 1 MB
+    assert owners_module.snapshot_due(big + big // owners_module.SNAPSHOT_FRACTION, big)
 
 
 def test_a_snapshot_of_another_log_or_past_its_end_is_void_and_a_rebuild_replaces_it(tmp_path, monkeypatch):
