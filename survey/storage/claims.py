@@ -29,8 +29,8 @@ import orjson
 from .errors import StorageUnavailable, describe
 from .files import flock, fsync_dir, pread_all, write_atomically
 from .idindex import id_hash
-from .owners import Owners, drop_snapshots, read_snapshot, snapshot_covers, snapshot_due, write_snapshot
 from .owners import SUFFIX as SNAPSHOT_SUFFIX
+from .owners import Owners, drop_snapshots, read_snapshot, snapshot_covers, snapshot_due, write_snapshot
 
 __all__ = ["IdClaims", "ClaimBucket", "Owners", "BUCKETS"]
 
