@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import StorageUnavailable, describe
 
-__all__ = ["sync_through", "forget"]
+__all__ = ["sync_through", "forget", "PendingFlush", "run_flushes"]
 
 _STATE = struct.Struct("<QQ")
 
@@ -64,3 +64,38 @@ def sync_through(fd: int, end: int, state_path: Path, log_path: Path, ino: int |
 def forget(state_path: Path) -> None:
     """Under the commune's lock, before the log is dropped, restarted or cut."""
     state_path.unlink(missing_ok=True)
+
+
+class PendingFlush:
+    """Lines written under a lock since released: ``run`` waits until they are on disk
+    (``sync_through`` of the file that must be flushed: a commune's log, or the journal that
+    holds its lines) and closes that file if it was opened for this; ``drop`` only closes it
+    (the caller failed: nothing will be acknowledged)."""
+
+    def __init__(self, fd: int, end: int, state_path: Path, path: Path, inode: int | None = None,
+                 close: bool = True):
+        self.fd, self.end, self.state_path, self.path, self.inode, self.close = fd, end, state_path, path, inode, close
+
+    def run(self) -> None:
+        """Return once the lines are durable."""
+        try:
+            sync_through(self.fd, self.end, self.state_path, self.path, self.inode)
+        finally:
+            self.drop()
+
+    def drop(self) -> None:
+        """Close the file without waiting, if it was opened for this flush."""
+        if self.close:
+            os.close(self.fd)
+
+
+def run_flushes(pending: list[PendingFlush]) -> None:
+    """Run every pending flush, in order, emptying ``pending``; all files are closed whatever happens."""
+    while pending:
+        flush = pending.pop(0)
+        try:
+            flush.run()
+        except BaseException:
+            while pending:
+                pending.pop().drop()
+            raise
