@@ -150,3 +150,21 @@ def test_a_restore_empties_the_journal(tmp_path):
     assert store.backend.journal.path.stat().st_size > 0
     store.backend.restored()
     assert store.backend.journal.path.stat().st_size == 0
+
+
+def test_a_torn_line_cut_by_the_next_writer_stays_cut_after_a_power_cut(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    kept = store.create(rec(4789), STAMP)[0]
+    shard = store.shard(4789)
+    rev, size = shard.pending()[0], shard.log_path.stat().st_size
+    torn = orjson.dumps(["put", "never-acknowledged", rec(4789)]) + b"\n"
+    with open(store.backend.journal.path, "ab") as fh:  # a writer journaled its line...
+        fh.write(orjson.dumps(["4789", rev, size, torn.decode()]) + b"\n")
+    with open(shard.log_path, "ab") as fh:  # ...and was killed halfway through the log's write
+        fh.write(torn[:20])
+    assert store.backend.create_once(kept) is not None  # the next writer cuts the torn line, writes nothing
+    assert shard.log_path.stat().st_size == size
+    _power_cut(store, monkeypatch)
+    after = Store(tmp_path)
+    assert [r["id"] for r in after.records([4789])] == [kept["id"]]
+    assert after.shard(4789).log_path.stat().st_size == size
