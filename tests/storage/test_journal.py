@@ -87,7 +87,7 @@ def test_lines_compacted_into_a_snapshot_are_not_replayed(tmp_path, monkeypatch,
     assert sorted(ids) == sorted(r["id"] for r in made)
 
 
-def test_a_cut_is_journaled_so_a_failed_batch_does_not_come_back(tmp_path, monkeypatch):
+def test_a_log_write_that_fails_takes_its_journal_line_back(tmp_path, monkeypatch):
     store = Store(tmp_path)
     store.create(rec(4789), STAMP)
     store.shard(4789).compact()  # a snapshot with records: a batch goes through the log
