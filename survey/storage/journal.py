@@ -41,7 +41,7 @@ from .files import flock, pread_all, read_revision, write_atomically
 
 __all__ = ["Journal", "CHECKPOINT_BYTES"]
 
-CHECKPOINT_BYTES = 32 * 1024 * 1024  # about 45,000 submissions; replaying it takes a second or two
+CHECKPOINT_BYTES = 64 * 1024 * 1024  # about 70,000 submissions; a replay reads it in a few seconds
 _RECOVERED = "recovered"
 logger = logging.getLogger(__name__)
 
