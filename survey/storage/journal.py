@@ -37,11 +37,12 @@ import orjson
 
 from . import claims, groupsync
 from .errors import StorageUnavailable, describe
-from .files import flock, pread_all, read_revision, write_atomically
+from .files import flock, fsync_dir, pread_all, read_revision, write_atomically
 
 __all__ = ["Journal", "CHECKPOINT_BYTES"]
 
 CHECKPOINT_BYTES = 64 * 1024 * 1024  # about 70,000 submissions; a replay reads it in a few seconds
+RECOVERY_TIMEOUT = 300.0
 _RECOVERED = "recovered"
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,15 @@ class Journal:
         return journal
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
         """The journal's lock: its lines are written in the order their logs' bytes are."""
+        timeout = self.lock_timeout if timeout is None else timeout
         try:
             try:
-                fd = flock(self._lock_path, self.lock_timeout)
+                fd = flock(self._lock_path, timeout)
             except FileNotFoundError:
                 self.root.mkdir(parents=True, exist_ok=True)
-                fd = flock(self._lock_path, self.lock_timeout)
+                fd = flock(self._lock_path, timeout)
         except TimeoutError as exc:
             raise StorageUnavailable("the journal is locked by another writer") from exc
         except OSError as exc:
@@ -171,7 +173,7 @@ class Journal:
             return
         fd = self.open_fd()
         try:
-            with self.locked():
+            with self.locked(RECOVERY_TIMEOUT):  # the other workers wait for the first one's replay
                 if not self._marker.exists():
                     self._recover(fd)
         finally:
@@ -183,6 +185,7 @@ class Journal:
         if replayed:
             logger.warning("replayed the journal into %d commune logs after a restart", replayed)
         self._checkpoint(fd)
+        fsync_dir(self.root)  # the journal's own name survives a power cut before it is trusted
         for stale in self.root.glob(f"{_RECOVERED}.*"):
             stale.unlink()
         write_atomically(self._marker, b"")
