@@ -18,6 +18,7 @@ from . import groupsync
 from .errors import StorageUnavailable, describe
 from .files import fsync_dir, pread_all
 from .idindex import IdIndex, read_id_file
+from .journal import JournalHandle
 
 if TYPE_CHECKING:
     from .logged import LoggedCollection
@@ -77,35 +78,18 @@ class LogAppender:
     def __init__(self, shard: LoggedCollection, fd: int, rev: str):
         self.shard, self.fd, self.rev = shard, fd, rev
         self.journal = shard.journal
-        self.journal_end: int | None = None  # the journal's length after this block's last line
-        self._journal_fd: int | None = None
+        self.handle = JournalHandle()  # this block's lines in the journal, if there is one
         self.inode = 0
         try:
             self.size = self._prepare()
             self.index = self._sync_index()
         except BaseException:
-            self.close_journal()
+            self.handle.close()
             raise
-
-    def journal_fd(self) -> int:
-        """The journal's descriptor for this block: opened at the first write, or now for a
-        block that only read (a flush through all of the journal then covers what it read).
-        The caller (the flush) owns it from here."""
-        fd = self._journal_fd if self._journal_fd is not None else self.journal.open_fd()
-        self._journal_fd = None
-        return fd
-
-    def close_journal(self) -> None:
-        """Close the journal's descriptor, if this block opened one (nothing will be flushed)."""
-        if self._journal_fd is not None:
-            os.close(self._journal_fd)
-            self._journal_fd = None
 
     def _journal(self, offset: int, data: bytes, apply: Callable[[], None]) -> None:
         """Journal that the log holds ``data`` from ``offset`` on, and ``apply`` it."""
-        if self._journal_fd is None:
-            self._journal_fd = self.journal.open_fd()
-        self.journal_end = self.journal.write(self._journal_fd, self.shard.path.stem, self.rev, offset, data, apply)
+        self.journal.write(self.handle, self.shard.path.stem, self.rev, offset, data, apply)
 
     def _prepare(self) -> int:
         """Start a fresh log for this snapshot, or cut a torn last line; returns the size."""

@@ -11,22 +11,22 @@ submissions that happened to meet in one commune.
 
 What a flush guards against is a power cut: a killed process leaves its writes in the
 kernel's page cache, where every other process reads them. A power cut changes the boot
-id, and the first process to open the store after it (``recover``) replays the journal: for
-every line whose commune snapshot still has that revision, the log is cut at ``offset`` and
-the bytes are written there, in journal order, which leaves every log as its last line said;
-then the logs are flushed and the journal emptied. A line of an older revision went into a
-snapshot that was fsync'd (a compaction) and is skipped. No other process runs then: each
-one recovers, under the journal's lock, before it reads or writes a commune.
+id, and the first process to open the store after it (``recover``) replays the journal into
+the logs (``replay``), flushes them and empties the journal. No other process runs then:
+each one recovers, under the journal's lock, before it reads or writes a commune.
 
-The journal is emptied (a checkpoint) once it outgrows CHECKPOINT_BYTES: under its lock,
-every commune log is flushed, then the journal is cut to nothing and that cut flushed. A
-torn last line (a writer killed mid-write) was never acknowledged and is cut by the next
-writer. Where the boot id cannot be read, no journal is kept (``Journal.open`` returns None)
-and each commune's log is flushed on its own.
+Once the journal outgrows CHECKPOINT_BYTES, the writer that finds it so renames it aside
+(``journal.prev.log``) under the lock, so the next lines start a new journal, and once its
+own locks are released it flushes every commune log and removes the old journal (a
+checkpoint): writers never wait for those flushes. A torn last line (a writer killed
+mid-write) was never acknowledged and is cut by the next writer. Where the boot id cannot
+be read, no journal is kept (``Journal.open`` returns None) and each commune's log is
+flushed on its own.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -37,14 +37,56 @@ import orjson
 
 from . import claims, groupsync
 from .errors import StorageUnavailable, describe
-from .files import flock, fsync_dir, pread_all, read_revision, write_atomically
+from .files import flock, fsync_dir, pread_all, write_atomically
+from .replay import replay
 
-__all__ = ["Journal", "CHECKPOINT_BYTES"]
+__all__ = ["Journal", "JournalHandle", "CHECKPOINT_BYTES"]
 
 CHECKPOINT_BYTES = 64 * 1024 * 1024  # about 70,000 submissions; a replay reads it in a few seconds
 RECOVERY_TIMEOUT = 300.0
 _RECOVERED = "recovered"
 logger = logging.getLogger(__name__)
+
+
+class JournalHandle:
+    """One block of writes' descriptor of the journal: opened at its first line (or for its
+    flush), then flushed through ``end`` and closed. ``checkpoint`` holds the checkpoint's
+    lock when this block renamed the journal aside and so owes the checkpoint."""
+
+    __slots__ = ("fd", "inode", "end", "checkpoint")
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+        self.inode = 0
+        self.end: int | None = None
+        self.checkpoint: int | None = None
+
+    def close(self) -> None:
+        """Close the descriptor and give up a checkpoint owed (the next rotation finishes it)."""
+        for fd in (self.fd, self.checkpoint):
+            if fd is not None:
+                os.close(fd)
+        self.fd = self.checkpoint = None
+
+
+class JournalFlush(groupsync.PendingFlush):
+    """A block's flush through its journal lines, then the checkpoint it owes, if any."""
+
+    def __init__(self, journal: Journal, handle: JournalHandle):
+        super().__init__(handle.fd, handle.end if handle.end is not None else os.fstat(handle.fd).st_size,
+                         journal.sync_path, journal.path, handle.inode, close=False)
+        self.journal, self.handle = journal, handle
+
+    def run(self) -> None:
+        try:
+            groupsync.sync_through(self.fd, self.end, self.state_path, self.path, self.inode)
+            if self.handle.checkpoint is not None:
+                self.journal.finish_checkpoint()
+        finally:
+            self.handle.close()
+
+    def drop(self) -> None:
+        self.handle.close()
 
 
 class Journal:
@@ -53,8 +95,10 @@ class Journal:
     def __init__(self, root: Path, logs: Path, boot_id: str, lock_timeout: float = 10.0):
         self.root, self.logs, self.boot_id, self.lock_timeout = root, logs, boot_id, lock_timeout
         self.path = root / "journal.log"
+        self.prev_path = root / "journal.prev.log"
         self.sync_path = root / "journal.sync"
         self._lock_path = str(root / "journal.lock")
+        self._checkpoint_lock = str(root / "checkpoint.lock")
 
     @classmethod
     def open(cls, root: Path, logs: Path) -> Journal | None:
@@ -84,53 +128,63 @@ class Journal:
         finally:
             os.close(fd)
 
-    def open_fd(self) -> int:
-        """A descriptor of the journal, for one block of writes and its flush. None is kept
-        open between requests: a disk the kernel remounts read-only after an error must not
-        be held busy by the service's open files."""
-        try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
-        except FileNotFoundError:
-            self.root.mkdir(parents=True, exist_ok=True)
-            return self.open_fd()
-        except OSError as exc:
-            raise StorageUnavailable(describe(exc, self.path)) from exc
-
-    def pending(self, fd: int, end: int | None = None) -> groupsync.PendingFlush:
-        """The flush that makes the journal's first ``end`` bytes durable (all of it by
-        default: every line written so far), closing ``fd`` once done."""
-        end = os.fstat(fd).st_size if end is None else end
-        return groupsync.PendingFlush(fd, end, self.sync_path, self.path)
-
-    def write(self, fd: int, commune: str, rev: str, offset: int, data: bytes, apply: Callable[[], None]) -> int:
+    def write(self, handle: JournalHandle, commune: str, rev: str, offset: int, data: bytes,
+              apply: Callable[[], None]) -> None:
         """Under the caller's commune lock: journal that ``commune``'s log (of snapshot ``rev``)
         holds ``data`` from ``offset`` on, then ``apply`` that to the log, both under the
-        journal's lock. Returns the journal's length after the line (what a flush must cover).
-        If ``apply`` fails, the journal line is cut again and the error raised."""
+        journal's lock; ``handle.end`` is then what a flush must cover. If ``apply`` fails,
+        the journal line is cut again and the error raised."""
         line = orjson.dumps([commune, rev, offset, data.decode()]) + b"\n"
         with self.locked():
-            start = self._whole_end(fd)
-            if start >= CHECKPOINT_BYTES:
-                start = self._checkpoint(fd)
+            self._current(handle)
+            start = self._whole_end(handle.fd)
+            if start >= CHECKPOINT_BYTES and self._rotate(handle):
+                self._current(handle)
+                fsync_dir(self.root)  # the journal's new name is on disk before a flush of it counts
+                start = 0
             try:
-                _write_all(fd, line)
+                _write_all(handle.fd, line)
             except OSError as exc:
-                self._cut(fd, start)
+                self._cut(handle.fd, start)
                 raise StorageUnavailable(describe(exc, self.path)) from exc
             try:
                 apply()
             except BaseException:
-                self._cut(fd, start)
+                self._cut(handle.fd, start)
                 raise
-            return start + len(line)
+            handle.end = start + len(line)
+
+    def pending(self, handle: JournalHandle) -> JournalFlush:
+        """The flush of a block's lines; for a block that only read, of every line so far (and
+        of the journal set aside for a checkpoint, which may hold the lines it read)."""
+        if handle.fd is None:
+            self._current(handle)
+            _flush_file(self.prev_path)
+        return JournalFlush(self, handle)
+
+    def _current(self, handle: JournalHandle) -> None:
+        """Point ``handle`` at the journal now in place (a writer may have set the last aside);
+        lines it wrote to the one set aside are flushed first: its flush covers the new one only."""
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            inode = None
+        if handle.fd is not None and handle.inode == inode:
+            return
+        if handle.fd is not None:
+            if handle.end is not None:
+                os.fdatasync(handle.fd)
+            os.close(handle.fd)
+            handle.fd, handle.end = None, None
+        handle.fd = _open_append(self.path)
+        handle.inode = os.fstat(handle.fd).st_ino
 
     def _whole_end(self, fd: int) -> int:
         """The journal's length, a torn last line (its writer was killed) cut first."""
         size = os.fstat(fd).st_size
         if not size or os.pread(fd, 1, size - 1) == b"\n":
             return size
-        raw = pread_all(fd, 0, size)
-        whole = raw.rfind(b"\n") + 1
+        whole = pread_all(fd, 0, size).rfind(b"\n") + 1
         self._cut(fd, whole)
         return whole
 
@@ -140,28 +194,50 @@ class Journal:
         groupsync.forget(self.sync_path)
         os.ftruncate(fd, length)
 
-    def checkpoint(self) -> None:
-        """Flush every commune log and empty the journal (before a restore replaces files)."""
-        fd = self.open_fd()
+    def _rotate(self, handle: JournalHandle) -> bool:
+        """Under the lock: set the full journal aside, if no checkpoint is under way; the
+        handle then owes the checkpoint. An old journal still aside (its checkpoint's writer
+        was killed) is checkpointed first."""
+        lock = os.open(self._checkpoint_lock, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            with self.locked():
-                self._checkpoint(fd)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)
+            return False  # another writer's checkpoint is flushing the logs
+        if self.prev_path.exists():
+            self._flush_logs()
+            self.prev_path.unlink()
+        os.rename(self.path, self.prev_path)
+        handle.checkpoint = lock
+        return True
+
+    def finish_checkpoint(self) -> None:
+        """With no lock held: flush every commune log, then drop the journal set aside, whose
+        lines the logs now hold on disk."""
+        self._flush_logs()
+        self.prev_path.unlink(missing_ok=True)
+        fsync_dir(self.root)
+
+    def _flush_logs(self) -> None:
+        for log in sorted(self.logs.glob("*.log")):
+            if log.stem.isdigit():
+                _flush_file(log)
+
+    def checkpoint(self) -> None:
+        """Flush every commune log and empty the journal, at once (a restore, a recovery)."""
+        with self.locked(RECOVERY_TIMEOUT):
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        self._flush_logs()
+        self.prev_path.unlink(missing_ok=True)
+        fd = _open_append(self.path)
+        try:
+            self._cut(fd, 0)
+            os.fdatasync(fd)  # the cut is durable before any line is written after it
         finally:
             os.close(fd)
-
-    def _checkpoint(self, fd: int) -> int:
-        """Under the lock: every log's bytes are flushed, so the journal's lines are not needed."""
-        for log in self._commune_logs():
-            _flush_file(log)
-        self._cut(fd, 0)
-        try:
-            os.fdatasync(fd)  # the cut is durable before any line is written after it
-        except OSError as exc:
-            raise StorageUnavailable(describe(exc, self.path)) from exc
-        return 0
-
-    def _commune_logs(self) -> Iterator[Path]:
-        return (p for p in sorted(self.logs.glob("*.log")) if p.stem.isdigit())
+        fsync_dir(self.root)
 
     @property
     def _marker(self) -> Path:
@@ -171,68 +247,32 @@ class Journal:
         """Once per boot, before the first read or write: replay the journal into the logs."""
         if self._marker.exists():
             return
-        fd = self.open_fd()
-        try:
-            with self.locked(RECOVERY_TIMEOUT):  # the other workers wait for the first one's replay
-                if not self._marker.exists():
-                    self._recover(fd)
-        finally:
-            os.close(fd)
+        with self.locked(RECOVERY_TIMEOUT):  # the other workers wait for the first one's replay
+            if not self._marker.exists():
+                self._recover()
 
-    def _recover(self, fd: int) -> None:
+    def _recover(self) -> None:
         """Under the lock: replay, flush the logs, empty the journal, then mark this boot done."""
-        replayed = replay(pread_all(fd, 0, os.fstat(fd).st_size), self.logs)
+        journals = [path.read_bytes() for path in (self.prev_path, self.path) if path.exists()]
+        replayed = replay(journals, self.logs)
         if replayed:
             logger.warning("replayed the journal into %d commune logs after a restart", replayed)
-        self._checkpoint(fd)
-        fsync_dir(self.root)  # the journal's own name survives a power cut before it is trusted
+        self._checkpoint()
         for stale in self.root.glob(f"{_RECOVERED}.*"):
             stale.unlink()
         write_atomically(self._marker, b"")
 
 
-def replay(raw: bytes, logs: Path) -> int:
-    """Apply the journal's whole lines to the commune logs in ``logs``; how many logs changed."""
-    touched: dict[str, tuple[int, int]] = {}  # commune -> (open log, shift)
+def _open_append(path: Path) -> int:
+    """A descriptor of the journal. None is kept open between requests: a disk the kernel
+    remounts read-only after an error must not be held busy by the service's open files."""
     try:
-        for line in raw[:raw.rfind(b"\n") + 1].splitlines():
-            commune, rev, offset, data = orjson.loads(line)
-            if not commune.isdigit() or read_revision(logs / f"{commune}.json") != rev:
-                continue  # compacted since into a snapshot that was flushed, or replaced
-            if commune not in touched:
-                touched[commune] = (_open_log(logs / f"{commune}.log", rev), 0)
-            fd, shift = touched[commune]
-            touched[commune] = (fd, _apply(fd, offset - shift, data.encode()) + shift)
-        for fd, _ in touched.values():
-            os.fdatasync(fd)
-    finally:
-        for fd, _ in touched.values():
-            os.close(fd)
-    return len(touched)
-
-
-def _open_log(path: Path, rev: str) -> int:
-    """A commune log to replay into: its header is written afresh if the log is gone."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    header = orjson.dumps({"base": rev}) + b"\n"
-    if os.pread(fd, len(header), 0) != header:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, header, 0)
-    return fd
-
-
-def _apply(fd: int, offset: int, data: bytes) -> int:
-    """Make the log hold ``data`` from ``offset`` on; returns how far short of ``offset`` the
-    log was (bytes that no journal line held were lost: the data goes at its end instead)."""
-    at = min(offset, os.fstat(fd).st_size)
-    if at < offset:
-        logger.error("a commune log lost %d bytes the journal did not hold", offset - at)
-    os.ftruncate(fd, at)
-    short, view = offset - at, memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, at)
-        view, at = view[written:], at + written
-    return short
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _open_append(path)
+    except OSError as exc:
+        raise StorageUnavailable(describe(exc, path)) from exc
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -242,7 +282,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _flush_file(path: Path) -> None:
-    """fdatasync one file, if it still exists (a compaction may have just removed it)."""
+    """fdatasync one file, if it exists (a compaction may have just removed a log)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:

@@ -26,7 +26,7 @@ from .errors import StorageUnavailable, describe
 from .files import REV_KEY, read_revision
 from .groupsync import PendingFlush, run_flushes
 from .idindex import IdIndex, id_hashes, write_id_file
-from .journal import Journal
+from .journal import Journal, JournalHandle
 
 __all__ = ["LoggedCollection", "PendingFlush", "run_flushes", "LOG_SUFFIX", "IDS_SUFFIX", "SYNC_SUFFIX"]
 
@@ -186,11 +186,11 @@ class LoggedCollection(Collection):
             except BaseException:
                 os.close(fd)
                 if log is not None:
-                    log.close_journal()
+                    log.handle.close()
                 raise
         if compacted:
             os.close(fd)
-            log.close_journal()
+            log.handle.close()
             return
         flush = self._pending_after(log)
         if deferred is None:
@@ -204,13 +204,13 @@ class LoggedCollection(Collection):
         if self.journal is None:
             return PendingFlush(log.fd, log.size, self.sync_path, self.log_path, log.inode)
         os.close(log.fd)
-        return self.journal.pending(log.journal_fd(), log.journal_end)
+        return self.journal.pending(log.handle)
 
     def flush_all(self) -> PendingFlush | None:
         """What makes every line now in the log durable (before acknowledging a record read
         from it); None if there is no log, every record being in the fsync'd snapshot."""
         if self.journal is not None:
-            return self.journal.pending(self.journal.open_fd()) if self.log_path.exists() else None
+            return self.journal.pending(JournalHandle()) if self.log_path.exists() else None
         try:
             fd = os.open(self.log_path, os.O_RDONLY)
         except FileNotFoundError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import uuid
@@ -118,18 +119,70 @@ def test_a_torn_journal_line_is_cut_by_the_next_writer(tmp_path):
     assert len(lines) == 2 and all(orjson.loads(line)[0] in ("4789", "4792") for line in lines)
 
 
-def test_a_checkpoint_flushes_every_log_and_empties_the_journal(tmp_path, monkeypatch):
+class FlushedSizes:
+    """How much of each file a flush made durable, as a power cut would leave it."""
+
+    def __init__(self, monkeypatch):
+        self.sizes: dict[str, int] = {}
+        real_fdatasync, real_fsync = os.fdatasync, os.fsync
+        monkeypatch.setattr(os, "fdatasync", lambda fd: (self._note(fd), real_fdatasync(fd))[1])
+        monkeypatch.setattr(os, "fsync", lambda fd: (self._note(fd), real_fsync(fd))[1])
+
+    def _note(self, fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if os.path.isfile(path):
+            self.sizes[path] = os.fstat(fd).st_size
+
+    def cut_logs(self, store: Store, monkeypatch) -> None:
+        """The power cut: every commune log back to what its last flush covered."""
+        for log in store.root.glob("*.log"):
+            os.truncate(log, self.sizes.get(str(log), 0))
+        monkeypatch.setattr(claims, "BOOT_ID", f"boot-{uuid.uuid4()}")
+
+
+def test_a_full_journal_is_set_aside_and_its_writer_flushes_the_logs_after(tmp_path, monkeypatch):
     monkeypatch.setattr(journal, "CHECKPOINT_BYTES", 2000)
-    flushed: list[str] = []
-    real = os.fdatasync
-    monkeypatch.setattr(os, "fdatasync", lambda fd: (flushed.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd))[1])
+    flushed = FlushedSizes(monkeypatch)
     store = Store(tmp_path)
     made = [store.create(rec(c), STAMP)[0] for _ in range(6) for c in COMMUNES]
-    logs = {str(store.shard(c).log_path) for c in COMMUNES}
-    assert logs <= set(flushed), "a checkpoint flushed each commune's log"
-    assert store.backend.journal.path.stat().st_size < 2000 + 1500
-    _power_cut(store, monkeypatch, keep=10**6)  # the flushed logs keep what the checkpoint flushed
+    j = store.backend.journal
+    assert not j.prev_path.exists()  # each checkpoint finished with its writer's request
+    assert j.path.stat().st_size < 2000 + 1500
+    assert {str(store.shard(c).log_path) for c in COMMUNES} <= set(flushed.sizes)
+    before = sum(log.stat().st_size for log in store.root.glob("*.log"))
+    flushed.cut_logs(store, monkeypatch)
+    assert sum(log.stat().st_size for log in store.root.glob("*.log")) < before  # the unflushed lines went
     assert sorted(r["id"] for r in Store(tmp_path).records(COMMUNES)) == sorted(r["id"] for r in made)
+
+
+def test_a_journal_set_aside_whose_checkpoint_never_finished_is_replayed_then_finished(tmp_path, monkeypatch):
+    flushed = FlushedSizes(monkeypatch)
+    store = Store(tmp_path)
+    first = [store.create(rec(c), STAMP)[0] for c in COMMUNES]
+    j = store.backend.journal
+    os.rename(j.path, j.prev_path)  # a writer set it aside and was killed before the checkpoint
+    later = [store.create(rec(c), STAMP)[0] for c in COMMUNES]
+    flushed.cut_logs(store, monkeypatch)
+    after = Store(tmp_path)
+    assert sorted(r["id"] for r in after.records(COMMUNES)) == sorted(r["id"] for r in first + later)
+    assert not after.backend.journal.prev_path.exists()
+
+
+def test_while_a_checkpoint_flushes_the_logs_writers_go_on_and_none_other_starts(tmp_path, monkeypatch):
+    monkeypatch.setattr(journal, "CHECKPOINT_BYTES", 1000)
+    store = Store(tmp_path)
+    j = store.backend.journal
+    j.root.mkdir(parents=True, exist_ok=True)
+    busy = os.open(j.root / "checkpoint.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(busy, fcntl.LOCK_EX)  # another worker's checkpoint, flushing the logs
+    try:
+        made = [store.create(rec(c), STAMP)[0] for _ in range(5) for c in COMMUNES]
+        assert j.path.stat().st_size > 1000  # not set aside again meanwhile, and nobody waited
+    finally:
+        os.close(busy)
+    store.create(rec(4789), STAMP)  # the next writer sets it aside and checkpoints
+    assert j.path.stat().st_size < 1000 and not j.prev_path.exists()
+    assert store.count(COMMUNES) == len(made) + 1
 
 
 def test_the_journal_is_replayed_once_per_boot(tmp_path, monkeypatch, caplog):
