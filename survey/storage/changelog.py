@@ -2,8 +2,9 @@
 
 The log's first line names the snapshot revision it extends (``{"base": rev}``); each later
 line is one change, ``["put", key, doc]`` or ``["del", key]``, written under the commune's
-lock and fdatasync'd after it (``groupsync``: one flush for every line waiting) before the
-submission is acknowledged. A torn last line was never acknowledged and is cut off.
+lock, first to the province's journal (``journal``), which is fdatasync'd through it
+(``groupsync``: one flush for every line waiting) before the submission is acknowledged.
+A torn last line was never acknowledged and is cut off.
 """
 
 from __future__ import annotations

@@ -1,23 +1,23 @@
-"""Group commit of a change log: one fdatasync acknowledges every line written before it began.
+"""Group commit of an append-only file: one fdatasync acknowledges every line written before it began.
 
-Writers append under the commune's lock and leave it at once; each then waits here, outside
-that lock, for an ``fdatasync`` that started after its line was written. The first waiter
+The file is the province's journal (``journal``), or, where there is none, a commune's log.
+Writers append under a lock and leave it at once; each then waits here, outside that lock,
+for an ``fdatasync`` that started after its line was written. The first waiter
 syncs; those that arrived meanwhile queue on the sync lock and most find, once they hold
 it, that the next sync already covered them. So a slow disk costs one flush per round of
 waiting submissions, not one per submission, and appends go on while a flush runs.
 
-What has been flushed is kept in a small state file beside the log, ``(inode, bytes)``,
-read and written only under its lock. The state file is removed whenever the log is
-dropped, restarted or cut (all under the commune's lock), so a state file names either the
-log a writer appended to, or a later one; and a later log exists only after the earlier
-one's lines went into a snapshot that was itself fsync'd. Either way, ``bytes >= end``
-proves the line durable. Nothing here needs to survive a crash: a missing or torn state
-file reads as nothing flushed.
+What has been flushed is kept in a small state file beside the file, ``(inode, bytes)``,
+read and written only under its lock. The state file is removed whenever the file is
+dropped, restarted or cut (under the writers' lock), so a state file names either the file
+a writer appended to, or a later one; and a later one exists only after the earlier one's
+lines were made durable elsewhere (a commune's snapshot, fsync'd; the logs flushed by a
+journal's checkpoint). Either way, ``bytes >= end`` proves the line durable. Nothing here
+needs to survive a crash: a missing or torn state file reads as nothing flushed.
 
-A flush covers one commune's log only. Submissions spread over the province's 151 communes
-rarely meet in one log, so under the benchmark's load every submission still runs its own
-fdatasync (one per request, counted with strace): the sharing pays when one commune is busy
-(a team in one village, a slow disk), not across workers in different communes.
+With the journal, one flush covers the lines of every commune: submissions spread over the
+province's 151 communes share it, where a flush per commune log was one per request under
+the benchmark's load (counted with strace, ``python -m bench.flushes``).
 """
 
 from __future__ import annotations

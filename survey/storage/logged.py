@@ -1,7 +1,9 @@
 """A collection whose single-document changes go to an append-only log beside its file.
 
-A submission appends one line under the commune's lock and waits, after leaving it, for an
-fdatasync that covers the line (``groupsync``), so its cost does not grow with its commune. Once the
+A submission appends one line under the commune's lock (journaled first, ``journal``) and
+waits, after leaving it, for an fdatasync that covers the line (``groupsync``: of the
+province's journal, or of the log itself where there is no journal), so its cost does not
+grow with its commune. Once the
 log outgrows a quarter of the file, it is compacted: a new snapshot with the log applied is
 written atomically and then the log is dropped, so a crash in between leaves a log naming an
 older revision, which is ignored. Readers read the log before the snapshot, so they never
