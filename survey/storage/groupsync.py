@@ -8,12 +8,12 @@ it, that the next sync already covered them. So a slow disk costs one flush per 
 waiting submissions, not one per submission, and appends go on while a flush runs.
 
 What has been flushed is kept in a small state file beside the file, ``(inode, bytes)``,
-read and written only under its lock. The state file is removed whenever the file is
-dropped, restarted or cut (under the writers' lock), so a state file names either the file
-a writer appended to, or a later one; and a later one exists only after the earlier one's
-lines were made durable elsewhere (a commune's snapshot, fsync'd; the logs flushed by a
-journal's checkpoint). Either way, ``bytes >= end`` proves the line durable. Nothing here
-needs to survive a crash: a missing or torn state file reads as nothing flushed.
+read and written only under its lock. The state file is removed whenever the file is cut
+(under the writers' lock), so a line written later at a lower offset is never taken for
+flushed; a state naming another inode (a log dropped for a new one, a journal set aside)
+counts for nothing, and the waiter flushes its own file. So ``bytes >= end`` for the same
+inode proves the line durable. Nothing here needs to survive a crash: a missing or torn
+state file reads as nothing flushed.
 
 With the journal, one flush covers the lines of every commune: submissions spread over the
 province's 151 communes share it, where a flush per commune log was one per request under
