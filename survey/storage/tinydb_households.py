@@ -49,7 +49,7 @@ class TinyDBHouseholds(HouseholdBackend):
         shard = self._shards.get(code)
         if shard is None:
             shard = LoggedCollection(self.root / f"{code}.json", "households", self._indexes,
-                                     on_snapshot=self._tallies.on_snapshot)
+                                     on_snapshot=self._tallies.on_snapshot, on_extend=self._tallies.extending)
             self._shards[code] = shard
         return shard
 
