@@ -32,7 +32,7 @@ from .idindex import id_hash, read_id_file, sorted_has, write_id_file
 if TYPE_CHECKING:
     from .logged import LoggedCollection
 
-__all__ = ["Extension", "compact_spliced", "snapshot_head", "CHUNK_LINES"]
+__all__ = ["Extension", "compact_spliced", "snapshot_head", "table_span", "CHUNK_LINES"]
 
 CHUNK_LINES = 1000  # log lines decoded at once: a few MB of records, whatever the log's length
 
@@ -59,7 +59,7 @@ def snapshot_head(rev: str, table: str) -> bytes:
     return b'{"_rev":"' + rev.encode() + b'","' + table.encode() + b'":{'
 
 
-def _table_span(fd: int, rev: str, table: str) -> tuple[int, int] | None:
+def table_span(fd: int, rev: str, table: str) -> tuple[int, int] | None:
     """(where the table's records begin, where they end) in an open snapshot of the expected
     layout; None for any other layout."""
     head, size = snapshot_head(rev, table), os.fstat(fd).st_size
@@ -108,7 +108,7 @@ def _write_snapshot(shard: LoggedCollection, rev: str, lines: bytes, hashes: np.
     except OSError as exc:
         raise StorageUnavailable(describe(exc, shard.path)) from exc
     try:
-        span = _table_span(src, rev, shard.table_name)
+        span = table_span(src, rev, shard.table_name)
         if span is None:
             raise _NotSpliceable
 

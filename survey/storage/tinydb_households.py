@@ -21,6 +21,7 @@ from .errors import NotStored
 from .idindex import id_hash, read_id_file, sorted_has
 from .interface import HouseholdBackend
 from .logged import LoggedCollection, PendingFlush, run_flushes
+from .streamed import streamed_records
 from .tallies import KeptSummary, KeptTallies
 from .watch import ChangeWatch
 
@@ -143,6 +144,12 @@ class TinyDBHouseholds(HouseholdBackend):
     def scan(self, commune_code: int, cache: bool = True) -> Iterable[dict]:
         """The commune's records (shared dicts: do not change them)."""
         return self.shard(commune_code).documents(cache=cache).values()
+
+    def records(self, communes: Iterable[int]) -> Iterator[dict]:
+        """Every record of ``communes`` (exports), each commune's file decoded a piece at a
+        time (``streamed``): a worker holds a megabyte of records, not the largest commune."""
+        for code in communes:
+            yield from streamed_records(self.shard(code))
 
     def count(self, communes: Iterable[int]) -> int:
         """How many records ``communes`` hold."""
