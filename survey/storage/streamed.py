@@ -25,15 +25,20 @@ from .splice import table_span
 if TYPE_CHECKING:
     from .logged import LoggedCollection
 
-__all__ = ["streamed_records", "applied", "PIECE_BYTES"]
+__all__ = ["streamed_records", "streamed_items", "applied", "PIECE_BYTES"]
 
 PIECE_BYTES = 1 << 20
 _REV_AT = slice(len(b'{"_rev":"'), len(b'{"_rev":"') + 16)
 
 
 def streamed_records(shard: LoggedCollection) -> Iterator[dict]:
-    """The shard's records, log applied, as ``documents(cache=False).values()`` gives them;
-    a snapshot of another layout is decoded whole."""
+    """The shard's records, log applied, as ``documents(cache=False).values()`` gives them."""
+    return (doc for _, doc in streamed_items(shard))
+
+
+def streamed_items(shard: LoggedCollection) -> Iterator[tuple[str, dict]]:
+    """(id, record) of the shard's records, log applied, as ``documents(cache=False).items()``
+    gives them; a snapshot of another layout is decoded whole."""
     try:
         raw = shard.log_path.read_bytes()  # the log first, as every reader: see ``logged``
     except FileNotFoundError:
@@ -46,7 +51,7 @@ def streamed_records(shard: LoggedCollection) -> Iterator[dict]:
         rev = os.pread(fd, 32, 0)[_REV_AT].decode("ascii", "replace")
         span = table_span(fd, rev, shard.table_name)
         if span is None:
-            yield from shard.documents(cache=False).values()
+            yield from shard.documents(cache=False).items()
             return
         changes = log_changes(raw, rev) if raw else []
         yield from applied(_entries(fd, *span, name=shard.path.name), changes)
@@ -54,8 +59,8 @@ def streamed_records(shard: LoggedCollection) -> Iterator[dict]:
         os.close(fd)
 
 
-def applied(entries: Iterable[tuple[str, dict]], changes: list[list]) -> Iterator[dict]:
-    """The documents of ``entries`` (a snapshot's, in order) with ``changes`` applied, in the
+def applied(entries: Iterable[tuple[str, dict]], changes: list[list]) -> Iterator[tuple[str, dict]]:
+    """The entries (a snapshot's, in order) with ``changes`` applied, in the
     order ``changelog.apply_changes`` leaves them: a replaced record stays in its place, a new
     one (or one put again after its deletion) comes after the snapshot's, in log order."""
     final: dict[str, dict | None] = {}
@@ -73,12 +78,12 @@ def applied(entries: Iterable[tuple[str, dict]], changes: list[list]) -> Iterato
     in_snapshot = set()
     for key, doc in entries:
         if key not in final:
-            yield doc
+            yield key, doc
         elif key not in deleted:
             in_snapshot.add(key)
-            yield final[key]  # type: ignore[misc]
+            yield key, final[key]  # type: ignore[misc]
     for _, key in sorted((n, key) for key, n in placed.items() if key in deleted or key not in in_snapshot):
-        yield final[key]  # type: ignore[misc]
+        yield key, final[key]  # type: ignore[misc]
 
 
 def _entries(fd: int, start: int, end: int, name: str) -> Iterator[tuple[str, dict]]:

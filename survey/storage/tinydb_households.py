@@ -21,7 +21,7 @@ from .errors import NotStored
 from .idindex import id_hash, read_id_file, sorted_has
 from .interface import HouseholdBackend
 from .logged import LoggedCollection, PendingFlush, run_flushes
-from .streamed import streamed_records
+from .streamed import streamed_items, streamed_records
 from .tallies import KeptSummary, KeptTallies
 from .watch import ChangeWatch
 
@@ -247,7 +247,7 @@ class TinyDBHouseholds(HouseholdBackend):
         most apart; the commune is decoded (once) only when some hash is already there."""
         fresh = list({r["id"]: r for r in records}.values())
         if any(r["id"] in index for r in fresh):
-            stored = self.shard(commune).documents(cache=False)
+            stored = set(self._picked({commune: [r["id"] for r in fresh]}))
             fresh = [r for r in fresh if r["id"] not in stored]
         return fresh
 
@@ -277,11 +277,12 @@ class TinyDBHouseholds(HouseholdBackend):
         return found
 
     def _picked(self, by_commune: dict[int, list[str]]) -> dict[str, dict]:
-        """The records of ``by_commune``'s ids that its communes hold, each commune decoded once."""
+        """The records of ``by_commune``'s ids that its communes hold, each commune read once,
+        a piece at a time (``streamed``): an import of rows already stored held the commune decoded."""
         found = {}
         for code, keys in by_commune.items():
-            docs = self.shard(code).documents(cache=False)
-            found.update((k, docs[k]) for k in keys if k in docs)
+            wanted = set(keys)
+            found.update((k, doc) for k, doc in streamed_items(self.shard(code)) if k in wanted)
         return found
 
     def is_empty(self) -> bool:

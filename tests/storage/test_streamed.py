@@ -63,7 +63,7 @@ def test_applied_matches_apply_changes_on_random_logs():
         keys = [*snapshot, "a", "b", "c"]
         changes = [["put", k, {"v": rng.random()}] if rng.random() < 0.6 else ["del", k]
                    for k in (rng.choice(keys) for _ in range(rng.randrange(8)))]
-        expected = list(changelog.apply_changes(dict(snapshot), changes).values())
+        expected = list(changelog.apply_changes(dict(snapshot), changes).items())
         assert list(streamed.applied(snapshot.items(), changes)) == expected
 
 
