@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 
 import pytest
 
-from survey.households import imports
+from survey.households import import_jobs, imports
 from survey.households.imports import import_rows, read_rows
 from survey.storage.claims import BUCKETS
 from tests.conftest import as_user, csrf
@@ -172,3 +173,26 @@ def test_rows_waiting_across_communes_are_stored_early_past_the_limit(camp, monk
     again = import_rows(camp, user, read_rows(camp, "ho.csv", io.BytesIO(data)))
     assert (again.created, again.unchanged, again.errors) == (0, 1000, [])
     assert camp.households.count([4789, 4792, 4795, 4798]) == 1000
+
+
+def _rss_mb() -> float:
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    return int(status["VmRSS"].split()[0]) / 1024
+
+
+def test_a_job_hands_the_memory_it_freed_back_to_the_system():
+    """What a thread frees stays in its malloc arena (a worker carried an import's peak into
+    later requests) until the job gives it back."""
+    kept = []
+
+    def churn():
+        held = [bytes(2000) + bytes([n % 256]) for n in range(60_000)]  # ~120 MB in malloc, not pymalloc
+        kept.extend(held[::7])  # what outlives the job (claims, tallies) pins the arena's top
+        held.clear()
+    worker = threading.Thread(target=churn)
+    worker.start()
+    worker.join()
+    before = _rss_mb()
+    import_jobs.give_back_memory()
+    assert _rss_mb() < before - 40, (before, _rss_mb())
+    assert len(kept) == 8572
