@@ -9,9 +9,6 @@ importing the file again completes it, since ids already stored change nothing.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
 import io
 import logging
 import re
@@ -23,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..memory import give_back
 from ..storage import write_atomically
 from ..users import User
 from .imports import ImportReport, import_rows, read_rows
@@ -30,7 +28,7 @@ from .imports import ImportReport, import_rows, read_rows
 if TYPE_CHECKING:
     from ..campaign import Campaign
 
-__all__ = ["SYNC_ROWS", "give_back_memory", "report_of", "start", "status"]
+__all__ = ["SYNC_ROWS", "report_of", "start", "status"]
 
 log = logging.getLogger(__name__)
 # Up to this many rows an import answers in the request itself (well under a second).
@@ -74,6 +72,7 @@ def _run(camp: Campaign, user: User, filename: str, raw: bytes, lang: str, state
             last = time.monotonic()
             _write(camp, state["id"], state)
 
+    give_back()  # the import peaks from what the worker holds, not from what its last export held
     try:
         report = import_rows(camp, user, read_rows(camp, filename, io.BytesIO(raw)), lang, progress)
         outcome = {**state, "state": "done", "done": state["total"], "created": report.created,
@@ -83,17 +82,8 @@ def _run(camp: Campaign, user: User, filename: str, raw: bytes, lang: str, state
     except Exception:
         log.exception("import job %s failed", state["id"])
         outcome = {**state, "state": "failed"}
-    give_back_memory()  # before the outcome: whoever sees the job done sees the worker as it stays
+    give_back(collect=True)  # before the outcome: whoever sees the job done sees the worker as it stays
     _write(camp, state["id"], outcome)
-
-
-def give_back_memory() -> None:
-    """Hand what the job freed back to the system. glibc keeps the memory a thread freed in
-    that thread's arena, so the worker would carry the import's peak (20-25 MB at 50,000 rows)
-    into every later request, a sign-in's 32 MB of scrypt on top of it."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing kept that way to give back
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 def status(camp: Campaign, user: User, job_id: str) -> dict | None:

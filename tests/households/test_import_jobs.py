@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from survey.households import import_jobs, imports
+from survey.households import imports
 from survey.households.imports import import_rows, read_rows
+from survey.memory import give_back
 from survey.storage.claims import BUCKETS
 from tests.conftest import as_user, csrf
 
@@ -193,6 +194,6 @@ def test_a_job_hands_the_memory_it_freed_back_to_the_system():
     worker.start()
     worker.join()
     before = _rss_mb()
-    import_jobs.give_back_memory()
+    give_back(collect=True)
     assert _rss_mb() < before - 40, (before, _rss_mb())
     assert len(kept) == 8572
