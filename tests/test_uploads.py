@@ -135,6 +135,15 @@ def test_csv_caps(rows, limits, reason):
     assert len(list(read_table("x.csv", csv_bytes(rows[:-1]), limits))) == len(rows) - 1 or reason.startswith("row")
 
 
+def test_a_csv_is_read_as_utf8_text_past_its_bom_and_refused_before_its_first_row_if_it_is_not():
+    good = "\n".join(["\ufeffxã,hộ"] + [f'{n},"Hà Thị Ánh\r\nxuống dòng"' for n in range(60_000)]).encode()
+    rows = list(read_table("x.csv", io.BytesIO(good), Limits(rows=100_000, cells=10**6)))
+    assert rows[0] == ["xã", "hộ"] and rows[-1] == ["59999", "Hà Thị Ánh\r\nxuống dòng"] and len(rows) == 60_001
+    bad = read_table("x.csv", io.BytesIO(good[:1_500_000] + b"\xff" + good[1_500_000:]))
+    with pytest.raises(UploadError, match="not UTF-8"):  # past the first megabyte, yet before any row
+        next(bad)
+
+
 def test_a_csv_field_over_the_size_limit_is_refused():
     with pytest.raises(UploadError, match="cannot be read at line 1"):
         list(read_table("x.csv", io.BytesIO(b'"' + b"a" * 200_000 + b'"\n')))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import abort, g, request, send_file, stream_with_context
 
 from exports import writers
@@ -9,6 +11,7 @@ from exports import writers
 from ..auth import requires
 from ..campaign import campaign
 from ..i18n import translate
+from ..memory import give_back
 from ..policy import levels_for
 from ..reporting.aggregate import LEVELS
 from ..reporting.tables import (
@@ -65,12 +68,13 @@ def households(fmt: str):
     records = camp.households.records(communes)
     if fmt == "csv":
         body = writers.csv_rows(headings, household_rows(records, form, gaz, lang))
-        return attachment(stream_with_context(body), CSV, filename("ho-gia-dinh", "csv"))
+        return attachment(stream_with_context(_then_give_back(body)), CSV, filename("ho-gia-dinh", "csv"))
     if fmt == "xlsx":
         wide = {"hamlet", "head_name", "address", "note", "commune_name", "district_name", "id"}
         widths = [28 if c in wide else 14 for c in household_columns(form)]
         sheet = (translate("sheet_households", lang), headings, household_rows(records, form, gaz, lang), widths)
         fh = writers.xlsx_file([sheet])
+        give_back()
         return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=filename("ho-gia-dinh", "xlsx"))
     if fmt == "json":
         def chunks():
@@ -80,3 +84,10 @@ def households(fmt: str):
             yield "]"
         return attachment(stream_with_context(chunks()), "application/json", filename("ho-gia-dinh", "json"))
     abort(404)
+
+
+def _then_give_back(chunks: Iterator[str]) -> Iterator[str]:
+    """The chunks, then the memory the export freed handed back (``memory``): a worker that
+    built the province's file would otherwise hold its height into the next request."""
+    yield from chunks
+    give_back()

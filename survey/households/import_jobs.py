@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..memory import give_back
 from ..storage import write_atomically
 from ..users import User
 from .imports import ImportReport, import_rows, read_rows
@@ -71,15 +72,18 @@ def _run(camp: Campaign, user: User, filename: str, raw: bytes, lang: str, state
             last = time.monotonic()
             _write(camp, state["id"], state)
 
+    give_back()  # the import peaks from what the worker holds, not from what its last export held
     try:
         report = import_rows(camp, user, read_rows(camp, filename, io.BytesIO(raw)), lang, progress)
+        outcome = {**state, "state": "done", "done": state["total"], "created": report.created,
+                   "unchanged": report.unchanged, "error_count": len(report.errors),
+                   "errors": report.errors[:ERRORS_KEPT]}
+        del report
     except Exception:
         log.exception("import job %s failed", state["id"])
-        _write(camp, state["id"], {**state, "state": "failed"})
-        return
-    _write(camp, state["id"], {**state, "state": "done", "done": state["total"], "created": report.created,
-                               "unchanged": report.unchanged, "error_count": len(report.errors),
-                               "errors": report.errors[:ERRORS_KEPT]})
+        outcome = {**state, "state": "failed"}
+    give_back(collect=True)  # before the outcome: whoever sees the job done sees the worker as it stays
+    _write(camp, state["id"], outcome)
 
 
 def status(camp: Campaign, user: User, job_id: str) -> dict | None:

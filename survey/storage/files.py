@@ -8,9 +8,11 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["write_atomically", "write_derived", "fsync_dir", "read_revision", "flock", "pread_all", "REV_KEY"]
+__all__ = ["write_atomically", "write_streamed", "write_all", "write_derived", "fsync_dir", "read_revision", "flock",
+           "pread_all", "REV_KEY"]
 
 REV_KEY = "_rev"
 log = logging.getLogger(__name__)
@@ -42,14 +44,18 @@ def fsync_dir(directory: Path) -> None:
 
 def write_atomically(path: Path, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` so that a crash leaves the old or new file whole."""
+    write_streamed(path, lambda fd: write_all(fd, payload))
+
+
+def write_streamed(path: Path, fill: Callable[[int], None]) -> None:
+    """Replace ``path`` with what ``fill`` writes to the descriptor it is given, so that a
+    crash (or ``fill`` raising) leaves the old file whole: for a file too large to hold twice."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
+            fill(fd)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -58,6 +64,13 @@ def write_atomically(path: Path, payload: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data``, however the kernel splits the writes."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def write_derived(path: Path, payload: bytes) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tinydb.table import Table
 
-from . import changelog, groupsync
+from . import changelog, groupsync, splice
 from .cache import CACHE
 from .collection import AtomicJSONStorage, Collection
 from .errors import StorageUnavailable, describe
@@ -45,9 +45,9 @@ class LoggedCollection(Collection):
 
     def __init__(self, path: Path, table: str, indexes: dict | None = None, lock_timeout: float = 10.0,
                  on_snapshot: Callable[[LoggedCollection, str, dict], None] | None = None,
-                 journal: Journal | None = None):
+                 on_extend: splice.Extend | None = None, journal: Journal | None = None):
         super().__init__(path, table, lock_timeout)
-        self.on_snapshot = on_snapshot
+        self.on_snapshot, self.on_extend = on_snapshot, on_extend
         self.journal = journal  # None: the log is flushed on its own
         self.log_path = path.with_suffix(LOG_SUFFIX)
         self.ids_path = path.with_suffix(IDS_SUFFIX)
@@ -94,11 +94,20 @@ class LoggedCollection(Collection):
         return merged
 
     def compact_locked(self) -> None:
-        """Under the lock: write the snapshot with the log applied, then drop the log."""
+        """Under the lock: write the snapshot with the log applied, then drop the log. A log
+        that only adds records is spliced in without decoding the snapshot (``splice``)."""
         try:
             raw = self.log_path.read_bytes()
         except FileNotFoundError:
             return
+        if not splice.compact_spliced(self, raw, self.on_extend):
+            self._compact_decoding(raw)
+        groupsync.forget(self.sync_path)
+        self.log_path.unlink(missing_ok=True)
+        CACHE.drop(str(self.log_path))
+
+    def _compact_decoding(self, raw: bytes) -> None:
+        """Under the lock: the snapshot decoded, the log applied, the whole written again."""
         data = AtomicJSONStorage(self.path).read() or {}
         changes = changelog.log_changes(raw, data.get(REV_KEY, "")) if raw else []
         if changes:
@@ -106,9 +115,6 @@ class LoggedCollection(Collection):
             fresh[self.table_name] = changelog.apply_changes(dict(data.get(self.table_name, {})), changes)
             AtomicJSONStorage(self.path).write(fresh)
             self._snapshot_written(fresh[self.table_name])
-        groupsync.forget(self.sync_path)
-        self.log_path.unlink(missing_ok=True)
-        CACHE.drop(str(self.log_path))
 
     def _compact_if_room(self) -> bool:
         """Under the lock: compact, unless the disk refuses the new snapshot. The snapshot is

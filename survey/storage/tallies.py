@@ -66,9 +66,28 @@ class KeptTallies:
         """Under the shard's lock, after its snapshot changed: write its tallies."""
         code = int(shard.path.stem)
         for name, kept in self.kinds.items():
-            tally = kept.tally(list(table.values()))
-            write_derived(self.path(code, name), orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
-            self._bases[(code, name)] = (rev, kept.held(tally), 0, None)
+            self._kept(code, name, rev, kept.tally(list(table.values())))
+
+    def extending(self, shard: LoggedCollection, rev: str) -> _Extension | None:
+        """Under the shard's lock, before records are spliced after snapshot ``rev``: its kept
+        tallies, to be extended by the new records; None when one is missing or stale."""
+        code = int(shard.path.stem)
+        tallies = {}
+        for name, kept in self.kinds.items():
+            try:
+                held = orjson.loads(self.path(code, name).read_bytes())
+            except (FileNotFoundError, orjson.JSONDecodeError):
+                return None
+            if not isinstance(held, dict) or held.get("rev") != rev or held.get("version") != kept.version:
+                return None
+            tallies[name] = held["tally"]
+        return _Extension(self, code, tallies)
+
+    def _kept(self, code: int, name: str, rev: str, tally: Any) -> None:
+        """Write ``tally`` as that of snapshot ``rev`` and hold it."""
+        kept = self.kinds[name]
+        write_derived(self.path(code, name), orjson.dumps({"rev": rev, "version": kept.version, "tally": tally}))
+        self._bases[(code, name)] = (rev, kept.held(tally), 0, None)
 
     def _base(self, commune_code: int, name: str, rev: str, changes: list[list]) -> tuple[Any, int] | None:
         """(what is held of snapshot ``rev`` and the first changes of its log, how many of
@@ -117,3 +136,25 @@ class KeptTallies:
             return False
         ids = read_id_file(shard.ids_path, rev)
         return ids is not None and not any(sorted_has(ids, id_hash(k)) for k in keys)
+
+
+class _Extension:
+    """A commune's kept tallies with the records spliced after its snapshot added, chunk by chunk."""
+
+    def __init__(self, tallies: KeptTallies, code: int, bases: dict[str, Any]):
+        self.tallies, self.code = tallies, code
+        self.bases = bases
+        self.added: dict[str, Any] = {}
+
+    def add(self, records: list[dict]) -> None:
+        """Count the next records (in the order they are written)."""
+        for name, kept in self.tallies.kinds.items():
+            if name in self.bases:
+                tally = kept.tally(records)
+                self.added[name] = tally if name not in self.added else kept.merge(self.added[name], tally)
+
+    def write(self, rev: str) -> None:
+        """Keep the tallies as those of the new snapshot ``rev``."""
+        for name, base in self.bases.items():
+            kept = self.tallies.kinds[name]
+            self.tallies._kept(self.code, name, rev, kept.merge(base, self.added[name]) if name in self.added else base)

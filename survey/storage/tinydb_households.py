@@ -22,6 +22,7 @@ from .idindex import id_hash, read_id_file, sorted_has
 from .interface import HouseholdBackend
 from .journal import Journal
 from .logged import LoggedCollection, PendingFlush, run_flushes
+from .streamed import streamed_items, streamed_records
 from .tallies import KeptSummary, KeptTallies
 from .watch import ChangeWatch
 
@@ -51,7 +52,8 @@ class TinyDBHouseholds(HouseholdBackend):
         shard = self._shards.get(code)
         if shard is None:
             shard = LoggedCollection(self.root / f"{code}.json", "households", self._indexes,
-                                     on_snapshot=self._tallies.on_snapshot, journal=self.journal)
+                                     on_snapshot=self._tallies.on_snapshot, on_extend=self._tallies.extending,
+                                     journal=self.journal)
             self._shards[code] = shard
         return shard
 
@@ -146,6 +148,12 @@ class TinyDBHouseholds(HouseholdBackend):
         """The commune's records (shared dicts: do not change them)."""
         return self.shard(commune_code).documents(cache=cache).values()
 
+    def records(self, communes: Iterable[int]) -> Iterator[dict]:
+        """Every record of ``communes`` (exports), each commune's file decoded a piece at a
+        time (``streamed``): a worker holds a megabyte of records, not the largest commune."""
+        for code in communes:
+            yield from streamed_records(self.shard(code))
+
     def count(self, communes: Iterable[int]) -> int:
         """How many records ``communes`` hold."""
         return sum(len(self.shard(code).documents()) for code in communes)
@@ -209,7 +217,7 @@ class TinyDBHouseholds(HouseholdBackend):
                         buckets[self.claims.bucket_of(r["id"])].claim(r["id"], commune, sync=False)
                     for bucket in buckets.values():
                         bucket.sync()
-                    _append_all(log, fresh)
+                    log.put_all(fresh)  # one write: if it fails, the log and the journal are cut back
         except BaseException:
             for flush in pending:
                 flush.drop()
@@ -242,7 +250,7 @@ class TinyDBHouseholds(HouseholdBackend):
         most apart; the commune is decoded (once) only when some hash is already there."""
         fresh = list({r["id"]: r for r in records}.values())
         if any(r["id"] in index for r in fresh):
-            stored = self.shard(commune).documents(cache=False)
+            stored = set(self._picked({commune: [r["id"] for r in fresh]}))
             fresh = [r for r in fresh if r["id"] not in stored]
         return fresh
 
@@ -272,11 +280,12 @@ class TinyDBHouseholds(HouseholdBackend):
         return found
 
     def _picked(self, by_commune: dict[int, list[str]]) -> dict[str, dict]:
-        """The records of ``by_commune``'s ids that its communes hold, each commune decoded once."""
+        """The records of ``by_commune``'s ids that its communes hold, each commune read once,
+        a piece at a time (``streamed``): an import of rows already stored held the commune decoded."""
         found = {}
         for code, keys in by_commune.items():
-            docs = self.shard(code).documents(cache=False)
-            found.update((k, docs[k]) for k in keys if k in docs)
+            wanted = set(keys)
+            found.update((k, doc) for k, doc in streamed_items(self.shard(code)) if k in wanted)
         return found
 
     def is_empty(self) -> bool:
@@ -305,15 +314,3 @@ class TinyDBHouseholds(HouseholdBackend):
         self.claims.invalidate()
         self._derived.clear()
         self._tallies.forget()
-
-
-def _append_all(log: Any, records: list[dict]) -> None:
-    """Append every record in one write, or, should it fail, cut the log back to where the batch began."""
-    start = log.size
-    try:
-        log.put_all(records)
-    except BaseException:
-        if log.size != start:
-            log.cut(start)
-        log.shard.indexes.pop(log.shard.path, None)  # it may have counted the lines just cut
-        raise

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 
 import pytest
 
 from survey.households import imports
 from survey.households.imports import import_rows, read_rows
+from survey.memory import give_back
 from survey.storage.claims import BUCKETS
 from tests.conftest import as_user, csrf
 
@@ -152,3 +154,46 @@ def test_a_row_repeated_in_the_file_is_stored_once_and_counted_unchanged(camp):
     row = "6f1c1d1e-0000-4000-8000-000000000002,4789,Xóm A,Hộ A,2,1,0,1,2020-08-15\n"
     report = import_rows(camp, user, read_rows(camp, "a.csv", io.BytesIO((head + row + row).encode())))
     assert (report.created, report.unchanged, report.errors) == (1, 1, [])
+
+
+def test_rows_waiting_across_communes_are_stored_early_past_the_limit(camp, monkeypatch):
+    """A file spread over communes, none reaching a batch: the commune with the most rows
+    waiting goes first once WAITING rows wait; every row is stored, a repeat still recognised."""
+    monkeypatch.setattr(imports, "WAITING", 100)
+    user = camp.users.load("department")
+    real, sizes = camp.households.bulk_insert, []
+
+    def counting(commune, records):
+        sizes.append(len(records))
+        return real(commune, records)
+    monkeypatch.setattr(camp.households, "bulk_insert", counting)
+    data = paper_csv(1000, (4789, 4792, 4795, 4798))
+    report = import_rows(camp, user, read_rows(camp, "ho.csv", io.BytesIO(data)))
+    assert report.created == 1000 and not report.errors
+    assert len(sizes) > 20 and max(sizes) <= 101 and sum(sizes) == 1000  # 4 batches of 250 without the limit
+    again = import_rows(camp, user, read_rows(camp, "ho.csv", io.BytesIO(data)))
+    assert (again.created, again.unchanged, again.errors) == (0, 1000, [])
+    assert camp.households.count([4789, 4792, 4795, 4798]) == 1000
+
+
+def _rss_mb() -> float:
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    return int(status["VmRSS"].split()[0]) / 1024
+
+
+def test_a_job_hands_the_memory_it_freed_back_to_the_system():
+    """What a thread frees stays in its malloc arena (a worker carried an import's peak into
+    later requests) until the job gives it back."""
+    kept = []
+
+    def churn():
+        held = [bytes(2000) + bytes([n % 256]) for n in range(60_000)]  # ~120 MB in malloc, not pymalloc
+        kept.extend(held[::7])  # what outlives the job (claims, tallies) pins the arena's top
+        held.clear()
+    worker = threading.Thread(target=churn)
+    worker.start()
+    worker.join()
+    before = _rss_mb()
+    give_back(collect=True)
+    assert _rss_mb() < before - 40, (before, _rss_mb())
+    assert len(kept) == 8572

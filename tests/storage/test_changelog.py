@@ -10,7 +10,7 @@ import pytest
 
 from survey import storage
 from survey.households.records import Conflict
-from survey.storage import StorageUnavailable, collection, files
+from survey.storage import StorageUnavailable, collection, files, splice
 from survey.storage.idindex import read_id_file
 
 from .conftest import Store
@@ -232,7 +232,7 @@ def test_a_log_with_a_damaged_header_is_started_again(store):
 
 
 def _full_disk():
-    """A ``write_atomically`` that fails as it does on a full disk."""
+    """A ``write_atomically`` (or ``write_streamed``) that fails as it does on a full disk."""
     def refuse(path, payload):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
     return refuse
@@ -246,6 +246,7 @@ def test_a_full_disk_that_refuses_compaction_keeps_every_submission_in_the_log(s
     room = files.write_atomically
     monkeypatch.setattr(files, "write_atomically", _full_disk())
     monkeypatch.setattr(collection, "write_atomically", _full_disk())
+    monkeypatch.setattr(splice, "write_streamed", _full_disk())
     records = [rec() for _ in range(30)]
     for r in records:  # every append outgrows the log limit: each compaction is refused
         assert store.create(dict(r), STAMP)[1] is True
@@ -253,6 +254,7 @@ def test_a_full_disk_that_refuses_compaction_keeps_every_submission_in_the_log(s
     assert len(Store(store.root.parent).shard(4789).documents()) == 31
     monkeypatch.setattr(files, "write_atomically", room)
     monkeypatch.setattr(collection, "write_atomically", room)
+    monkeypatch.setattr(splice, "write_streamed", files.write_streamed)
     store.create(rec(), STAMP)  # room again: the next append compacts
     assert not shard.log_path.exists() or shard.log_path.stat().st_size < 1200
     assert storage.read_revision(shard.path) != rev and store.count([4789]) == 32
