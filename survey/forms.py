@@ -64,6 +64,16 @@ class FormDefinition:
     def date_names(self) -> tuple[str, ...]:
         return self.names_of_type("date")
 
+    @cached_property
+    def date_fields(self) -> tuple[dict, ...]:
+        """The definitions of the date fields: the only ones the date checks look at."""
+        return tuple(f for f in self.fields if f["type"] == "date")
+
+    @cached_property
+    def sum_rules(self) -> tuple[tuple[dict, tuple[str, ...]], ...]:
+        """Each cross-field rule with every field it adds up (both sides), named once."""
+        return tuple((rule, (*rule["sum"], *rule["at_most"])) for rule in self.rules)
+
     def names_of_type(self, *types: str) -> tuple[str, ...]:
         """Field names of the given types, in form order."""
         return tuple(f["name"] for f in self.fields if f["type"] in types)
@@ -99,7 +109,22 @@ def load_form(path: str | Path) -> FormDefinition:
                           tuple(raw.get("rules", [])), raw.get("aggregate", {}))
 
 
-class Count(fields.Integer):
+class _Checks:
+    """Field validators run as marshmallow runs them (each one, errors together), with the
+    combining ``And`` built once per field instead of once per value."""
+
+    validators: list
+
+    def _validate(self, value: Any) -> None:
+        if self.validators:
+            self._validators_together(value)
+
+    @cached_property
+    def _validators_together(self) -> validate.And:
+        return validate.And(*self.validators)
+
+
+class Count(_Checks, fields.Integer):
     """A whole number given as a JSON integer: no strings, floats or booleans."""
 
     def _validated(self, value: Any) -> int:
@@ -111,7 +136,7 @@ class Count(fields.Integer):
         return self._validated(value)
 
 
-class Text(fields.String):
+class Text(_Checks, fields.String):
     """Text stored as NFC, trimmed; control, bidi and invisible characters refused."""
 
     def __init__(self, *, multiline: bool = False, bad_chars_message: str = "", **kwargs: Any):
@@ -127,20 +152,28 @@ class Text(fields.String):
             raise ValidationError(self.bad_chars_message.format(chars=exc.chars)) from None
 
 
-class UUIDText(fields.UUID):
+class UUIDText(_Checks, fields.UUID):
     """A UUID, kept as its canonical lower-case string."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         return str(super()._deserialize(value, attr, data, **kwargs))
 
 
-class StrictDate(fields.Date):
+class StrictDate(_Checks, fields.Date):
     """An ISO date given as a string (YYYY-MM-DD)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
         if not isinstance(value, str):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Choice(_Checks, fields.String):
+    """One value of a choices question."""
+
+
+class Choices(_Checks, fields.List):
+    """The values picked for a choices question."""
 
 
 class _FormSchema(Schema):
@@ -157,8 +190,7 @@ class _FormSchema(Schema):
     @validates_schema(skip_on_field_errors=False)
     def _check_rules(self, data: dict, **kwargs: Any) -> None:
         errors: dict[str, list[str]] = self._check_dates(data)
-        for rule in self.form.rules:
-            terms = rule["sum"] + rule["at_most"]
+        for rule, terms in self.form.sum_rules:
             if not all(isinstance(data.get(n), int) for n in terms):
                 continue  # a missing or bad term is already reported on its own field
             if sum(data[n] for n in rule["sum"]) > sum(data[n] for n in rule["at_most"]):
@@ -169,9 +201,9 @@ class _FormSchema(Schema):
     def _check_dates(self, data: dict) -> dict[str, list[str]]:
         """Not in the future, inside the campaign window: checked here so a default date is too."""
         errors: dict[str, list[str]] = {}
-        for spec in self.form.fields:
+        for spec in self.form.date_fields:
             value = data.get(spec["name"])
-            if spec["type"] != "date" or not isinstance(value, dt.date):
+            if not isinstance(value, dt.date):
                 continue
             if spec.get("not_future") and value > self.today():
                 errors[spec["name"]] = [self.msg("future")]
@@ -258,9 +290,9 @@ class SchemaFactory:
             return StrictDate(error_messages=errors, **common)
         if kind == "choices":
             values = [c["value"] for c in spec["choices"]]
-            inner = fields.String(validate=validate.OneOf(values, error=said["choice"]),
-                                  error_messages={"invalid": msg("not_text")})
-            return fields.List(inner, load_default=list, error_messages=errors, required=False)
+            inner = Choice(validate=validate.OneOf(values, error=said["choice"]),
+                           error_messages={"invalid": msg("not_text")})
+            return Choices(inner, load_default=list, error_messages=errors, required=False)
         raise ValueError(kind)
 
     def _commune_check(self, message: str) -> Callable[[int], None]:
