@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import auth, campaign, cli, delivery, errors, i18n, limits, logs
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, client_messages, current_lang, day, gettext, ngettext, number
+from .i18n import LANGS, asked_lang, client_messages, current_lang, day, gettext, ngettext, number
 from .policy import may
 
 __all__ = ["create_app"]
@@ -128,7 +128,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def _remember_lang() -> None:
     """A ?lang= choice sticks for the session."""
-    lang = request.args.get("lang")
+    lang = asked_lang()
     if lang in LANGS and session.get("lang") != lang:
         session["lang"] = lang
 
