@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, jsonify, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, campaign, cli, delivery, errors, i18n, limits, logs
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
-from .i18n import LANGS, client_messages, current_lang, day, gettext, ngettext, number
+from .i18n import LANGS, asked_lang, client_messages, current_lang, day, gettext, ngettext, number
 from .policy import may
 
 __all__ = ["create_app"]
@@ -105,6 +105,19 @@ class _SessionInterface(SecureCookieSessionInterface):
             self._signing = (keys, super().get_signing_serializer(app))
         return self._signing[1]
 
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        """A request with no Cookie header (a phone's bearer-token API call) starts an empty
+        session without parsing cookies or consulting the signer."""
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        """A session nobody read or changed, and empty, leaves the answer as it is (Flask's own
+        outcome, without working out the cookie's attributes first)."""
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
+
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or request.is_secure)
 
@@ -115,7 +128,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def _remember_lang() -> None:
     """A ?lang= choice sticks for the session."""
-    lang = request.args.get("lang")
+    lang = asked_lang()
     if lang in LANGS and session.get("lang") != lang:
         session["lang"] = lang
 

@@ -28,7 +28,8 @@ csrf = CSRFProtect()
 def load_user() -> None:
     """Set ``g.user`` from a bearer token or the session; never fails, only leaves it None."""
     g.user, g.via_token = None, False
-    header = request.headers.get("Authorization", "")
+    # the environ, not request.headers: a header missing there costs a raised KeyError per request
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     if header.startswith("Bearer "):
         g.user = campaign().users.by_token(header[7:].strip())
         g.via_token = True

@@ -27,9 +27,26 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIMETYPES", [
         "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
         "application/manifest+json", "image/svg+xml", "text/csv", "text/plain"])
+    app.config["COMPRESS_REGISTER"] = False  # registered below, behind the size check
     compress.init_app(app)
+    app.after_request(_compress)
     app.after_request(_cache_static)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def _compress(response: Response) -> Response:
+    """Flask-Compress, asked only about bodies it might compress: one shorter than
+    COMPRESS_MIN_SIZE (a stored household) only gains the Vary it would add, without the
+    Accept-Encoding and mimetype parsing behind that answer."""
+    length = response.content_length
+    if length is not None and length < current_app.config["COMPRESS_MIN_SIZE"]:
+        vary = response.headers.get("Vary")
+        if not vary:
+            response.headers["Vary"] = "Accept-Encoding"
+        elif "accept-encoding" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Accept-Encoding"
+        return response
+    return compress.after_request(response)
 
 
 def _cache_static(response: Response) -> Response:

@@ -25,6 +25,7 @@ __all__ = [
     "CLIENT_KEYS",
     "LANGS",
     "TRANSLATIONS",
+    "asked_lang",
     "client_messages",
     "current_lang",
     "day",
@@ -51,13 +52,20 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=current_lang, default_translation_directories=str(TRANSLATIONS))
 
 
+def asked_lang() -> str | None:
+    """The request's ?lang=, if any (asked by membership first: a missing key raises inside
+    MultiDict.get, on every request that names no language)."""
+    args = request.args
+    return args.get("lang") if "lang" in args else None
+
+
 def current_lang() -> str:
     """The request's language: ?lang=, then the session, then the configured default."""
     if not has_request_context():
         return "vi"
     if "lang" in g:
         return g.lang
-    lang = request.args.get("lang") or session.get("lang")
+    lang = asked_lang() or session.get("lang")
     if lang not in LANGS:
         lang = current_app.config["SURVEY_DEFAULT_LANG"]
     g.lang = lang

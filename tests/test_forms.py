@@ -115,6 +115,19 @@ def test_id_must_be_a_uuid(factory):
     assert "id" in errors(factory, household(id="not-a-uuid"))
 
 
+@pytest.mark.parametrize("given", ["2FDEBF92-84EB-467C-B833-A07022B7A0D3", "{2fdebf92-84eb-467c-b833-a07022b7a0d3}",
+                                   "urn:uuid:2fdebf92-84eb-467c-b833-a07022b7a0d3", "2fdebf9284eb467cb833a07022b7a0d3",
+                                   "2fdebf92-84eb-467c-b833-a07022b7a0d3"])
+def test_an_id_is_kept_in_its_canonical_form(factory, given):
+    assert factory.schema().load(household(id=given))["id"] == "2fdebf92-84eb-467c-b833-a07022b7a0d3"
+
+
+@pytest.mark.parametrize("given", ["2fdebf92-84eb-467c-b833-a07022b7a0d3\n", "2fdebf92-84eb-467c-b833-a07022b7a0d",
+                                   "2fdebf92-84eb-467c-b833-a07022b7a0dg", 0x2FDEBF92])
+def test_an_id_almost_a_uuid_is_refused(factory, given):
+    assert "id" in errors(factory, household(id=given))
+
+
 def test_messages_are_vietnamese_by_default(factory):
     assert errors(factory, household(members=0), lang="vi") == {"members": ["Phải từ 1 đến 50."]}
 

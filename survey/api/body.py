@@ -32,6 +32,10 @@ def _no_constants(name: str) -> None:
     raise BadBody(f"{name} is not a number in JSON")
 
 
+# One decoder for every body: json.loads with hooks builds a decoder and its scanner per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+
+
 def json_object() -> dict:
     """The request body as a dict, or BadBody naming what is wrong with it."""
     if not request.mimetype == "application/json":
@@ -42,7 +46,9 @@ def json_object() -> dict:
     except UnicodeDecodeError as exc:
         raise BadBody(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        if text.startswith("\ufeff"):  # json.loads' own check, which the decoder lacks
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise BadBody(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:  # the parser recurses once per level of [ or {

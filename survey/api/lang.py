@@ -6,15 +6,16 @@ from flask import current_app, request
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from ..i18n import LANGS
+from ..i18n import LANGS, asked_lang
 
 
 def api_lang() -> str:
     """Validation messages follow the client's language so a form can show them as they are."""
-    lang = request.args.get("lang")
+    lang = asked_lang()
     if lang in LANGS:
         return lang
-    best = _best_match(request.headers.get("Accept-Language", ""))
+    # the environ, not request.headers: a header missing there costs a raised KeyError per request
+    best = _best_match(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
     return best or current_app.config["SURVEY_DEFAULT_LANG"]
 
 

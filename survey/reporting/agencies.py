@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
-from ..forms import Text
+from ..form_fields import Text
 from ..gazetteer import Gazetteer
 from ..i18n import template, translate
 from ..storage import DocumentSpace

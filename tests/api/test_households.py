@@ -110,6 +110,7 @@ def test_validation_messages_follow_the_clients_language(api):
     (b'{"members": Infinity}', "application/json", "Infinity"),
     (b"\xc3\x28", "application/json", "UTF-8"),
     (b"[1, 2]", "application/json", "JSON object"),
+    ("\ufeff{}".encode(), "application/json", "invalid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)"),
     (b"members=3", "application/x-www-form-urlencoded", "application/json"),
 ])
 def test_unreadable_bodies_answer_400(api, data, content_type, fragment):

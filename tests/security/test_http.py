@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import re
@@ -205,3 +206,23 @@ def test_csrf_is_on_for_every_state_changing_route(app, browser):
 def test_bearer_token_calls_need_no_csrf_token(api):
     """A token request carries no cookie, so nothing rides on it: no CSRF token is asked."""
     assert api.post("/api/v1/households", household()).status_code == 201
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip, br"])
+def test_a_bearer_submission_carries_every_header_and_no_cookie(api, encoding):
+    """A phone's submission opens no session (no Set-Cookie, no Vary on Cookie) yet carries the
+    security headers, no-store, and Vary on Accept-Encoding; a stored record is too short to compress."""
+    r = api.post("/api/v1/households", household(), headers={"Accept-Encoding": encoding})
+    assert r.status_code == 201
+    assert "Set-Cookie" not in r.headers and r.headers["Vary"] == "Accept-Encoding"
+    assert "Content-Encoding" not in r.headers and r.get_json()["members"] == 4
+    assert _csp(r)["default-src"] == "'self'" and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Referrer-Policy"] == "same-origin"
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_a_long_answer_is_still_compressed_for_a_client_that_asks(api):
+    """The size check in front of Flask-Compress lets a long answer through to it."""
+    r = api.get("/api/v1/units", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip" and r.headers["Vary"] == "Accept-Encoding"
+    assert json.loads(gzip.decompress(r.get_data()))
