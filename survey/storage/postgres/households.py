@@ -13,7 +13,7 @@ server-side cursor.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 import orjson
@@ -87,17 +87,22 @@ class PostgresHouseholds(HouseholdBackend):
             self._checked = True
         return pool
 
+    def _lease(self) -> AbstractContextManager[psycopg.Connection]:
+        """This request's connection (``connection.lease``), the schema checked once first."""
+        self._pool()
+        return connection.lease(self.url)
+
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor]:
         """One write transaction; failures of the server become StorageUnavailable."""
-        with _unavailable(), self._pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with _unavailable(), self._lease() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[psycopg.Cursor]:
         """A cursor for reads, each statement on its own (the pool's connections autocommit);
         ``snapshot``: several statements in one transaction that see one moment."""
-        with _unavailable(), self._pool().connection() as conn:
+        with _unavailable(), self._lease() as conn:
             if not snapshot:
                 with conn.cursor() as cur:
                     yield cur
