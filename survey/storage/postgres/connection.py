@@ -66,7 +66,9 @@ def _configure(conn: psycopg.Connection) -> None:
 
 
 def _returned(conn: psycopg.Connection) -> None:
-    """When the connection was last in use (the pool calls this as each one comes back)."""
+    """When the connection was last in use (marked as each one goes back: not by the pool's
+    ``reset`` callback, which makes every return a task for one of the pool's threads, waking
+    it and handing the GIL over and back, more Python time than a short statement)."""
     conn._survey_used_at = time.monotonic()  # the pool keeps its own marks on connections too
 
 
@@ -107,7 +109,7 @@ def pool(url: str) -> ConnectionPool:
             _pools[url] = ConnectionPool(url, min_size=1, max_size=max(size, 1), open=True,
                                          kwargs={"client_encoding": "utf8", "autocommit": True},
                                          configure=_configure_pooled, name="survey", timeout=WAIT,
-                                         check=_check, reset=_returned)
+                                         check=_check)
         return _pools[url]
 
 
@@ -130,11 +132,17 @@ def release() -> None:
     held = _held.get()
     _held.set(None)
     for url, (conn, _busy) in (held.conns if held is not None else {}).items():
-        found = _pools.get(url)
-        if found is not None:
-            found.putconn(conn)
-        else:  # its pool was closed meanwhile
-            conn.close()
+        _give_back(url, conn)
+
+
+def _give_back(url: str, conn: psycopg.Connection) -> None:
+    """Return ``conn`` to its pool, marked as used now (a pool closed meanwhile: closed)."""
+    _returned(conn)
+    found = _pools.get(url)
+    if found is not None:
+        found.putconn(conn)
+    else:
+        conn.close()
 
 
 def request_notes() -> dict[str, Any] | None:
@@ -144,11 +152,12 @@ def request_notes() -> dict[str, Any] | None:
 
 
 @contextmanager
-def lease(url: str) -> Iterator[psycopg.Connection]:
+def lease(url: str, hold: bool = True) -> Iterator[psycopg.Connection]:
     """A connection of ``url``'s pool: the one held for this request when it is free, else one
-    from the pool (held from now on if the request holds none yet). A connection that is
-    broken, or left in a transaction, goes back to the pool, which replaces or resets it."""
-    held = _held.get()
+    from the pool (held from now on if the request holds none yet; ``hold=False``: never, for
+    work that may outlive the request, a streamed export). A connection that is broken, or
+    left in a transaction, goes back to the pool, which replaces or resets it."""
+    held = _held.get() if hold else None
     conns = held.conns if held is not None else None
     entry = conns.get(url) if conns is not None else None
     if entry is not None and not entry[1]:
@@ -165,10 +174,10 @@ def lease(url: str) -> Iterator[psycopg.Connection]:
         yield conn
     finally:
         if entry is None:
-            pool(url).putconn(conn)
+            _give_back(url, conn)
         elif conn.broken or conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             del conns[url]
-            pool(url).putconn(conn)
+            _give_back(url, conn)
         else:
             entry[1] = False
 

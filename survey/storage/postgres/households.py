@@ -196,7 +196,8 @@ class PostgresHouseholds(HouseholdBackend):
     def records(self, communes: Iterable[int]) -> Iterator[dict]:
         """Every record of ``communes`` as of one moment, streamed from a server-side cursor:
         the worker holds one batch, never the table."""
-        with self._pool().connection() as conn:
+        self._pool()
+        with connection.lease(self.url, hold=False) as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             try:
                 with conn.transaction():
