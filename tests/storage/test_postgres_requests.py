@@ -104,3 +104,23 @@ def test_settings_read_along_are_fresh_in_each_request(pg_url):
         assert settings.documents() == {"campaign": {"end": "2020-09-01"}}
         connection.release()
     assert tokens.get_with("nothing", users, "username") == (None, None)
+
+
+def test_commune_versions_are_read_once_a_request_and_again_after_its_own_write(pg_url):
+    households = PostgresHouseholds(pg_url)
+    assert households.create_once(household()) is None
+    connection.hold()
+    first = households.change_token([4789, 4792])
+    with connection.connect(pg_url, autocommit=True) as other:  # another host writes meanwhile
+        other.execute("UPDATE household_communes SET version = version + 1 WHERE commune_code = 4789")
+    assert households.change_token([4792, 4789]) == first  # the same set: read once this request
+    assert households.create_once(household()) is None
+    after_own = households.change_token([4789, 4792])
+    assert after_own[0][1] == first[0][1] + 2
+    connection.release()
+    connection.hold()
+    assert households.change_token([4789, 4792]) == after_own
+    with connection.connect(pg_url, autocommit=True) as other:
+        other.execute("UPDATE household_communes SET version = version + 1 WHERE commune_code = 4789")
+    connection.release()
+    assert households.change_token([4789, 4792])[0][1] == first[0][1] + 3  # outside a request: every time

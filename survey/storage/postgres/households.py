@@ -27,6 +27,7 @@ from ..tallies import KeptSummary
 from . import connection, migrate, search
 from .kept import KeptValues
 from .search import search_columns
+from .versions import CommuneVersions
 
 __all__ = ["PostgresHouseholds"]
 
@@ -79,6 +80,7 @@ class PostgresHouseholds(HouseholdBackend):
         self.url = url
         self._checked = False
         self.kept = KeptValues(self._reading)
+        self.versions = CommuneVersions(url, self._read)
 
     def _pool(self):
         pool = connection.pool(self.url)
@@ -141,6 +143,7 @@ class PostgresHouseholds(HouseholdBackend):
         and answers it (the client's retry of a submission, answered 200, never a copy)."""
         key, commune = record["id"], int(record["commune_code"])
         values = (key, commune, _json(record), *search_columns(record))
+        self.versions.wrote()
         for _ in range(3):  # a record removed between our conflict and our read: try again
             stored = self._read(lambda conn: conn.execute(_CREATE, values).fetchone()[0])
             if stored:
@@ -153,6 +156,7 @@ class PostgresHouseholds(HouseholdBackend):
     def replace(self, record: dict, previous_commune: int) -> None:
         """One transaction; a move takes both communes' rows in code order (no deadlock)."""
         key, commune, previous = record["id"], int(record["commune_code"]), int(previous_commune)
+        self.versions.wrote()
         with self._transaction() as cur:
             versions = {code: self._bump(cur, code, (code == commune) - (code == previous), code == previous)
                         for code in sorted({commune, previous})}
@@ -166,6 +170,7 @@ class PostgresHouseholds(HouseholdBackend):
     def remove(self, record: dict) -> bool:
         """Delete one record; False (nothing changed) if it was not stored."""
         commune = int(record["commune_code"])
+        self.versions.wrote()
         with self._transaction() as cur:
             self._bump(cur, commune, 0, rewrite=True)
             cur.execute("DELETE FROM households WHERE id = %s AND commune_code = %s", (record["id"], commune))
@@ -220,12 +225,9 @@ class PostgresHouseholds(HouseholdBackend):
 
     def change_token(self, communes: Iterable[int]) -> tuple:
         """The versions of ``communes`` (bumped in every write's transaction): one indexed read,
-        so an answer kept by any host's worker is reused only while no host wrote there."""
-        codes = sorted({int(c) for c in communes})
-        rows = self._read(lambda conn: conn.execute("SELECT commune_code, version FROM household_communes"
-                                                    " WHERE commune_code = ANY(%s) ORDER BY commune_code",
-                                                    (codes,)).fetchall())
-        return tuple((int(code), int(version)) for code, version in rows)
+        so an answer kept by any host's worker is reused only while no host wrote there (read
+        once a request: ``versions``)."""
+        return self.versions.of(communes)
 
     def find(self, match: Match, skip: int, limit: int) -> tuple[int, list[dict]]:
         """A page of the office's list by a query on the searched columns (``search``); no
@@ -244,13 +246,15 @@ class PostgresHouseholds(HouseholdBackend):
     def derived_many(self, communes: Iterable[int], name: str,
                      compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
         """Every commune's value, their versions read in one query (a province is 151 communes)."""
-        return self.kept.values([int(c) for c in communes], name, compute)
+        codes = [int(c) for c in communes]
+        return self.kept.values(codes, name, compute, dict(self.versions.of(codes)))
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
         """COPY into a temporary table, then one INSERT; ids stored anywhere are skipped by the
         unique key. A deadlock that slips through anyway is retried, a bounded number of times."""
         if not records:
             return 0
+        self.versions.wrote()
         for attempt in range(DEADLOCK_RETRIES):
             try:
                 added = self._bulk_insert(int(commune_code), records)

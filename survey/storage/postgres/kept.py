@@ -48,13 +48,6 @@ class KeptValues:
         with self._reading() as cur:
             return self._current(cur, commune)[0]
 
-    def versions(self, communes: list[int]) -> dict[int, int]:
-        """The versions of ``communes`` now, in one read (0: never written)."""
-        with self._reading() as cur:
-            found = dict(cur.execute("SELECT commune_code, version FROM household_communes"
-                                     " WHERE commune_code = ANY(%s)", (communes,)).fetchall())
-        return {code: found.get(code, 0) for code in communes}
-
     def value(self, commune: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """The value held for the commune's current version, else worked out again."""
         held = self._values.get((commune, name))
@@ -62,12 +55,14 @@ class KeptValues:
             return held[1]
         return self._fresh(commune, name, compute)
 
-    def values(self, communes: list[int], name: str, compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
-        """``value`` of each commune, their versions read at once (not one read a commune)."""
-        versions, out = self.versions(communes), {}
+    def values(self, communes: list[int], name: str, compute: Callable[[list[dict]], Any],
+               versions: dict[int, int]) -> dict[int, Any]:
+        """``value`` of each commune, against ``versions`` read at once for all of them (not
+        one read a commune; a commune missing there was never written: version 0)."""
+        out = {}
         for code in communes:
             held = self._values.get((code, name))
-            current = held is not None and held[0] == versions[code]
+            current = held is not None and held[0] == versions.get(code, 0)
             out[code] = held[1] if current else self._fresh(code, name, compute)
         return out
 
