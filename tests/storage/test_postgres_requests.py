@@ -91,6 +91,7 @@ def test_settings_read_along_are_fresh_in_each_request(pg_url):
     host) is seen by the next request, and a change in the request by its own later reads."""
     space, elsewhere = PostgresDocumentSpace(pg_url), PostgresDocumentSpace(pg_url)
     space.read_along("settings")
+    space.read_along('odd "name\\')  # quoted in the array's text
     tokens, users, settings = (space.collection(n, n) for n in ("tokens", "users", "settings"))
     users.put("an", {"name": "an"})
     tokens.put("t", {"username": "an"})
@@ -99,6 +100,7 @@ def test_settings_read_along_are_fresh_in_each_request(pg_url):
         connection.hold()
         assert tokens.get_with("t", users, "username") == ({"username": "an"}, {"name": "an"})
         assert space.noted("settings") == {"campaign": {"end": end}}
+        assert space.noted('odd "name\\') == {}
         assert settings.get("campaign") == {"end": end}
         settings.put("campaign", {"end": "2020-09-01"})
         assert settings.documents() == {"campaign": {"end": "2020-09-01"}}

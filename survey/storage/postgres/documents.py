@@ -39,11 +39,12 @@ _PUT = ("INSERT INTO documents (collection, key, doc) VALUES (%s, %s, %s) "
 _PAIR = ("SELECT d.doc, o.doc FROM documents d LEFT JOIN documents o ON o.collection = %s AND o.key = d.doc->>%s"
          " WHERE d.collection = %s AND d.key = %s")
 # the same, one row even when there is no document, with the collections read along (``read_along``)
-_PAIR_ALONG = ("SELECT d.doc, o.doc, ({along}) FROM (VALUES (1)) one"
+# (the names go as the text of an array, '{"settings"}': no list to dump on every request)
+_PAIR_ALONG = ("SELECT d.doc, o.doc, (SELECT json_object_agg(c.name, (SELECT coalesce(json_object_agg(a.key,"
+               " a.doc ORDER BY a.seq), '{}') FROM documents a WHERE a.collection = c.name))"
+               " FROM unnest(%s::text[]) c(name)) FROM (VALUES (1)) one"
                " LEFT JOIN documents d ON d.collection = %s AND d.key = %s"
                " LEFT JOIN documents o ON o.collection = %s AND o.key = d.doc->>%s")
-_ALONG = ("SELECT json_object_agg(c.name, (SELECT coalesce(json_object_agg(a.key, a.doc ORDER BY a.seq), '{}')"
-          " FROM documents a WHERE a.collection = c.name)) FROM unnest(%s::text[]) c(name)")
 _DELETE = "DELETE FROM documents WHERE collection = %s AND key = %s RETURNING 1"
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
@@ -93,7 +94,7 @@ class PostgresCollection(DocumentStore):
             return super().get_with(key, other, field)
         along = self.space.along_now()
         if along:
-            row = self.space.read(lambda conn: conn.execute(_PAIR_ALONG.format(along=_ALONG),
+            row = self.space.read(lambda conn: conn.execute(_PAIR_ALONG,
                                                             (along, self.name, key, other.name, field)).fetchone())
             self.space.note(row[2])
             return row[0], row[1]
@@ -115,17 +116,21 @@ class PostgresDocumentSpace(DocumentSpace):
         self.url = url
         self._checked = False  # the schema is at this release's revision (else SchemaBehind, a 503)
         self._along: list[str] = []
+        self._along_names = ""  # the same, as the text of an array
 
     def read_along(self, name: str) -> None:
         """Read the small collection ``name`` with a request's token and account, in the same
         statement, and answer its reads from that for the rest of the request."""
         if name not in self._along:
             self._along.append(name)
+            self._along_names = "{" + ",".join('"' + n.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                                               for n in self._along) + "}"
 
-    def along_now(self) -> list[str]:
-        """The collections to read along now: none outside a request or once read in this one."""
+    def along_now(self) -> str:
+        """The collections to read along now, as the text of an array: none ("") outside a
+        request or once read in this one."""
         notes = request_notes()
-        return [] if notes is None or (self.url, _ALONG_READ) in notes else self._along
+        return "" if notes is None or (self.url, _ALONG_READ) in notes else self._along_names
 
     def note(self, found: dict[str, dict[str, dict]] | None) -> None:
         """Keep the collections read along for the rest of this request."""
