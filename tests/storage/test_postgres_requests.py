@@ -3,6 +3,9 @@ and the small collections read along with its token, seen fresh by the next requ
 
 from __future__ import annotations
 
+import contextvars
+import threading
+
 import psycopg
 import pytest
 
@@ -76,6 +79,18 @@ def test_a_read_inside_a_write_block_uses_another_connection(pg_url, checkouts, 
         assert docs.get("an") is None
     assert docs.get("an") == {"n": 2}
     assert len(checkouts) == 2
+
+
+def test_a_thread_given_the_request_s_context_takes_its_own_connection(pg_url, checkouts, request_scope):
+    """A job the request starts may outlive it: it never shares the request's connection."""
+    households = PostgresHouseholds(pg_url)
+    households.count([4789])
+    seen = []
+    worker = threading.Thread(target=contextvars.copy_context().run,
+                              args=(lambda: seen.append((households.count([4789]), connection.request_notes())),))
+    worker.start()
+    worker.join()
+    assert seen == [(0, None)] and len(checkouts) == 2 and checkouts[0] is not checkouts[1]
 
 
 def test_a_held_connection_whose_backend_ended_is_replaced(pg_url, pg_server, request_scope):

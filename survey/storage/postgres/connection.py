@@ -120,6 +120,13 @@ class _Request:
     def __init__(self) -> None:
         self.conns: dict[str, list] = {}
         self.notes: dict[str, Any] = {}
+        self.thread = threading.get_ident()  # a thread given a copy of the context is not the request
+
+
+def _request() -> _Request | None:
+    """The request this thread serves, if any."""
+    held = _held.get()
+    return held if held is not None and held.thread == threading.get_ident() else None
 
 
 def hold() -> None:
@@ -147,7 +154,7 @@ def _give_back(url: str, conn: psycopg.Connection) -> None:
 
 def request_notes() -> dict[str, Any] | None:
     """This request's notes (documents read along with its first read); None outside a request."""
-    held = _held.get()
+    held = _request()
     return None if held is None else held.notes
 
 
@@ -157,7 +164,7 @@ def lease(url: str, hold: bool = True) -> Iterator[psycopg.Connection]:
     from the pool (held from now on if the request holds none yet; ``hold=False``: never, for
     work that may outlive the request, a streamed export). A connection that is broken, or
     left in a transaction, goes back to the pool, which replaces or resets it."""
-    held = _held.get() if hold else None
+    held = _request() if hold else None
     conns = held.conns if held is not None else None
     entry = conns.get(url) if conns is not None else None
     if entry is not None and not entry[1]:
