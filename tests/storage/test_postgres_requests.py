@@ -62,6 +62,17 @@ def test_the_connection_goes_back_to_the_pool_when_the_request_ends(pg_url, chec
     assert len(checkouts) == 3 and len({id(conn) for conn in checkouts}) == 1  # given back each time
 
 
+def test_a_request_whose_end_never_came_gives_its_connection_back_at_the_next(pg_url, monkeypatch):
+    monkeypatch.setenv("SURVEY_DATABASE_POOL", "1")
+    monkeypatch.setattr(connection, "WAIT", 2.0)
+    households = PostgresHouseholds(pg_url)
+    connection.hold()
+    assert households.count([4789]) == 0
+    connection.hold()
+    assert households.count([4789]) == 0  # not a wait for the pool's only connection
+    connection.release()
+
+
 def test_without_a_request_each_statement_takes_its_own_turn(pg_url, checkouts):
     households = PostgresHouseholds(pg_url)
     households.count([4789])

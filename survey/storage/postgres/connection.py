@@ -119,7 +119,7 @@ class _Request:
 
     def __init__(self) -> None:
         self.conns: dict[str, list] = {}
-        self.notes: dict[str, Any] = {}
+        self.notes: dict[Any, Any] = {}
         self.thread = threading.get_ident()  # a thread given a copy of the context is not the request
 
 
@@ -130,7 +130,9 @@ def _request() -> _Request | None:
 
 
 def hold() -> None:
-    """From now until ``release``: keep the first connection a URL's work takes (a request)."""
+    """From now until ``release``: keep the first connection a URL's work takes (a request).
+    Whatever an earlier request left held (its end never came) goes back first."""
+    release()
     _held.set(_Request())
 
 
@@ -152,19 +154,19 @@ def _give_back(url: str, conn: psycopg.Connection) -> None:
         conn.close()
 
 
-def request_notes() -> dict[str, Any] | None:
+def request_notes() -> dict[Any, Any] | None:
     """This request's notes (documents read along with its first read); None outside a request."""
     held = _request()
     return None if held is None else held.notes
 
 
 @contextmanager
-def lease(url: str, hold: bool = True) -> Iterator[psycopg.Connection]:
+def lease(url: str, keep: bool = True) -> Iterator[psycopg.Connection]:
     """A connection of ``url``'s pool: the one held for this request when it is free, else one
-    from the pool (held from now on if the request holds none yet; ``hold=False``: never, for
+    from the pool (held from now on if the request holds none yet; ``keep=False``: never, for
     work that may outlive the request, a streamed export). A connection that is broken, or
     left in a transaction, goes back to the pool, which replaces or resets it."""
-    held = _request() if hold else None
+    held = _request() if keep else None
     conns = held.conns if held is not None else None
     entry = conns.get(url) if conns is not None else None
     if entry is not None and not entry[1]:

@@ -8,6 +8,9 @@ account's "exists already", an agency report's next version) cannot interleave w
 another. The transaction commits when the block ends and rolls back if it raises, so a
 killed worker or backend leaves either all of a block's changes or none of them. Readers
 never wait for the lock. ``seq`` keeps each collection in insertion order, as TinyDB does.
+A small collection most requests read (the campaign's settings) comes with a request's token
+and account, in the same statement, and its reads are answered from that until the request
+ends or writes to it (``read_along``).
 """
 
 from __future__ import annotations

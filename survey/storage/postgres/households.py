@@ -202,7 +202,7 @@ class PostgresHouseholds(HouseholdBackend):
         """Every record of ``communes`` as of one moment, streamed from a server-side cursor:
         the worker holds one batch, never the table."""
         self._pool()
-        with connection.lease(self.url, hold=False) as conn:
+        with connection.lease(self.url, keep=False) as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             try:
                 with conn.transaction():
