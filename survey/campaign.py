@@ -26,6 +26,7 @@ from .reporting.aggregate import hamlet_tally, merge_tallies, tally_summary
 from .reporting.dashboard import ACTIVITY, activity_summary
 from .settings import SettingsStore
 from .storage import DocumentStore, KeptSummary, open_documents, open_households
+from .storage.postgres import connection
 from .storage.postgres.url import database_url
 from .throttle import Limits, LoginThrottle
 from .users import UserStore
@@ -105,7 +106,15 @@ def campaign() -> Campaign:
 
 
 def init_app(app: Flask) -> Campaign:
-    """Attach a campaign to ``app``."""
+    """Attach a campaign to ``app``; with PostgreSQL, each request keeps the one connection it
+    takes first (registered before any hook that reads)."""
     app.extensions["survey"] = Campaign(app.config)
+    if database_url(app.config):
+        app.before_request(connection.hold)
+        app.teardown_request(_release_connections)
     return app.extensions["survey"]
+
+
+def _release_connections(_error: BaseException | None) -> None:
+    connection.release()
 

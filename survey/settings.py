@@ -112,6 +112,7 @@ class SettingsStore:
 
     def __init__(self, space: DocumentSpace):
         self.collection = space.collection("settings", "settings")
+        space.read_along("settings")  # every submission checks its dates against them
         self._last: tuple[dict | None, CampaignSettings] | None = None
 
     @staticmethod

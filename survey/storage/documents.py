@@ -130,6 +130,10 @@ class DocumentSpace(ABC):
         """Make ``key`` the session-signing key (a copy from another space: sessions signed
         there stay valid here, so nobody signs in again after the storage moved)."""
 
+    def read_along(self, name: str) -> None:
+        """The small collection ``name`` is read by most requests: a database may fetch it
+        with a request's first read (files are read from memory anyway, so nothing here)."""
+
     def iter_collections(self, prefix: str, table: str) -> Iterator[DocumentStore]:
         """Every existing collection under ``prefix``."""
         for name in self.names(prefix):

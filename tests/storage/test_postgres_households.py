@@ -62,6 +62,26 @@ def test_a_new_worker_adds_only_the_records_written_since_the_kept_tally(pg_url,
     assert worker.derived(4789, "n", None) == 201 and calls == [1]  # held while nothing changed
 
 
+def test_a_held_tally_adds_the_records_since_and_an_edit_recounts(pg_url):
+    """Held: the version and the new records in one statement; after an edit or a removal of
+    an earlier record, the tally is counted again from the commune's records."""
+    store, calls = PostgresHouseholds(pg_url), []
+    store.keep_summary("n", _counting(calls))
+    first = [rec() for _ in range(50)]
+    store.bulk_insert(4789, first)
+    assert store.derived(4789, "n", None) == 50
+    store.create_once(rec())
+    store.create_once(rec())
+    calls[:] = []
+    assert store.derived(4789, "n", None) == 52 and calls == [2]
+    store.remove(first[0])
+    store.create_once(rec())
+    calls[:] = []
+    assert store.derived(4789, "n", None) == 52 and calls == [52]
+    calls[:] = []
+    assert store.derived_many([4789, 4792], "n", None) == {4789: 52, 4792: 0} and calls == [0]
+
+
 def test_a_tally_of_another_shape_is_not_used(pg_url, monkeypatch):
     store, calls = PostgresHouseholds(pg_url), []
     store.keep_summary("n", _counting(calls))

@@ -155,13 +155,13 @@ def test_a_connection_idle_a_while_gets_the_full_check(pg_url, monkeypatch):
 
     connection.pool(pg_url).wait()  # its connection opened (and set up) before we count
     monkeypatch.setattr(psycopg.Connection, "execute", execute)
-    with connection.pool(pg_url).connection():
+    with connection.lease(pg_url):
         pass
-    with connection.pool(pg_url).connection():
+    with connection.lease(pg_url):
         pass
     assert sent == []
     monkeypatch.setattr(connection, "QUIET", 0.0)
-    with connection.pool(pg_url).connection():
+    with connection.lease(pg_url):
         pass
     assert sent == [""]
 

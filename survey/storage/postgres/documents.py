@@ -8,10 +8,14 @@ account's "exists already", an agency report's next version) cannot interleave w
 another. The transaction commits when the block ends and rolls back if it raises, so a
 killed worker or backend leaves either all of a block's changes or none of them. Readers
 never wait for the lock. ``seq`` keeps each collection in insertion order, as TinyDB does.
+A small collection most requests read (the campaign's settings) comes with a request's token
+and account, in the same statement, and its reads are answered from that until the request
+ends or writes to it (``read_along``).
 """
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,12 +27,13 @@ from psycopg.types.json import Json
 from ..documents import Documents, DocumentSpace, DocumentStore
 from ..errors import StorageUnavailable
 from . import migrate
-from .connection import pool, read
+from .connection import lease, read, request_notes
 
 __all__ = ["CollectionRows", "PostgresCollection", "PostgresDocumentSpace"]
 
 T = TypeVar("T")
 SECRET = ("secret", "session")  # (collection, key) of the session-signing key
+_ALONG_READ = "documents read along"  # in a request's notes: done
 
 _GET = "SELECT doc FROM documents WHERE collection = %s AND key = %s"
 _ALL = "SELECT key, doc FROM documents WHERE collection = %s ORDER BY seq"
@@ -36,6 +41,14 @@ _PUT = ("INSERT INTO documents (collection, key, doc) VALUES (%s, %s, %s) "
         "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc")
 _PAIR = ("SELECT d.doc, o.doc FROM documents d LEFT JOIN documents o ON o.collection = %s AND o.key = d.doc->>%s"
          " WHERE d.collection = %s AND d.key = %s")
+# the same, one row even when there is no document, with the documents of the collections read
+# along (``read_along``) as [collection, key, doc] in their order; the names go as the text of an
+# array, '{"settings"}', no list to dump on every request (one flat aggregate: a nested one per
+# collection cost the server five times the pair's own time)
+_PAIR_ALONG = ("SELECT d.doc, o.doc, (SELECT json_agg(json_build_array(a.collection, a.key, a.doc) ORDER BY a.seq)"
+               " FROM documents a WHERE a.collection = ANY(%s::text[])) FROM (VALUES (1)) one"
+               " LEFT JOIN documents d ON d.collection = %s AND d.key = %s"
+               " LEFT JOIN documents o ON o.collection = %s AND o.key = d.doc->>%s")
 _DELETE = "DELETE FROM documents WHERE collection = %s AND key = %s RETURNING 1"
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
@@ -67,20 +80,34 @@ class PostgresCollection(DocumentStore):
         self.space, self.name, self.table = space, name, table
 
     def documents(self) -> dict[str, dict]:
+        noted = self.space.noted(self.name)
+        if noted is not None:
+            return noted
         return self.space.read(lambda conn: CollectionRows(conn, self.name).all())
 
     def get(self, key: str) -> dict | None:
+        noted = self.space.noted(self.name)
+        if noted is not None:
+            return copy.deepcopy(noted.get(key))
         return self.space.read(lambda conn: CollectionRows(conn, self.name).get(key))
 
     def get_with(self, key: str, other: DocumentStore, field: str) -> tuple[dict | None, dict | None]:
-        """One statement: the document joined with the one of ``other`` it names."""
+        """One statement: the document joined with the one of ``other`` it names (and, the
+        first time in a request, the collections read along)."""
         if not isinstance(other, PostgresCollection) or other.space is not self.space:
             return super().get_with(key, other, field)
+        along = self.space.along_now()
+        if along:
+            row = self.space.read(lambda conn: conn.execute(_PAIR_ALONG,
+                                                            (along, self.name, key, other.name, field)).fetchone())
+            self.space.note(row[2])
+            return row[0], row[1]
         row = self.space.read(lambda conn: conn.execute(_PAIR, (other.name, field, self.name, key)).fetchone())
         return (None, None) if row is None else (row[0], row[1])
 
     @contextmanager
     def update(self) -> Iterator[Documents]:
+        self.space.forget_noted(self.name)
         with self.space.connection() as conn:
             conn.execute(_LOCK, ("documents:" + self.name,))
             yield CollectionRows(conn, self.name)
@@ -92,11 +119,49 @@ class PostgresDocumentSpace(DocumentSpace):
     def __init__(self, url: str):
         self.url = url
         self._checked = False  # the schema is at this release's revision (else SchemaBehind, a 503)
+        self._along: list[str] = []
+        self._along_names = ""  # the same, as the text of an array
+
+    def read_along(self, name: str) -> None:
+        """Read the small collection ``name`` with a request's token and account, in the same
+        statement, and answer its reads from that for the rest of the request."""
+        if name not in self._along:
+            self._along.append(name)
+            self._along_names = "{" + ",".join('"' + n.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                                               for n in self._along) + "}"
+
+    def along_now(self) -> str:
+        """The collections to read along now, as the text of an array: none ("") outside a
+        request or once read in this one."""
+        notes = request_notes()
+        return "" if notes is None or (self.url, _ALONG_READ) in notes else self._along_names
+
+    def note(self, found: list[list] | None) -> None:
+        """Keep the collections read along, from their [collection, key, doc] rows, for the
+        rest of this request (a collection with no document: empty)."""
+        notes = request_notes()
+        if notes is not None:
+            notes[(self.url, _ALONG_READ)] = True
+            collections: dict[str, dict[str, dict]] = {name: {} for name in self._along}
+            for name, key, doc in found or ():
+                collections[name][key] = doc
+            notes.update({(self.url, name): docs for name, docs in collections.items()})
+
+    def noted(self, name: str) -> dict[str, dict] | None:
+        """The documents of ``name`` read along in this request, if they were."""
+        notes = request_notes()
+        return None if notes is None else notes.get((self.url, name))
+
+    def forget_noted(self, name: str) -> None:
+        """``name`` is being written: its later reads in this request go to the database."""
+        notes = request_notes()
+        if notes is not None:
+            notes.pop((self.url, name), None)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled connection in a transaction: committed on a clean exit, else rolled back."""
-        with self._unavailable(), pool(self.url).connection() as conn, conn.transaction():
+        with self._unavailable(), lease(self.url) as conn, conn.transaction():
             yield conn
 
     def read(self, work: Callable[[psycopg.Connection], T]) -> T:

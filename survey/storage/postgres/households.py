@@ -13,7 +13,7 @@ server-side cursor.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 import orjson
@@ -27,6 +27,7 @@ from ..tallies import KeptSummary
 from . import connection, migrate, search
 from .kept import KeptValues
 from .search import search_columns
+from .versions import CommuneVersions
 
 __all__ = ["PostgresHouseholds"]
 
@@ -79,6 +80,7 @@ class PostgresHouseholds(HouseholdBackend):
         self.url = url
         self._checked = False
         self.kept = KeptValues(self._reading)
+        self.versions = CommuneVersions(url, self._read)
 
     def _pool(self):
         pool = connection.pool(self.url)
@@ -87,17 +89,22 @@ class PostgresHouseholds(HouseholdBackend):
             self._checked = True
         return pool
 
+    def _lease(self) -> AbstractContextManager[psycopg.Connection]:
+        """This request's connection (``connection.lease``), the schema checked once first."""
+        self._pool()
+        return connection.lease(self.url)
+
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor]:
         """One write transaction; failures of the server become StorageUnavailable."""
-        with _unavailable(), self._pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with _unavailable(), self._lease() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[psycopg.Cursor]:
         """A cursor for reads, each statement on its own (the pool's connections autocommit);
         ``snapshot``: several statements in one transaction that see one moment."""
-        with _unavailable(), self._pool().connection() as conn:
+        with _unavailable(), self._lease() as conn:
             if not snapshot:
                 with conn.cursor() as cur:
                     yield cur
@@ -136,6 +143,7 @@ class PostgresHouseholds(HouseholdBackend):
         and answers it (the client's retry of a submission, answered 200, never a copy)."""
         key, commune = record["id"], int(record["commune_code"])
         values = (key, commune, _json(record), *search_columns(record))
+        self.versions.wrote()
         for _ in range(3):  # a record removed between our conflict and our read: try again
             stored = self._read(lambda conn: conn.execute(_CREATE, values).fetchone()[0])
             if stored:
@@ -148,6 +156,7 @@ class PostgresHouseholds(HouseholdBackend):
     def replace(self, record: dict, previous_commune: int) -> None:
         """One transaction; a move takes both communes' rows in code order (no deadlock)."""
         key, commune, previous = record["id"], int(record["commune_code"]), int(previous_commune)
+        self.versions.wrote()
         with self._transaction() as cur:
             versions = {code: self._bump(cur, code, (code == commune) - (code == previous), code == previous)
                         for code in sorted({commune, previous})}
@@ -161,6 +170,7 @@ class PostgresHouseholds(HouseholdBackend):
     def remove(self, record: dict) -> bool:
         """Delete one record; False (nothing changed) if it was not stored."""
         commune = int(record["commune_code"])
+        self.versions.wrote()
         with self._transaction() as cur:
             self._bump(cur, commune, 0, rewrite=True)
             cur.execute("DELETE FROM households WHERE id = %s AND commune_code = %s", (record["id"], commune))
@@ -191,7 +201,8 @@ class PostgresHouseholds(HouseholdBackend):
     def records(self, communes: Iterable[int]) -> Iterator[dict]:
         """Every record of ``communes`` as of one moment, streamed from a server-side cursor:
         the worker holds one batch, never the table."""
-        with self._pool().connection() as conn:
+        self._pool()
+        with connection.lease(self.url, keep=False) as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             try:
                 with conn.transaction():
@@ -214,12 +225,9 @@ class PostgresHouseholds(HouseholdBackend):
 
     def change_token(self, communes: Iterable[int]) -> tuple:
         """The versions of ``communes`` (bumped in every write's transaction): one indexed read,
-        so an answer kept by any host's worker is reused only while no host wrote there."""
-        codes = sorted({int(c) for c in communes})
-        rows = self._read(lambda conn: conn.execute("SELECT commune_code, version FROM household_communes"
-                                                    " WHERE commune_code = ANY(%s) ORDER BY commune_code",
-                                                    (codes,)).fetchall())
-        return tuple((int(code), int(version)) for code, version in rows)
+        so an answer kept by any host's worker is reused only while no host wrote there (read
+        once a request: ``versions``)."""
+        return self.versions.of(communes)
 
     def find(self, match: Match, skip: int, limit: int) -> tuple[int, list[dict]]:
         """A page of the office's list by a query on the searched columns (``search``); no
@@ -238,13 +246,15 @@ class PostgresHouseholds(HouseholdBackend):
     def derived_many(self, communes: Iterable[int], name: str,
                      compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
         """Every commune's value, their versions read in one query (a province is 151 communes)."""
-        return self.kept.values([int(c) for c in communes], name, compute)
+        codes = [int(c) for c in communes]
+        return self.kept.values(codes, name, compute, dict(self.versions.of(codes)))
 
     def bulk_insert(self, commune_code: int, records: list[dict]) -> int:
         """COPY into a temporary table, then one INSERT; ids stored anywhere are skipped by the
         unique key. A deadlock that slips through anyway is retried, a bounded number of times."""
         if not records:
             return 0
+        self.versions.wrote()
         for attempt in range(DEADLOCK_RETRIES):
             try:
                 added = self._bulk_insert(int(commune_code), records)

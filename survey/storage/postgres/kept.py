@@ -27,6 +27,11 @@ __all__ = ["STORE_AFTER", "KeptValues"]
 STORE_AFTER = 500  # records added to a stored tally before it is stored again
 
 Reading = Callable[..., AbstractContextManager[psycopg.Cursor]]
+# a commune's version and rewrite mark, with each record written after a version (none: NULLs)
+_SINCE = ("SELECT c.version, c.rewritten, h.version, h.record FROM household_communes c"
+          " LEFT JOIN LATERAL (SELECT version, record, seq FROM households"
+          " WHERE commune_code = c.commune_code AND version > %s) h ON true"
+          " WHERE c.commune_code = %s ORDER BY h.seq")
 
 
 class KeptValues:
@@ -48,13 +53,6 @@ class KeptValues:
         with self._reading() as cur:
             return self._current(cur, commune)[0]
 
-    def versions(self, communes: list[int]) -> dict[int, int]:
-        """The versions of ``communes`` now, in one read (0: never written)."""
-        with self._reading() as cur:
-            found = dict(cur.execute("SELECT commune_code, version FROM household_communes"
-                                     " WHERE commune_code = ANY(%s)", (communes,)).fetchall())
-        return {code: found.get(code, 0) for code in communes}
-
     def value(self, commune: int, name: str, compute: Callable[[list[dict]], Any]) -> Any:
         """The value held for the commune's current version, else worked out again."""
         held = self._values.get((commune, name))
@@ -62,12 +60,14 @@ class KeptValues:
             return held[1]
         return self._fresh(commune, name, compute)
 
-    def values(self, communes: list[int], name: str, compute: Callable[[list[dict]], Any]) -> dict[int, Any]:
-        """``value`` of each commune, their versions read at once (not one read a commune)."""
-        versions, out = self.versions(communes), {}
+    def values(self, communes: list[int], name: str, compute: Callable[[list[dict]], Any],
+               versions: dict[int, int]) -> dict[int, Any]:
+        """``value`` of each commune, against ``versions`` read at once for all of them (not
+        one read a commune; a commune missing there was never written: version 0)."""
+        out = {}
         for code in communes:
             held = self._values.get((code, name))
-            current = held is not None and held[0] == versions[code]
+            current = held is not None and held[0] == versions.get(code, 0)
             out[code] = held[1] if current else self._fresh(code, name, compute)
         return out
 
@@ -102,6 +102,9 @@ class KeptValues:
     def _kept_all(self, commune: int, names: list[str]) -> dict[str, tuple[int, Any]]:
         """Kept summaries of one commune by name, the records written since the oldest of
         their tallies read once for all of them (after an import batch: its records, once)."""
+        held = self._held_since(commune, names)
+        if held is not None:
+            return held
         with self._reading(snapshot=True) as cur:
             version, rewritten = self._current(cur, commune)
             bases = {name: self._base(cur, commune, name, version, rewritten) for name in names}
@@ -111,6 +114,25 @@ class KeptValues:
             rows = cur.fetchall()
         return {name: self._settled(commune, name, version, base,
                                     [record for at, record in rows if base is None or at > base[0]])
+                for name, base in bases.items()}
+
+    def _held_since(self, commune: int, names: list[str]) -> dict[str, tuple[int, Any]] | None:
+        """The common case after a few submissions: every tally held, so the commune's version
+        and the records written since go in one statement (one snapshot, one round trip, not a
+        transaction of four); None when a tally is missing or an earlier record changed since."""
+        bases = {name: self._bases.get((commune, name)) for name in names}
+        if any(base is None for base in bases.values()):
+            return None
+        since = min(base[0] for base in bases.values())
+        with self._reading() as cur:
+            rows = cur.execute(_SINCE, (since, commune)).fetchall()
+        if not rows:
+            return None
+        version, rewritten = rows[0][0], rows[0][1]
+        if any(base[0] < rewritten or base[0] > version for base in bases.values()):
+            return None
+        added = [(at, record) for _, _, at, record in rows if at is not None]
+        return {name: self._settled(commune, name, version, base, [record for at, record in added if at > base[0]])
                 for name, base in bases.items()}
 
     def _base(self, cur: psycopg.Cursor, commune: int, name: str, version: int,
