@@ -6,8 +6,8 @@ Generates a campaign, starts the service with the production settings, warms it 
 attaches ``strace -f -c -e trace=fdatasync,fsync`` to every worker while ``wrk`` posts
 households (16 connections). strace slows the workers, so the submissions per second here
 are not a throughput figure; the count of flushes per submission is what it is for: two
-before group commit (the id claim, then the log line), one with a flush per commune log,
-fewer with the province's journal, whose one flush covers every submission waiting.
+before group commit (the id claim, then the log line), at most one after, fewer when
+submissions wait for the same commune's flush.
 """
 
 from __future__ import annotations

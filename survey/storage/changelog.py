@@ -2,15 +2,14 @@
 
 The log's first line names the snapshot revision it extends (``{"base": rev}``); each later
 line is one change, ``["put", key, doc]`` or ``["del", key]``, written under the commune's
-lock, first to the province's journal (``journal``), which is fdatasync'd through it
-(``groupsync``: one flush for every line waiting) before the submission is acknowledged.
-A torn last line was never acknowledged and is cut off.
+lock and fdatasync'd after it (``groupsync``: one flush for every line waiting) before the
+submission is acknowledged. A torn last line was never acknowledged and is cut off.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import orjson
@@ -19,7 +18,6 @@ from . import groupsync
 from .errors import StorageUnavailable, describe
 from .files import fsync_dir, pread_all
 from .idindex import IdIndex, read_id_file
-from .journal import JournalHandle
 
 if TYPE_CHECKING:
     from .logged import LoggedCollection
@@ -78,19 +76,9 @@ class LogAppender:
 
     def __init__(self, shard: LoggedCollection, fd: int, rev: str):
         self.shard, self.fd, self.rev = shard, fd, rev
-        self.journal = shard.journal
-        self.handle = JournalHandle()  # this block's lines in the journal, if there is one
         self.inode = 0
-        try:
-            self.size = self._prepare()
-            self.index = self._sync_index()
-        except BaseException:
-            self.handle.close()
-            raise
-
-    def _journal(self, offset: int, data: bytes, apply: Callable[[], None]) -> None:
-        """Journal that the log holds ``data`` from ``offset`` on, and ``apply`` it."""
-        self.journal.write(self.handle, self.shard.path.stem, self.rev, offset, data, apply)
+        self.size = self._prepare()
+        self.index = self._sync_index()
 
     def _prepare(self) -> int:
         """Start a fresh log for this snapshot, or cut a torn last line; returns the size."""
@@ -100,9 +88,11 @@ class LogAppender:
         if size and head[1] and log_base(head[0]) == self.rev:
             if os.pread(self.fd, 1, size - 1) == b"\n":
                 return size
-            self.size = size
-            self.cut(pread_all(self.fd, 0, size).rfind(b"\n") + 1)
-            return self.size
+            raw = pread_all(self.fd, 0, size)
+            size = raw.rfind(b"\n") + 1
+            groupsync.forget(self.shard.sync_path)
+            os.ftruncate(self.fd, size)
+            return size
         header = orjson.dumps({"base": self.rev}) + b"\n"
         groupsync.forget(self.shard.sync_path)
         os.ftruncate(self.fd, 0)
@@ -137,47 +127,17 @@ class LogAppender:
         return dict(doc) if doc is not None else None
 
     def _append(self, change: list) -> None:
-        self._write(orjson.dumps(change) + b"\n")
-        self.index.add([change])
-        self.index.offset = self.size
-
-    def _write(self, data: bytes) -> None:
-        """Append whole lines: journaled first when there is a journal (``journal``)."""
-        if self.journal is None:
-            self._write_log(data)
-        else:
-            self._journal(self.size, data, lambda: self._write_log(data))
-        self.size += len(data)
-
-    def _write_log(self, data: bytes) -> None:
+        line = orjson.dumps(change) + b"\n"
         try:
-            view = memoryview(data)
+            view = memoryview(line)
             while view:
                 view = view[os.write(self.fd, view):]
         except OSError as exc:
             groupsync.forget(self.shard.sync_path)
             os.ftruncate(self.fd, self.size)
             raise StorageUnavailable(describe(exc, self.shard.path)) from exc
-
-    def cut(self, length: int) -> None:
-        """Cut the log back to ``length`` (a torn last line, a batch that failed midway),
-        journaled as any other change so that a replay does not bring the lines back."""
-        def apply() -> None:
-            groupsync.forget(self.shard.sync_path)
-            os.ftruncate(self.fd, length)
-
-        if self.journal is None:
-            apply()
-        else:
-            self._journal(length, b"", apply)
-        self.size = length
-
-    def put_all(self, docs: list[dict]) -> None:
-        """Insert or replace documents (keyed by their ``id``) in one write; on disk once the
-        ``appending`` block is left."""
-        changes = [["put", doc["id"], doc] for doc in docs]
-        self._write(b"".join(orjson.dumps(change) + b"\n" for change in changes))
-        self.index.add(changes)
+        self.size += len(line)
+        self.index.add([change])
         self.index.offset = self.size
 
     def put(self, key: str, doc: dict) -> None:

@@ -1,23 +1,23 @@
-"""Group commit of an append-only file: one fdatasync acknowledges every line written before it began.
+"""Group commit of a change log: one fdatasync acknowledges every line written before it began.
 
-The file is the province's journal (``journal``), or, where there is none, a commune's log.
-Writers append under a lock and leave it at once; each then waits here, outside that lock,
-for an ``fdatasync`` that started after its line was written. The first waiter
+Writers append under the commune's lock and leave it at once; each then waits here, outside
+that lock, for an ``fdatasync`` that started after its line was written. The first waiter
 syncs; those that arrived meanwhile queue on the sync lock and most find, once they hold
 it, that the next sync already covered them. So a slow disk costs one flush per round of
 waiting submissions, not one per submission, and appends go on while a flush runs.
 
-What has been flushed is kept in a small state file beside the file, ``(inode, bytes)``,
-read and written only under its lock. The state file is removed whenever the file is cut
-(under the writers' lock), so a line written later at a lower offset is never taken for
-flushed; a state naming another inode (a log dropped for a new one, a journal set aside)
-counts for nothing, and the waiter flushes its own file. So ``bytes >= end`` for the same
-inode proves the line durable. Nothing here needs to survive a crash: a missing or torn
-state file reads as nothing flushed.
+What has been flushed is kept in a small state file beside the log, ``(inode, bytes)``,
+read and written only under its lock. The state file is removed whenever the log is
+dropped, restarted or cut (all under the commune's lock), so a state file names either the
+log a writer appended to, or a later one; and a later log exists only after the earlier
+one's lines went into a snapshot that was itself fsync'd. Either way, ``bytes >= end``
+proves the line durable. Nothing here needs to survive a crash: a missing or torn state
+file reads as nothing flushed.
 
-With the journal, one flush covers the lines of every commune: submissions spread over the
-province's 151 communes share it, where a flush per commune log was one per request under
-the benchmark's load (counted with strace, ``python -m bench.flushes``).
+A flush covers one commune's log only. Submissions spread over the province's 151 communes
+rarely meet in one log, so under the benchmark's load every submission still runs its own
+fdatasync (one per request, counted with strace): the sharing pays when one commune is busy
+(a team in one village, a slow disk), not across workers in different communes.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import StorageUnavailable, describe
 
-__all__ = ["sync_through", "forget", "PendingFlush", "run_flushes"]
+__all__ = ["sync_through", "forget"]
 
 _STATE = struct.Struct("<QQ")
 
@@ -64,38 +64,3 @@ def sync_through(fd: int, end: int, state_path: Path, log_path: Path, ino: int |
 def forget(state_path: Path) -> None:
     """Under the commune's lock, before the log is dropped, restarted or cut."""
     state_path.unlink(missing_ok=True)
-
-
-class PendingFlush:
-    """Lines written under a lock since released: ``run`` waits until they are on disk
-    (``sync_through`` of the file that must be flushed: a commune's log, or the journal that
-    holds its lines) and closes that file if it was opened for this; ``drop`` only closes it
-    (the caller failed: nothing will be acknowledged)."""
-
-    def __init__(self, fd: int, end: int, state_path: Path, path: Path, inode: int | None = None,
-                 close: bool = True):
-        self.fd, self.end, self.state_path, self.path, self.inode, self.close = fd, end, state_path, path, inode, close
-
-    def run(self) -> None:
-        """Return once the lines are durable."""
-        try:
-            sync_through(self.fd, self.end, self.state_path, self.path, self.inode)
-        finally:
-            self.drop()
-
-    def drop(self) -> None:
-        """Close the file without waiting, if it was opened for this flush."""
-        if self.close:
-            os.close(self.fd)
-
-
-def run_flushes(pending: list[PendingFlush]) -> None:
-    """Run every pending flush, in order, emptying ``pending``; all files are closed whatever happens."""
-    while pending:
-        flush = pending.pop(0)
-        try:
-            flush.run()
-        except BaseException:
-            while pending:
-                pending.pop().drop()
-            raise

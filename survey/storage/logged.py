@@ -1,9 +1,7 @@
 """A collection whose single-document changes go to an append-only log beside its file.
 
-A submission appends one line under the commune's lock (journaled first, ``journal``) and
-waits, after leaving it, for an fdatasync that covers the line (``groupsync``: of the
-province's journal, or of the log itself where there is no journal), so its cost does not
-grow with its commune. Once the
+A submission appends one line under the commune's lock and waits, after leaving it, for an
+fdatasync that covers the line (``groupsync``), so its cost does not grow with its commune. Once the
 log outgrows a quarter of the file, it is compacted: a new snapshot with the log applied is
 written atomically and then the log is dropped, so a crash in between leaves a log naming an
 older revision, which is ignored. Readers read the log before the snapshot, so they never
@@ -26,9 +24,7 @@ from .cache import CACHE
 from .collection import AtomicJSONStorage, Collection
 from .errors import StorageUnavailable, describe
 from .files import REV_KEY, read_revision
-from .groupsync import PendingFlush, run_flushes
 from .idindex import IdIndex, id_hashes, write_id_file
-from .journal import Journal, JournalHandle
 
 __all__ = ["LoggedCollection", "PendingFlush", "run_flushes", "LOG_SUFFIX", "IDS_SUFFIX", "SYNC_SUFFIX"]
 
@@ -40,15 +36,45 @@ COMPACT_MIN_BYTES = 256 * 1024
 logger = logging.getLogger(__name__)
 
 
+class PendingFlush:
+    """Lines of a log written under a lock since released: ``run`` waits until they are on
+    disk (``groupsync``) and closes the log; ``drop`` only closes it (the caller failed)."""
+
+    def __init__(self, shard: LoggedCollection, fd: int, end: int, inode: int | None = None):
+        self.shard, self.fd, self.end, self.inode = shard, fd, end, inode
+
+    def run(self) -> None:
+        """Return once the lines are durable."""
+        try:
+            groupsync.sync_through(self.fd, self.end, self.shard.sync_path, self.shard.log_path, self.inode)
+        finally:
+            os.close(self.fd)
+
+    def drop(self) -> None:
+        """Close the log without waiting (nothing will be acknowledged)."""
+        os.close(self.fd)
+
+
+def run_flushes(pending: list[PendingFlush]) -> None:
+    """Run every pending flush, in order, emptying ``pending``; all logs are closed whatever happens."""
+    while pending:
+        flush = pending.pop(0)
+        try:
+            flush.run()
+        except BaseException:
+            while pending:
+                pending.pop().drop()
+            raise
+
+
 class LoggedCollection(Collection):
     """One commune's records: a snapshot file plus the change log that extends it."""
 
     def __init__(self, path: Path, table: str, indexes: dict | None = None, lock_timeout: float = 10.0,
                  on_snapshot: Callable[[LoggedCollection, str, dict], None] | None = None,
-                 on_extend: splice.Extend | None = None, journal: Journal | None = None):
+                 on_extend: splice.Extend | None = None):
         super().__init__(path, table, lock_timeout)
         self.on_snapshot, self.on_extend = on_snapshot, on_extend
-        self.journal = journal  # None: the log is flushed on its own
         self.log_path = path.with_suffix(LOG_SUFFIX)
         self.ids_path = path.with_suffix(IDS_SUFFIX)
         self.sync_path = path.with_suffix(SYNC_SUFFIX)
@@ -184,7 +210,6 @@ class LoggedCollection(Collection):
                 fd = os.open(self._files[1], os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             except OSError as exc:
                 raise StorageUnavailable(describe(exc, self.path)) from exc
-            log = None
             try:
                 log = changelog.LogAppender(self, fd, rev)
                 yield log
@@ -193,37 +218,24 @@ class LoggedCollection(Collection):
                     compacted = self._compact_if_room()
             except BaseException:
                 os.close(fd)
-                if log is not None:
-                    log.handle.close()
                 raise
         if compacted:
             os.close(fd)
-            log.handle.close()
             return
-        flush = self._pending_after(log)
+        flush = PendingFlush(self, fd, log.size, log.inode)
         if deferred is None:
             flush.run()
         else:
             deferred.append(flush)
 
-    def _pending_after(self, log: changelog.LogAppender) -> PendingFlush:
-        """The flush that covers every line the ``appending`` block wrote or read: the
-        journal's through its own line (or all of it, if the block only read), else the log's."""
-        if self.journal is None:
-            return PendingFlush(log.fd, log.size, self.sync_path, self.log_path, log.inode)
-        os.close(log.fd)
-        return self.journal.pending(log.handle)
-
     def flush_all(self) -> PendingFlush | None:
         """What makes every line now in the log durable (before acknowledging a record read
         from it); None if there is no log, every record being in the fsync'd snapshot."""
-        if self.journal is not None:
-            return self.journal.pending(JournalHandle()) if self.log_path.exists() else None
         try:
             fd = os.open(self.log_path, os.O_RDONLY)
         except FileNotFoundError:
             return None
-        return PendingFlush(fd, os.fstat(fd).st_size, self.sync_path, self.log_path)
+        return PendingFlush(self, fd, os.fstat(fd).st_size)
 
     @contextmanager
     def write(self) -> Iterator[Table]:

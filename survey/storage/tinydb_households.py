@@ -1,9 +1,8 @@
 """Households in TinyDB files: one logged collection per commune, ids claimed province-wide.
 
 A submission claims its id (``claims``), then appends one line to its commune's change log
-(``logged``), journaled first (``journal``) and acknowledged once the province's journal is
-flushed through it, with every other line waiting in any commune (``groupsync``), so its
-cost grows neither with its commune nor with the province.
+(``logged``), flushed with every other line waiting (``groupsync``), so its cost grows
+neither with its commune nor with the province.
 """
 
 from __future__ import annotations
@@ -16,11 +15,11 @@ from typing import Any
 
 from tinydb.table import Document
 
+from . import groupsync
 from .claims import IdClaims
 from .errors import NotStored
 from .idindex import id_hash, read_id_file, sorted_has
 from .interface import HouseholdBackend
-from .journal import Journal
 from .logged import LoggedCollection, PendingFlush, run_flushes
 from .streamed import streamed_items, streamed_records
 from .tallies import KeptSummary, KeptTallies
@@ -44,7 +43,6 @@ class TinyDBHouseholds(HouseholdBackend):
         self._shards: dict[int, LoggedCollection] = {}
         self._tallies = KeptTallies(self.root)
         self.claims = IdClaims(Path(data_dir) / "claims", self._all_ids)
-        self.journal = Journal.open(Path(data_dir) / "journal", self.root)
 
     def shard(self, commune_code: int) -> LoggedCollection:
         """The collection holding one commune's households (kept: it holds only paths)."""
@@ -52,8 +50,7 @@ class TinyDBHouseholds(HouseholdBackend):
         shard = self._shards.get(code)
         if shard is None:
             shard = LoggedCollection(self.root / f"{code}.json", "households", self._indexes,
-                                     on_snapshot=self._tallies.on_snapshot, on_extend=self._tallies.extending,
-                                     journal=self.journal)
+                                     on_snapshot=self._tallies.on_snapshot, on_extend=self._tallies.extending)
             self._shards[code] = shard
         return shard
 
@@ -217,7 +214,7 @@ class TinyDBHouseholds(HouseholdBackend):
                         buckets[self.claims.bucket_of(r["id"])].claim(r["id"], commune, sync=False)
                     for bucket in buckets.values():
                         bucket.sync()
-                    log.put_all(fresh)  # one write: if it fails, the log and the journal are cut back
+                    _append_all(log, fresh)
         except BaseException:
             for flush in pending:
                 flush.drop()
@@ -307,10 +304,21 @@ class TinyDBHouseholds(HouseholdBackend):
         file.compact_locked()
 
     def restored(self) -> None:
-        """The claims describe the old files: rebuild them on the next write. The journal's
-        lines describe the old logs: they must not be replayed into the new files."""
-        if self.journal is not None:
-            self.journal.checkpoint()
+        """The claims describe the old files: rebuild them on the next write."""
         self.claims.invalidate()
         self._derived.clear()
         self._tallies.forget()
+
+
+def _append_all(log: Any, records: list[dict]) -> None:
+    """Append every record, or, should one fail, cut the log back to where the batch began."""
+    start = log.size
+    try:
+        for r in records:
+            log.put(r["id"], r)
+    except BaseException:
+        groupsync.forget(log.shard.sync_path)
+        os.ftruncate(log.fd, start)
+        log.size = start
+        log.shard.indexes.pop(log.shard.path, None)  # it counted the lines just cut
+        raise
