@@ -18,7 +18,7 @@ from .databases import BenchDatabases
 from .disk import busy_round
 from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
-from .phone import phone_load, sign_in
+from .phone import phone_load, signed_in
 from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
 from .reads import measure_reads, render_reads
 from .report import SizeResult, column, render
@@ -47,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="postgresql:// URL of a server the benchmark may create databases on "
                         "(default: a throwaway durable cluster started for the run)")
     p.add_argument("--seconds", type=float, default=24, help="load time per server, split into rounds")
-    p.add_argument("--rounds", type=int, default=3, help="alternating load rounds (bare, service, ...)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="alternating load rounds (bare, service by token, service as the phone, ...)")
     p.add_argument("--connections", type=int, default=16, help="concurrent clients")
     p.add_argument("--baseline-inserts", type=int, default=3, help="timed inserts into the one-file baseline")
     p.add_argument("--baseline-max", type=int, default=1_000_000,
@@ -135,7 +136,7 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
     bare_runs, our_runs, phone_runs = [], [], []
     with Server("bench.bare:app", root / "bare.log", env) as bare, \
             Server(OURS, root / "service.log", env) as ours:
-        phone = sign_in(ours.url)  # once the server is up, through its login page
+        phone = signed_in(ours)  # once the server is up, through its login page
         seconds = args.seconds / args.rounds
         for _ in range(args.rounds):
             bare_runs.append(post_load(bare.url, bodies_file, "", seconds, args.connections))

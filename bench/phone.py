@@ -17,8 +17,9 @@ import requests
 
 from .generate import PASSWORD, TOKEN_USER
 from .load import LoadResult, post_load
+from .server import Server
 
-__all__ = ["PATH", "PhoneSession", "login_form", "phone_load", "sign_in"]
+__all__ = ["PATH", "PhoneSession", "login_form", "phone_load", "sign_in", "signed_in"]
 
 PATH = "/api/v1/households?lang=vi"
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what Chromium and Firefox send
@@ -62,6 +63,15 @@ def sign_in(url: str, username: str = TOKEN_USER, password: str = PASSWORD) -> P
     if not cookie:
         raise RuntimeError(f"signing in at {url}/login set no {COOKIE} cookie")
     return PhoneSession(cookie, current.json()["csrf_token"])
+
+
+def signed_in(server: Server, username: str = TOKEN_USER, password: str = PASSWORD) -> PhoneSession:
+    """``sign_in`` to a running ``server`` with the scrypt check's 32 MB left out of its workers'
+    peak memory: one sign-in is how the phone starts, not what its submissions cost."""
+    server.sample_memory()
+    session = sign_in(server.url, username, password)
+    server.reset_peaks()
+    return session
 
 
 def phone_load(url: str, bodies: Path, session: PhoneSession, seconds: float, connections: int = 16) -> LoadResult:
