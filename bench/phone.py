@@ -5,6 +5,12 @@ bearer token; every POST carries the session's CSRF token in ``X-CSRF-Token``, t
 language in ``?lang=``, and the browser's own ``Accept-Encoding``. The bench account (the
 Department's, which may write in every commune) signs in, so the phone round posts the very
 bodies of the bearer round and only the shape of the request differs.
+
+A browser keeps every cookie the server sends back, and wrk sends one fixed cookie. The
+service keeps the ``?lang=`` of a request in the session, so the first submission of a
+session without a language answers with a new cookie, which the phone then sends. The
+sign-in asks ``/api/v1/session?lang=vi`` and takes the cookie after it: the cookie the phone
+holds from its first submission on.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from .server import Server
 
 __all__ = ["PATH", "PhoneSession", "login_form", "phone_load", "sign_in", "signed_in"]
 
-PATH = "/api/v1/households?lang=vi"
+LANG = "vi"
+PATH = f"/api/v1/households?lang={LANG}"
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what Chromium and Firefox send
 COOKIE = "survey_session"
 _FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -51,12 +58,13 @@ def login_form(client: requests.Session, url: str, username: str = TOKEN_USER,
 
 def sign_in(url: str, username: str = TOKEN_USER, password: str = PASSWORD) -> PhoneSession:
     """Sign in as the phone does (each sign-in starts a fresh session), then ask
-    ``/api/v1/session`` for the CSRF token, as ``sync.js`` does before it sends."""
+    ``/api/v1/session`` for the CSRF token, as ``sync.js`` does before it sends (with the
+    language its submissions name, kept by the session as the first of them would)."""
     client = requests.Session()
     answer = login_form(client, url, username, password)
     if answer.status_code != 302:
         raise RuntimeError(f"signing in as {username} at {url}/login answered {answer.status_code}, not 302")
-    current = client.get(url + "/api/v1/session", timeout=30)
+    current = client.get(url + f"/api/v1/session?lang={LANG}", timeout=30)
     if current.status_code != 200:
         raise RuntimeError(f"{url}/api/v1/session answered {current.status_code} after signing in, not 200")
     cookie = client.cookies.get(COOKIE)  # the cookie as the session answer left it

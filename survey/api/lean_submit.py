@@ -34,6 +34,7 @@ from __future__ import annotations
 import hmac
 import io
 import logging
+import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -41,7 +42,7 @@ from typing import Any
 import orjson
 from flask import Flask
 from flask_compress.flask_compress import _choose_algorithm, _compress_data
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from werkzeug.http import parse_cookie
 
@@ -65,6 +66,7 @@ _log = logging.getLogger(__name__)
 # What the app answers for on its own terms, as it always has: nothing to log here.
 _EXPECTED = (ValidationError, BadInput, NotFound, Refused)
 
+_SIGNED_KEPT = 1024  # verified cookies and CSRF tokens kept per worker: about one per phone
 Answer = tuple[str, list[tuple[str, str]], bytes]
 StartResponse = Callable[..., Any]
 
@@ -79,6 +81,7 @@ class LeanSubmissions:
         self.camp: Campaign = app.extensions["survey"]
         self.pooled = bool(database_url(app.config))
         self._csrf: tuple[str, URLSafeTimedSerializer] | None = None
+        self._signed: dict[tuple[URLSafeTimedSerializer, str], tuple[Any, int]] = {}
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] != "POST" or environ.get("PATH_INFO") != PATH:
@@ -159,7 +162,7 @@ class LeanSubmissions:
         if serializer is None or not value:
             return None
         try:
-            return serializer.loads(value, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
+            return self._verified(serializer, value, int(self.app.permanent_session_lifetime.total_seconds()))
         except BadData:
             return None
 
@@ -174,10 +177,29 @@ class LeanSubmissions:
         if not token or field not in session:
             return False
         try:
-            signed = self._csrf_serializer().loads(token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
+            signed = self._verified(self._csrf_serializer(), token, config.get("WTF_CSRF_TIME_LIMIT", 3600))
         except BadData:
             return False
         return isinstance(signed, str) and hmac.compare_digest(session[field], signed)
+
+    def _verified(self, serializer: URLSafeTimedSerializer, signed: str, max_age: int | None) -> Any:
+        """What ``serializer`` signed in ``signed``, checked as its ``loads(signed, max_age)``
+        checks it: the signature, then the age. A string that verified once verifies again under
+        the same serializer (the same keys), so the result is kept and only the age is checked
+        again: a phone's cookie and CSRF token are not decoded and HMAC'd on each submission.
+        Raises itsdangerous' BadData."""
+        key = (serializer, signed)
+        found = self._signed.get(key)
+        if found is None:
+            value, when = serializer.loads(signed, return_timestamp=True)
+            if len(self._signed) >= _SIGNED_KEPT:
+                self._signed.clear()
+            found = self._signed[key] = (value, int(when.timestamp()))
+        if max_age is not None:
+            age = int(time.time()) - found[1]
+            if not 0 <= age <= max_age:
+                raise SignatureExpired(f"signature age {age} is not within 0 to {max_age} seconds")
+        return found[0]
 
     def _csrf_serializer(self) -> URLSafeTimedSerializer:
         secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key

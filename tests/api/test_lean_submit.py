@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import time
 
 import brotli
 import pytest
@@ -235,3 +236,22 @@ def test_a_chunked_body_is_left_to_the_app(api, app, paths):
 def test_it_can_be_turned_off(app_config):
     from survey import create_app
     assert not isinstance(create_app({**app_config, "LEAN_SUBMISSIONS": False}).wsgi_app, LeanSubmissions)
+
+
+def test_a_session_verified_before_is_refused_once_it_has_expired(app, client, browser, paths, monkeypatch):
+    headers = _phone(client, browser)
+    assert paths.send(client, lean=True, url=f"{PATH}?lang=vi", json=household(), headers=headers).reached_flask == 0
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 60
+    monkeypatch.setattr(time, "time", lambda: later)  # the kept verification must not outlive the session
+    answer = paths.send(client, lean=True, url=f"{PATH}?lang=vi", json=household(), headers=headers)
+    assert (answer.reached_flask, answer.status_code) == (1, 401)
+
+
+def test_a_csrf_token_verified_before_is_refused_past_its_time_limit(app, client, browser, paths, monkeypatch):
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    headers = _phone(client, browser)
+    assert paths.send(client, lean=True, url=f"{PATH}?lang=vi", json=household(), headers=headers).reached_flask == 0
+    later = time.time() + 2 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    answer = paths.send(client, lean=True, url=f"{PATH}?lang=vi", json=household(), headers=headers)
+    assert (answer.reached_flask, answer.status_code) == (1, 400)
