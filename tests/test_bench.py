@@ -105,3 +105,15 @@ def test_the_phone_round_signs_in_and_counts_every_answer_but_201_as_a_failure(t
     assert good.created > 0 and good.other == good.socket_errors == 0
     for refused in (stale, stranger):
         assert refused.requests > 0 and refused.created == 0 and refused.other == refused.requests
+
+
+def test_the_profile_times_both_paths_for_both_shapes(tmp_path, capsys):
+    """``python -m bench.profile --paths``: every submission of every round answered 201 (it
+    raises otherwise), and a line per shape comparing Flask with the lean path."""
+    from bench.profile import main
+    assert main(["--size", "300", "--submissions", "20", "--paths", "5", "--workdir", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    for shape in ("token", "phone"):
+        line = next(text for text in out.splitlines() if text.startswith(f"{shape}: "))
+        assert "through Flask" in line and "with the lean path" in line
+    assert "Recorded:" in out  # pyinstrument's tree follows
