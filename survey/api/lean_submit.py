@@ -16,11 +16,12 @@ answer it in full, with the same checks and the same answer the view gives
   no query string but the outbox's ``?lang=`` (when the session already holds that language);
 - a record that validates and is stored (201) or was already stored the same (200).
 
-Anything else goes to the app untouched, with the body replayed: no or stale credentials, a
-password to change, a body that is not a JSON object, a record that fails validation, a
-conflict, a commune outside the officer's area, a storage error. The app then answers it as
-it always has, with its messages in one place; an invalid record is validated twice, which
-only the rare refused submission pays.
+Anything else goes to the app, with the body replayed: no or stale credentials, a password
+to change, a query or type it does not take as is. Once it has read, validated or tried to
+store the record, whatever it met (a body that is not a JSON object, a record that fails
+validation, a conflict, a commune outside the officer's area, a full disk) is handed to the
+app's view, which raises it as its own (``raise_what_it_met``): the app answers it as it
+always has, its messages in one place, and nothing is tried twice.
 
 One difference from the view's answer, kept on purpose: a lean answer does not re-issue the
 session cookie (Flask renews a permanent session's cookie on every request). The cookie's
@@ -33,7 +34,6 @@ from __future__ import annotations
 
 import hmac
 import io
-import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -43,7 +43,6 @@ import orjson
 from flask import Flask
 from flask_compress.flask_compress import _choose_algorithm, _compress_data
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
-from marshmallow import ValidationError
 from werkzeug.http import parse_cookie
 
 from ..auth import session_user
@@ -53,18 +52,17 @@ from ..headers import EVERY_ANSWER
 from ..households.service import submit
 from ..i18n import LANGS
 from ..logs import ROUTE
-from ..problems import BadInput, NotFound, Refused
 from ..storage.postgres import connection
 from ..storage.postgres.url import database_url
 from .body import parse_json_object
 from .lang import accepted_lang
 
-__all__ = ["LeanSubmissions"]
+__all__ = ["LeanSubmissions", "PATH", "RAISED", "raise_what_it_met"]
 
 PATH = "/api/v1/households"
-_log = logging.getLogger(__name__)
-# What the app answers for on its own terms, as it always has: nothing to log here.
-_EXPECTED = (ValidationError, BadInput, NotFound, Refused)
+# The environ key under which the app's view finds what the lean path met reading, validating
+# or storing the record (an invalid record, a conflict, a full disk), to raise it as its own.
+RAISED = "survey.lean_submit.raised"
 
 _SIGNED_KEPT = 1024  # verified cookies and CSRF tokens kept per worker: about one per phone
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -121,14 +119,13 @@ class LeanSubmissions:
             if found is None:
                 return None
             user, via_cookie = found
-            data = parse_json_object(body)
-            schema = self.camp.schemas.schema(lang or self._header_lang(environ))
-            stored, created = submit(self.camp, user, schema.load(data))
-        except _EXPECTED:
-            return None
-        except Exception:  # the app tries again and answers (or logs) it its own way
-            _log.warning("a submission went to the app after an unexpected error", exc_info=True)
-            return None
+            try:
+                data = parse_json_object(body)
+                schema = self.camp.schemas.schema(lang or self._header_lang(environ))
+                stored, created = submit(self.camp, user, schema.load(data))
+            except Exception as exc:  # the view raises it: answered as if met there, nothing done twice
+                environ[RAISED] = exc
+                return None
         finally:
             if self.pooled:
                 connection.release()
@@ -247,3 +244,11 @@ def _environ_key(header: str) -> str:
 
 # The app's own list (the after-request hook's), and the API's no-store
 _EVERY_ANSWER = [(name, value) for _, name, value in EVERY_ANSWER] + [("Cache-Control", "no-store")]
+
+
+def raise_what_it_met(environ: dict) -> None:
+    """In the view, before anything else: raise what the lean path met with this request, so
+    the app answers it as if the view had met it (and does not store the record again)."""
+    raised = environ.pop(RAISED, None)
+    if raised is not None:
+        raise raised

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import time
 
 import brotli
@@ -18,6 +17,7 @@ from werkzeug.test import EnvironBuilder
 
 from survey.api.lean_submit import PATH, LeanSubmissions
 from survey.logs import ROUTE
+from survey.storage import StorageUnavailable
 from tests.conftest import household
 
 pytestmark = pytest.mark.each_backend  # every store in TinyDB files, then in PostgreSQL
@@ -199,21 +199,32 @@ def test_a_signed_out_session_is_refused_by_the_app(client, browser, paths):
     assert answer.status_code == 401 and paths.reached_flask == 1
 
 
-def test_a_storage_error_is_retried_by_the_app_and_logged(api, app, client, paths, monkeypatch, caplog):
+def test_a_storage_error_is_answered_by_the_app_without_storing_twice(api, app, client, paths, monkeypatch):
+    """A full disk met beneath Flask gets the app's 503, and the write is not tried again."""
     households = app.extensions["survey"].households
-    real = households.create
     calls = []
 
-    def failing_once(*args, **kwargs):
+    def full(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 1:
-            raise OSError("disk gone for a moment")
-        return real(*args, **kwargs)
-    monkeypatch.setattr(households, "create", failing_once)
-    with caplog.at_level(logging.WARNING, logger="survey.api.lean_submit"):
-        answer = paths.send(client, lean=True, json=household(), headers=api.headers("officer"))
-    assert answer.status_code == 201 and paths.reached_flask == 1 and len(calls) == 2
-    assert "unexpected error" in caplog.text and "disk gone" in caplog.text
+        raise StorageUnavailable("cannot write 07.log: the disk is full")
+    monkeypatch.setattr(households, "create", full)
+    auth = api.headers("officer")
+    through = paths.send(client, lean=True, json=household(), headers=auth)
+    assert (through.reached_flask, len(calls)) == (1, 1)
+    alone = paths.send(client, lean=False, json=household(), headers=auth)
+    assert through.status_code == 503 and "the disk is full" in through.get_json()["message"]
+    _same_answer(through, alone, twins=False)
+
+
+def test_what_it_met_is_answered_once_by_the_view(api, app, client, paths, monkeypatch):
+    """An invalid record is validated once, beneath Flask; the view raises what it found."""
+    schema = app.extensions["survey"].schemas.schema("vi")
+    loads = []
+    real = type(schema).load
+    monkeypatch.setattr(type(schema), "load", lambda self, *a, **k: (loads.append(1), real(self, *a, **k))[1])
+    answer = paths.send(client, lean=True, json=household(members=0), headers=api.headers("officer"))
+    assert (answer.status_code, answer.reached_flask, len(loads)) == (422, 1, 1)
+    assert "members" in answer.get_json()["fields"]
 
 
 def test_the_access_log_names_the_route(api, app, paths):
