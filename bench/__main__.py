@@ -18,6 +18,7 @@ from .databases import BenchDatabases
 from .disk import busy_round
 from .generate import generate, post_bodies
 from .load import LoadResult, ensure_wrk, post_load
+from .phone import phone_load, signed_in
 from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
 from .reads import measure_reads, render_reads
 from .report import SizeResult, column, render
@@ -46,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="postgresql:// URL of a server the benchmark may create databases on "
                         "(default: a throwaway durable cluster started for the run)")
     p.add_argument("--seconds", type=float, default=24, help="load time per server, split into rounds")
-    p.add_argument("--rounds", type=int, default=3, help="alternating load rounds (bare, service, ...)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="alternating load rounds (bare, service by token, service as the phone, ...)")
     p.add_argument("--connections", type=int, default=16, help="concurrent clients")
     p.add_argument("--baseline-inserts", type=int, default=3, help="timed inserts into the one-file baseline")
     p.add_argument("--baseline-max", type=int, default=1_000_000,
@@ -124,31 +126,38 @@ def run_size(size: int, backend: str, args: argparse.Namespace, databases: Bench
 
 def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: str,
                         bodies_file: Path) -> float:
-    """The bare ceiling and the service, both up, loaded in alternating rounds.
+    """The bare ceiling and the service, both up, loaded in alternating rounds: bare, the
+    service by bearer token, then the service as the officers' phones send the same bodies.
 
     Other work on the machine comes and goes; alternating short rounds exposes both servers
     to the same noise, so their ratio holds even when the absolute figures move.
     """
     result.disk_p50_ms, result.disk_p99_ms = disk_latency(Path(env["SURVEY_DATA_DIR"]))
-    bare_runs, our_runs = [], []
+    bare_runs, our_runs, phone_runs = [], [], []
     with Server("bench.bare:app", root / "bare.log", env) as bare, \
             Server(OURS, root / "service.log", env) as ours:
+        phone = signed_in(ours)  # once the server is up, through its login page
         seconds = args.seconds / args.rounds
         for _ in range(args.rounds):
             bare_runs.append(post_load(bare.url, bodies_file, "", seconds, args.connections))
             our_runs.append(post_load(ours.url, bodies_file, token, seconds, args.connections))
+            phone_runs.append(phone_load(ours.url, bodies_file, phone, seconds, args.connections))
         if args.disk_writer_mbps:
             result.busy = busy_round(ours.url, bodies_file, token, seconds, args.connections,
                                      Path(env["SURVEY_DATA_DIR"]), args.disk_writer_mbps)
         peak = ours.sample_memory()
-    ceiling, load = combine(bare_runs), combine(our_runs)
+    ceiling, load, phoned = combine(bare_runs), combine(our_runs), combine(phone_runs)
     result.ceiling_rps, result.ceiling_p50_ms, result.ceiling_p99_ms = (
         ceiling.requests / ceiling.seconds, ceiling.p50_ms, ceiling.p99_ms)
     result.submit_rps, result.submit_p50_ms, result.submit_p99_ms = (
         load.created / load.seconds, load.p50_ms, load.p99_ms)
     result.submit_failed = load.other + load.socket_errors
+    result.phone_rps, result.phone_p50_ms, result.phone_p99_ms = (
+        phoned.created / phoned.seconds, phoned.p50_ms, phoned.p99_ms)
+    result.phone_failed = phoned.other + phoned.socket_errors
     log(f"{result.size:,} {result.backend}: bare Flask {result.ceiling_rps:,.0f}/s; service {result.submit_rps:,.0f} "
-        f"created/s, p99 {load.p99_ms:.1f} ms")
+        f"created/s, p99 {load.p99_ms:.1f} ms; as the phone sends them {result.phone_rps:,.0f} created/s, "
+        f"p99 {phoned.p99_ms:.1f} ms, {result.phone_failed:,} not 201")
     return peak
 
 
@@ -231,7 +240,7 @@ def conditions(args: argparse.Namespace, started: float) -> str:
             f"{os.cpu_count()} cores, Python {platform.python_version()}; gunicorn.conf.py with "
             f"{workers} sync workers on loopback; wrk, {args.connections} connections, 2 threads, "
             f"{args.rounds} alternating rounds of {args.seconds / args.rounds:g} s per server "
-            f"(bare, service, ...), "
+            f"(bare, service by bearer token, service as the phone sends it, ...), "
             f"latency percentiles the median of the rounds'; all on the same machine; baseline: "
             f"{args.baseline_inserts} sequential inserts, one worker, once per size up to "
             f"{args.baseline_max:,} households; whole run {time.perf_counter() - started:.0f} s.")

@@ -18,9 +18,10 @@ from survey import create_app
 from survey.demo import households_for
 from survey.households.records import SERVER_FIELDS
 
-__all__ = ["Campaign", "generate", "post_bodies"]
+__all__ = ["PASSWORD", "TOKEN_USER", "Campaign", "generate", "post_bodies"]
 
-TOKEN_USER = "bench-so"
+TOKEN_USER = "bench-so"  # the Department's: it may write in every commune
+PASSWORD = "bench password"  # TOKEN_USER's, for a sign-in through the login form
 
 
 @dataclass
@@ -48,7 +49,7 @@ def generate(root: Path, total: int, seed: int = 2020, database_url: str | None 
             added += camp.households.bulk_insert(commune, records)
             _append_baseline(one_file, records, first_id=added - len(records) + 1)
         one_file.write(b"}}")
-    camp.users.add(TOKEN_USER, "bench password", "department", None)
+    camp.users.add(TOKEN_USER, PASSWORD, "department", None)
     return Campaign(data_dir, baseline_file, added, camp.users.new_token(TOKEN_USER))
 
 

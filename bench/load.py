@@ -47,10 +47,13 @@ def ensure_wrk() -> str:
 
 
 def post_load(url: str, bodies: Path, token: str, seconds: float, connections: int = 16,
-              threads: int = 2) -> LoadResult:
-    """POST fresh households to ``url`` for ``seconds`` from ``connections`` concurrent clients."""
+              threads: int = 2, path: str = "/api/v1/households",
+              headers: dict[str, str] | None = None) -> LoadResult:
+    """POST fresh households to ``url`` + ``path`` for ``seconds`` from ``connections`` concurrent
+    clients, with the bearer ``token`` (none if empty) and ``headers`` on every request."""
+    extra = [f"{name}: {value}" for name, value in (headers or {}).items()]
     cmd = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-           "--timeout", "10s", "-s", str(SCRIPT), url + "/api/v1/households", "--", str(bodies), token]
+           "--timeout", "10s", "-s", str(SCRIPT), url + path, "--", str(bodies), token, *extra]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     line = next(text for text in reversed(out.splitlines()) if text.startswith("{"))
     data = json.loads(line)

@@ -10,7 +10,6 @@ import (or the sign-in) is told apart from those that only read.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 import time
@@ -21,8 +20,9 @@ import requests
 from survey import create_app
 
 from .generate import TOKEN_USER, post_bodies
+from .phone import login_form
 from .probes import LIST_QUERIES, Client, aggregate_path
-from .reads import _PASSWORD, IMPORT_ROWS, PAGES, timed_import
+from .reads import IMPORT_ROWS, PAGES, timed_import
 from .server import Server
 
 __all__ = ["worker_memory", "main"]
@@ -55,11 +55,7 @@ def _reads(client: Client, exports: bool, workers: int) -> None:
 
 def _sign_in(url: str) -> int:
     """One sign-in through the login form (scrypt checks the password); its status."""
-    session = requests.Session()
-    page = session.get(url + "/login", timeout=30).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    data = {"username": TOKEN_USER, "password": _PASSWORD, "csrf_token": token.group(1) if token else ""}
-    return session.post(url + "/login", data=data, allow_redirects=False, timeout=30).status_code
+    return login_form(requests.Session(), url).status_code
 
 
 def _show(phase: str, memory: dict[int, tuple[float, float]], before: dict[int, tuple[float, float]]) -> None:

@@ -1,6 +1,8 @@
 -- wrk script: POST household bodies (read from a file) with a fresh UUID each, and print
 -- one JSON line at the end: requests, statuses, and latency percentiles in microseconds.
--- Arguments (after --): <bodies file> <bearer token>.
+-- Arguments (after --): <bodies file> <bearer token> [<"Name: value" header> ...].
+-- An empty token sends no Authorization header; the headers after it go on every request
+-- (the phone's session cookie, CSRF token and Accept-Encoding, for one).
 
 local threads = {}
 local bodies = {}
@@ -20,6 +22,11 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
   if args[2] and #args[2] > 0 then
     wrk.headers["Authorization"] = "Bearer " .. args[2]
+  end
+  for i = 3, #args do
+    local name, value = string.match(args[i], "^([^:]+):%s*(.*)$")
+    if not name then error("not a header (Name: value): " .. args[i]) end
+    wrk.headers[name] = value
   end
 end
 

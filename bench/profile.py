@@ -7,11 +7,17 @@ without the profiler (wall and CPU per submission), then profiles the same numbe
 pyinstrument's call tree (``--html`` also writes the interactive page). One process, one
 thread: the figures are the CPU a submission costs and the time it waits on the disk, not
 what gunicorn adds.
+
+``--paths`` first times the two ways a submission arrives (a bearer token; the session
+cookie with its CSRF token and ``?lang=``, as the phone's outbox sends it) through the app
+with and without its lean submission path (``survey/api/lean_submit.py``), best of seven
+rounds each, alternating, on the same campaign.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import time
 import uuid
@@ -21,16 +27,51 @@ from pyinstrument import Profiler
 
 from survey import create_app
 
-from .generate import generate, post_bodies
+from .generate import PASSWORD, TOKEN_USER, generate, post_bodies
 
 __all__ = ["main"]
 
 
-def _submit(client, bodies: list[str], token: str, count: int, start: int) -> None:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    for i in range(start, start + count):
+def _submit(client, bodies: list[str], token: str, count: int) -> None:
+    _post(client, "/api/v1/households", {"Authorization": f"Bearer {token}"}, bodies, count)
+
+
+def _phone_headers(client) -> dict:
+    """Sign ``client`` in through the login form as the bench account; the outbox's headers."""
+    page = client.get("/login").get_data(as_text=True)
+    form = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = client.post("/login", data={"username": TOKEN_USER, "password": PASSWORD, "csrf_token": form})
+    if answer.status_code != 302:
+        raise RuntimeError(f"signing in answered {answer.status_code}")
+    return {"X-CSRF-Token": client.get("/api/v1/session?lang=vi").get_json()["csrf_token"],
+            "Accept-Encoding": "gzip, deflate, br, zstd"}
+
+
+def _paths(data_dir: str, bodies: list[str], token: str, count: int) -> None:
+    """CPU per submission, lean path on and off, by token and as the phone sends them."""
+    shapes = {}
+    for lean in (True, False):
+        client = create_app({"SURVEY_DATA_DIR": data_dir, "SECRET_KEY": "bench",
+                             "LEAN_SUBMISSIONS": lean}).test_client()
+        shapes[("token", lean)] = (client, "/api/v1/households", {"Authorization": f"Bearer {token}"})
+        phone = create_app({"SURVEY_DATA_DIR": data_dir, "SECRET_KEY": "bench", "LEAN_SUBMISSIONS": lean}).test_client()
+        shapes[("phone", lean)] = (phone, "/api/v1/households?lang=vi", _phone_headers(phone))
+    best: dict[tuple[str, bool], float] = {}
+    for _ in range(7):
+        for key, (client, url, headers) in shapes.items():
+            cpu = time.process_time()
+            _post(client, url, headers, bodies, count)
+            best[key] = min(best.get(key, float("inf")), (time.process_time() - cpu) / count)
+    for shape in ("token", "phone"):
+        on, off = best[(shape, True)], best[(shape, False)]
+        print(f"{shape}: {1000 * off:.3f} ms CPU per submission through Flask, {1000 * on:.3f} ms with the "
+              f"lean path ({100 * (1 - on / off):.0f}% less), best of 7 rounds of {count}")
+
+
+def _post(client, url: str, headers: dict, bodies: list[str], count: int) -> None:
+    for i in range(count):
         body = bodies[i % len(bodies)].replace("@ID@", str(uuid.uuid4()), 1)
-        resp = client.post("/api/v1/households", data=body, headers=headers)
+        resp = client.post(url, data=body, headers={**headers, "Content-Type": "application/json"})
         if resp.status_code != 201:
             raise RuntimeError(f"submission answered {resp.status_code}: {resp.get_data(as_text=True)[:300]}")
 
@@ -42,21 +83,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--submissions", type=int, default=2000, help="timed, then profiled, submissions")
     p.add_argument("--workdir", type=Path, default=Path("bench/results/profile"))
     p.add_argument("--html", type=Path, help="also write pyinstrument's HTML page here")
+    p.add_argument("--paths", type=int, metavar="N",
+                   help="first time rounds of N submissions with and without the lean path, both shapes")
     args = p.parse_args(argv)
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
     camp = generate(args.workdir, args.size)
     bodies = post_bodies(args.workdir / "bodies.txt")
+    if args.paths:
+        _paths(str(camp.data_dir), bodies, camp.token, args.paths)
     client = create_app({"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}).test_client()
-    _submit(client, bodies, camp.token, 200, 0)
+    _submit(client, bodies, camp.token, 200)
     wall, cpu = time.perf_counter(), time.process_time()
-    _submit(client, bodies, camp.token, args.submissions, 200)
+    _submit(client, bodies, camp.token, args.submissions)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(f"{args.submissions} submissions at {camp.households:,} households: "
           f"{1000 * wall / args.submissions:.3f} ms wall, {1000 * cpu / args.submissions:.3f} ms CPU each")
     profiler = Profiler(interval=0.001)
     with profiler:
-        _submit(client, bodies, camp.token, args.submissions, 200 + args.submissions)
+        _submit(client, bodies, camp.token, args.submissions)
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     if args.html:
         args.html.write_text(profiler.output_html(), encoding="utf-8")

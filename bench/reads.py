@@ -20,6 +20,7 @@ import requests
 
 from survey import create_app
 
+from .generate import PASSWORD as _PASSWORD
 from .load import LoadResult, ensure_wrk
 from .probes import Client, aggregate_path
 from .server import Server
@@ -36,7 +37,6 @@ PAGES = ("/households?q=nguyen%20van",
          "/households?q=xom&visited_on=2020-08-12&page=2",
          "/households?officer=xa-4789&hamlet=X%C3%B3m%20M%E1%BB%9Bi")
 IMPORT_ROWS = 50_000  # or a quarter of a smaller campaign
-_PASSWORD = "bench password"
 
 
 @dataclass

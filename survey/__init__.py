@@ -13,16 +13,14 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, campaign, cli, delivery, errors, i18n, limits, logs
+from .api.lean_submit import LeanSubmissions
 from .assets import asset_url, manifest_url
 from .config import Config, from_environment
+from .headers import security_headers
 from .i18n import LANGS, asked_lang, client_messages, current_lang, day, gettext, ngettext, number
 from .policy import may
 
 __all__ = ["create_app"]
-
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -36,9 +34,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.secret_key = app.config.get("SECRET_KEY") or camp.secret_key()
     app.permanent_session_lifetime = dt.timedelta(days=14)
     app.session_interface = _SessionInterface()
-    hops = int(app.config["SURVEY_PROXY_HOPS"])
-    if hops:  # client addresses (for login throttling) and https come from the proxy's headers
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.sort_keys = False  # records keep the form's field order
 
     from .api import bp as api_bp
@@ -62,14 +57,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(auth.load_user)
     app.before_request(auth.protect_session_writes)
     app.before_request(auth.require_password_change)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     app.jinja_env.filters["num"] = lambda value: number(value, current_lang())
     app.jinja_env.globals.update(_=gettext, ngettext=ngettext, lang=current_lang, csrf_token=auth.csrf_token,
                                 LANGS=LANGS,
                                 asset_url=asset_url, manifest_url=manifest_url,
                                 client_messages=client_messages, may=_may, num=number, day=day)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    _wrap(app)
     return app
+
+
+def _wrap(app: Flask) -> None:
+    """What stands between gunicorn and Flask: the proxy's headers read first, then household
+    submissions answered without the framework when they can be (``api.lean_submit``)."""
+    if app.config["LEAN_SUBMISSIONS"]:
+        app.wsgi_app = LeanSubmissions(app, app.wsgi_app)  # type: ignore[method-assign]
+    hops = int(app.config["SURVEY_PROXY_HOPS"])
+    if hops:  # client addresses (for login throttling) and https come from the proxy's headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 class _App(Flask):
@@ -147,23 +153,3 @@ def _healthz():
 
 def _writable(path) -> bool:
     return os.access(path, os.W_OK)
-
-
-_EVERY_ANSWER = (("content-security-policy", "Content-Security-Policy", _CSP),
-                 ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
-                 ("referrer-policy", "Referrer-Policy", "same-origin"),
-                 ("x-frame-options", "X-Frame-Options", "DENY"))
-
-
-def _security_headers(response):
-    """Headers every answer carries: no framing, no sniffing, scripts only from here (a view's
-    own value wins; the names present are read once, not once per header)."""
-    headers = response.headers
-    present = {key.lower() for key, _ in headers.items()}
-    for lower, name, value in _EVERY_ANSWER:
-        if lower not in present:
-            headers.add(name, value)
-    if "cache-control" not in present and (
-            request.path.startswith(("/api/", "/exports/")) or "set-cookie" in present):
-        headers.add("Cache-Control", "no-store")
-    return response

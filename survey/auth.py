@@ -8,19 +8,19 @@ checked before any view runs. Bearer-token calls carry no ambient credential and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
-from .campaign import campaign
+from .campaign import Campaign, campaign
 from .errors import json_error
 from .i18n import gettext
 from .policy import may
 from .users import User
 
 __all__ = ["csrf", "load_user", "login_required", "requires", "csrf_token", "protect_session_writes",
-           "login", "logout", "require_password_change"]
+           "login", "logout", "require_password_change", "session_user"]
 
 csrf = CSRFProtect()
 
@@ -34,12 +34,15 @@ def load_user() -> None:
         g.user = campaign().users.by_token(header[7:].strip())
         g.via_token = True
         return
-    username = session.get("user")
-    if username:
-        user = campaign().users.load(username)
-        # a session made before a reset, deactivation or logout carries an old generation
-        if user is not None and session.get("gen") == _generation(user):
-            g.user = user
+    if session.get("user"):
+        g.user = session_user(campaign(), session)
+
+
+def session_user(camp: Campaign, session: Mapping) -> User | None:
+    """The active user a session was made for, if the account has not moved on since: a
+    session made before a reset, deactivation or logout carries an old generation."""
+    user = camp.users.load(session["user"]) if session.get("user") else None
+    return user if user is not None and session.get("gen") == _generation(user) else None
 
 
 def _generation(user: User) -> list[int]:

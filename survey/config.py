@@ -36,6 +36,9 @@ class Config:
     WTF_CSRF_SSL_STRICT = False
     WTF_CSRF_HEADERS = ["X-CSRF-Token", "X-CSRFToken"]
     SECRET_KEY: str | None = None
+    # Household submissions the app would store as sent are answered beneath Flask
+    # (survey/api/lean_submit.py); off, every one goes through the view.
+    LEAN_SUBMISSIONS = True
     PAGE_SIZE_MAX = 500
     # Login attempts allowed per account and per client address within the window (seconds).
     LOGIN_MAX_PER_ACCOUNT = 5

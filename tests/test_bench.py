@@ -6,11 +6,22 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bench.generate import generate, post_bodies
+from bench.phone import phone_load, signed_in
+from bench.server import Server
+
 ROOT = Path(__file__).resolve().parent.parent
+PHONE = "submissions, as the phone sends them (session cookie + CSRF)"
+
+
+def _need_wrk() -> None:
+    if not shutil.which("wrk") and os.geteuid() != 0:
+        pytest.skip("wrk is not installed and cannot be installed without root")
 
 
 def _columns(table: str) -> dict[str, list[str]]:
@@ -26,8 +37,7 @@ def _columns(table: str) -> dict[str, list[str]]:
 @pytest.mark.server
 @pytest.mark.parametrize("backend", ["tinydb", "postgresql", "both"])
 def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
-    if not shutil.which("wrk") and os.geteuid() != 0:
-        pytest.skip("wrk is not installed and cannot be installed without root")
+    _need_wrk()
     out = tmp_path / "table.md"
     cmd = [sys.executable, "-m", "bench", "--sizes", "2000", "--seconds", "2", "--rounds", "1",
            "--baseline-inserts", "1", "--repeats", "3", "--disk-writer-mbps", "4", "--workdir", str(tmp_path / "work"),
@@ -59,6 +69,9 @@ def _sane(rows: dict[str, list[str]], n: int) -> None:
     assert int(row["households stored (generated)"].replace(",", "")) in range(1900, 2100)
     assert float(row["durable submissions/s (201)"].replace(",", "")) > 0
     assert row["submissions not answered 201"] == "0"
+    assert float(row[f"{PHONE}: created/s (201)"].replace(",", "")) > 0  # signed in, cookie and CSRF accepted
+    assert row[f"{PHONE}: not answered 201"] == "0"
+    assert float(row[f"{PHONE}: share of the ceiling"].rstrip("%")) > 0
     assert float(row["busy disk: durable submissions/s (201)"].replace(",", "")) > 0  # the writer's round ran
     assert row["busy disk: another process writing (MB/s, fdatasync per 256 KB)"] == "4"
     assert row["totals right after a write (correct/checked)"] == "20/20"
@@ -70,3 +83,37 @@ def _sane(rows: dict[str, list[str]], n: int) -> None:
     for case in ("department, province", "department, hamlet", "district, commune", "officer, hamlet"):
         assert float(row[case].split()[0].replace(",", "")) > 0 and "not 200" not in row[case], case
     assert row["import of a CSV, upload to done (s)"].endswith("(1,500 of 1,500 rows)")
+
+
+@pytest.mark.server
+def test_the_phone_round_signs_in_and_counts_every_answer_but_201_as_a_failure(tmp_path):
+    """The phone's round is measured only if its requests are accepted as the phone's are: a
+    stale CSRF token or a cookie from nowhere must show up as failures, not as throughput; and
+    the one sign-in before it does not count in the submissions' peak memory."""
+    _need_wrk()
+    camp = generate(tmp_path, 300, baseline=False)
+    bodies = tmp_path / "bodies.txt"
+    post_bodies(bodies, count=300)
+    env = {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
+    with Server("wsgi:app", tmp_path / "service.log", env) as server:
+        before = server.sample_memory()
+        phone = signed_in(server)
+        assert server.sample_memory() < before + 16  # the sign-in's scrypt (32 MB) is left out of the peak
+        good = phone_load(server.url, bodies, phone, 1, 4)
+        stale = phone_load(server.url, bodies, replace(phone, csrf_token="stale"), 1, 4)
+        stranger = phone_load(server.url, bodies, replace(phone, cookie="not-signed"), 1, 4)
+    assert good.created > 0 and good.other == good.socket_errors == 0
+    for refused in (stale, stranger):
+        assert refused.requests > 0 and refused.created == 0 and refused.other == refused.requests
+
+
+def test_the_profile_times_both_paths_for_both_shapes(tmp_path, capsys):
+    """``python -m bench.profile --paths``: every submission of every round answered 201 (it
+    raises otherwise), and a line per shape comparing Flask with the lean path."""
+    from bench.profile import main
+    assert main(["--size", "300", "--submissions", "20", "--paths", "5", "--workdir", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    for shape in ("token", "phone"):
+        line = next(text for text in out.splitlines() if text.startswith(f"{shape}: "))
+        assert "through Flask" in line and "with the lean path" in line
+    assert "Recorded:" in out  # pyinstrument's tree follows

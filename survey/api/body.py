@@ -9,7 +9,7 @@ from flask import request
 
 from ..problems import BadInput
 
-__all__ = ["BadBody", "json_object"]
+__all__ = ["BadBody", "json_object", "parse_json_object"]
 
 
 class BadBody(BadInput):
@@ -40,7 +40,11 @@ def json_object() -> dict:
     """The request body as a dict, or BadBody naming what is wrong with it."""
     if not request.mimetype == "application/json":
         raise BadBody("send the body as application/json")
-    raw = request.get_data(cache=True)
+    return parse_json_object(request.get_data(cache=True))
+
+
+def parse_json_object(raw: bytes) -> dict:
+    """``raw`` as a dict, or BadBody naming what is wrong with it (UTF-8, JSON, one object)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

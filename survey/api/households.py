@@ -16,6 +16,7 @@ from . import bp
 from .body import json_object
 from .filters import list_query
 from .lang import api_lang
+from .lean_submit import raise_what_it_met
 
 
 def _load(data: dict) -> dict:
@@ -27,6 +28,7 @@ def _load(data: dict) -> dict:
 @login_required
 def create_household():
     """Store a household; a retry with the same id and content answers 200, not a copy."""
+    raise_what_it_met(request.environ)  # the lean path's refusal or error, if it met one first
     stored, created = submit(campaign(), g.user, _load(json_object()))
     # orjson: the stored record is plain JSON values, encoded in a fraction of jsonify's time
     return current_app.response_class(orjson.dumps(stored), status=201 if created else 200,

@@ -15,11 +15,12 @@ def api_lang() -> str:
     if lang in LANGS:
         return lang
     # the environ, not request.headers: a header missing there costs a raised KeyError per request
-    best = _best_match(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+    best = accepted_lang(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
     return best or current_app.config["SURVEY_DEFAULT_LANG"]
 
 
 @lru_cache(maxsize=256)
-def _best_match(header: str) -> str | None:
-    """A phone sends the same header with every submission: parsed once per worker, not per request."""
+def accepted_lang(header: str) -> str | None:
+    """The service language an Accept-Language header prefers, if any (a phone sends the same
+    header with every submission: parsed once per worker, not per request)."""
     return parse_accept_header(header, LanguageAccept).best_match(LANGS)

@@ -77,6 +77,17 @@ def test_a_submission_costs_few_round_trips(api, trips, make_household):
     assert len(trips) == 2, str(trips)
 
 
+def test_a_submission_with_the_session_cookie_costs_as_few(client, browser, trips, make_household):
+    """The outbox's submission: the session's account comes with the settings, then the create-once."""
+    browser.login("officer")
+    client.get("/api/v1/session?lang=vi")
+    headers = {"X-CSRF-Token": client.get("/api/v1/session").get_json()["csrf_token"]}
+    assert client.post("/api/v1/households?lang=vi", json=make_household(), headers=headers).status_code == 201
+    answer = trips.during(lambda: client.post("/api/v1/households?lang=vi", json=make_household(), headers=headers))
+    assert answer.status_code == 201
+    assert len(trips) == 2, str(trips)
+
+
 @pytest.mark.parametrize("level", ["province", "district", "commune"])
 def test_a_warm_aggregate_costs_few_round_trips(api, camp, trips, level):
     for commune, records in households_for(camp.gazetteer, 600, seed=3):

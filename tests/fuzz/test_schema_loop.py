@@ -1,4 +1,5 @@
-"""The form schemas' own field loop gives what marshmallow's gives: the same data, the same errors."""
+"""The form schemas' own load and field loop give what marshmallow's give: the same data, the
+same errors."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def both():
     pairs = []
     for lang in ("vi", "en"):
         schema = factory.schema(lang)
-        plain = type("Plain", (type(schema),), {"_deserialize": Schema._deserialize})()
+        plain = type("Plain", (type(schema),), {"_deserialize": Schema._deserialize, "load": Schema.load})()
         pairs.append((schema, plain))
     return pairs
 
@@ -54,6 +55,7 @@ def test_the_comparison_can_tell_a_difference(both):
               "smartphone_users": 1, "installed_before": 0, "installed_during_visit": 1}
     assert _outcome(schema, record) == _outcome(plain, record)
     assert schema._deserialize.__func__ is not plain._deserialize.__func__
+    assert schema.load.__func__ is not plain.load.__func__
     assert _outcome(schema, {**record, "colour": 1})[1][0] == {"colour": [schema.error_messages["unknown"]]}
 
 

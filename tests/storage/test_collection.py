@@ -31,6 +31,39 @@ def test_write_replaces_the_file_and_stamps_a_revision(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["c.json"]  # no temp file left behind
 
 
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_revision_read_again_follows_every_replacement_removal_and_return(tmp_path):
+    path = tmp_path / "c.json"
+    storage = AtomicJSONStorage(path)
+    storage.write({"t": {}})
+    first = read_revision(path)
+    assert read_revision(path) == first  # from the held descriptor
+    other = AtomicJSONStorage(path, cached=False)  # another process's write: a rename over the file
+    other.write({"t": {"a": {}}})
+    second = read_revision(path)
+    assert second not in (first, None) and second == json.loads(path.read_bytes())["_rev"]
+    path.unlink()
+    assert read_revision(path) is None
+    path.write_bytes(b'{"_rev":"0123456789abcdef","t":{}}')
+    assert read_revision(path) == "0123456789abcdef"
+
+
+def test_held_revisions_keep_a_bounded_number_of_files_open(tmp_path, monkeypatch):
+    from survey.storage import files
+    files.forget_held()
+    monkeypatch.setattr(files, "_HELD_MAX", 3)
+    before = _open_fds()
+    for i in range(10):
+        AtomicJSONStorage(tmp_path / f"{i}.json").write({"t": {}})
+        assert read_revision(tmp_path / f"{i}.json")
+    assert _open_fds() == before + 3
+    files.forget_held()
+    assert _open_fds() == before
+
+
 def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
     path = tmp_path / "c.json"
     AtomicJSONStorage(path).write({"t": {"a": {"x": 1}}})

@@ -8,9 +8,9 @@ account's "exists already", an agency report's next version) cannot interleave w
 another. The transaction commits when the block ends and rolls back if it raises, so a
 killed worker or backend leaves either all of a block's changes or none of them. Readers
 never wait for the lock. ``seq`` keeps each collection in insertion order, as TinyDB does.
-A small collection most requests read (the campaign's settings) comes with a request's token
-and account, in the same statement, and its reads are answered from that until the request
-ends or writes to it (``read_along``).
+A small collection most requests read (the campaign's settings) comes with a request's first
+read (a token and its account, or a session's account), in the same statement, and its reads
+are answered from that until the request ends or writes to it (``read_along``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ _PAIR_ALONG = ("SELECT d.doc, o.doc, (SELECT json_agg(json_build_array(a.collect
                " FROM documents a WHERE a.collection = ANY(%s::text[])) FROM (VALUES (1)) one"
                " LEFT JOIN documents d ON d.collection = %s AND d.key = %s"
                " LEFT JOIN documents o ON o.collection = %s AND o.key = d.doc->>%s")
+# one document and the collections read along, for a request whose first read is a plain get
+# (a session's account: the phone's submission, every signed-in page)
+_GET_ALONG = ("SELECT d.doc, (SELECT json_agg(json_build_array(a.collection, a.key, a.doc) ORDER BY a.seq)"
+              " FROM documents a WHERE a.collection = ANY(%s::text[])) FROM (VALUES (1)) one"
+              " LEFT JOIN documents d ON d.collection = %s AND d.key = %s")
 _DELETE = "DELETE FROM documents WHERE collection = %s AND key = %s RETURNING 1"
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
@@ -89,6 +94,11 @@ class PostgresCollection(DocumentStore):
         noted = self.space.noted(self.name)
         if noted is not None:
             return copy.deepcopy(noted.get(key))
+        along = self.space.along_now()
+        if along:  # the request's first read: the collections read along come with it
+            row = self.space.read(lambda conn: conn.execute(_GET_ALONG, (along, self.name, key)).fetchone())
+            self.space.note(row[1])
+            return row[0]
         return self.space.read(lambda conn: CollectionRows(conn, self.name).get(key))
 
     def get_with(self, key: str, other: DocumentStore, field: str) -> tuple[dict | None, dict | None]:
