@@ -41,7 +41,7 @@ from typing import Any
 
 import orjson
 from flask import Flask
-from flask_compress.flask_compress import _choose_algorithm, _compress_data
+from flask_compress.flask_compress import _choose_algorithm, _compress_data  # pinned 1.25's own, see _algorithm
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.http import parse_cookie
 
@@ -54,6 +54,7 @@ from ..i18n import LANGS
 from ..logs import ROUTE
 from ..storage.postgres import connection
 from ..storage.postgres.url import database_url
+from ..users import User
 from .body import parse_json_object
 from .lang import accepted_lang
 
@@ -131,7 +132,7 @@ class LeanSubmissions:
                 connection.release()
         return self._stored(environ, stored, created, via_cookie)
 
-    def _user(self, environ: dict, lang: str) -> tuple[Any, bool] | None:
+    def _user(self, environ: dict, lang: str) -> tuple[User, bool] | None:
         """(user, came with the session cookie), for credentials the app would accept as they
         are; None for anything it must judge itself (or that would change the session)."""
         header = environ.get("HTTP_AUTHORIZATION")
@@ -233,7 +234,9 @@ def _query_lang(query: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _algorithm(algorithms: tuple[str, ...], accept_encoding: str) -> str | None:
-    """Flask-Compress's choice for a header, made once per distinct header a worker sees."""
+    """Flask-Compress's choice for a header, made once per distinct header a worker sees (its
+    private helpers, of the pinned release: the compression tests in tests/api/test_lean_submit.py
+    compare the lean answer with the app's hook, so a release that changes them is caught)."""
     return _choose_algorithm(algorithms, accept_encoding)
 
 
