@@ -22,6 +22,7 @@ import orjson
 
 from ..memory import give_back
 from ..storage import write_atomically
+from ..storage.cache import CACHE
 from ..users import User
 from .imports import ImportReport, import_rows, read_rows
 
@@ -72,6 +73,7 @@ def _run(camp: Campaign, user: User, filename: str, raw: bytes, lang: str, state
             last = time.monotonic()
             _write(camp, state["id"], state)
 
+    CACHE.clear()  # up to 55 MB of decoded communes, read again by the next reader that needs them
     give_back()  # the import peaks from what the worker holds, not from what its last export held
     try:
         report = import_rows(camp, user, read_rows(camp, filename, io.BytesIO(raw)), lang, progress)

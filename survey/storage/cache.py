@@ -59,6 +59,13 @@ class DecodedCache:
                 _, (_, _, dropped) = self.items.popitem(last=False)
                 self.used -= dropped
 
+    def clear(self) -> None:
+        """Forget every decoded file: before a job that peaks (an import), so that it peaks
+        beside what the worker must hold rather than beside copies readers may ask for again."""
+        with self.lock:
+            self.items.clear()
+            self.used = 0
+
     def drop(self, path: str) -> None:
         """Forget ``path`` (before it is rewritten)."""
         with self.lock:

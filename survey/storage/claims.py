@@ -36,6 +36,7 @@ __all__ = ["IdClaims", "ClaimBucket", "Owners", "BUCKETS"]
 
 BUCKETS = 16
 _COMPLETE = "complete"
+PARSE_BYTES = 256 * 1024  # of whole claim lines decoded at once (about 4,000 claims)
 
 
 def _boot_id() -> str | None:
@@ -47,6 +48,18 @@ def _boot_id() -> str | None:
 
 
 BOOT_ID = _boot_id()
+
+
+def _claims_in(lines: bytes) -> Iterator[list]:
+    """The ``[id, commune]`` claims of whole lines, decoded a piece at a time: a log read
+    from its start (no snapshot, or one voided by a copied or restored directory) decoded
+    in one parse held every claim of the bucket as Python objects at once, 50 MB for the
+    2.9 MB of a bucket at 1,000,000 households, in whichever request met it first."""
+    start = 0
+    while start < len(lines):
+        end = lines.rfind(b"\n", start, start + PARSE_BYTES) + 1 or lines.index(b"\n", start) + 1
+        yield from orjson.loads(b"[" + lines[start:end - 1].replace(b"\n", b",") + b"]")
+        start = end
 
 
 class ClaimBucket:
@@ -182,9 +195,8 @@ class IdClaims:
             whole = tail.rfind(b"\n") + 1
             if repair and whole < len(tail):
                 os.ftruncate(fd, offset + whole)
-            if whole:  # every whole line in one parse: ``[id, commune],[id, commune]``
-                for key, commune in orjson.loads(b"[" + tail[:whole - 1].replace(b"\n", b",") + b"]"):
-                    owners.set(key, commune)
+            for key, commune in _claims_in(tail[:whole]):
+                owners.set(key, commune)
             offset += whole
         self._seen[bucket] = (st.st_ino, offset, owners)
         if repair:

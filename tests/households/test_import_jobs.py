@@ -132,6 +132,19 @@ def test_an_import_leaves_no_commune_it_wrote_in_the_decoded_cache(camp):
     assert any(path.startswith(communes[0][:-5]) for path in CACHE.items)
 
 
+def test_a_job_starts_with_the_decoded_cache_emptied(app, camp):
+    """Readers' decoded communes (up to 55 MB) would stay beside the job's own peak."""
+    from survey.storage.cache import CACHE
+    import_rows(camp, camp.users.load("department"), read_rows(camp, "ho.csv", io.BytesIO(paper_csv(50, (4792,)))))
+    assert len(list(camp.households.scan(4792))) == 50
+    assert [path for path in CACHE.items if "4792" in path]  # a reader kept what it read
+    client = as_user(app, "officer")
+    status = wait_for_job(client, upload(client, paper_csv(2500)).headers["Location"])
+    assert status["state"] == "done" and status["created"] == 2500
+    assert not [path for path in CACHE.items if "4792" in path]
+    assert CACHE.used == sum(item[2] for item in CACHE.items.values())
+
+
 def test_the_cache_passes_through_only_in_the_thread_that_asked():
     import threading
 

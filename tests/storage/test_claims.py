@@ -105,6 +105,29 @@ def test_a_snapshot_of_another_log_or_past_its_end_is_void_and_a_rebuild_replace
         assert read_snapshot(tmp_path / f"{bucket:02x}.owners", st.st_ino, st.st_size)[0] == st.st_size
 
 
+def test_a_log_without_its_snapshot_is_read_a_piece_at_a_time(tmp_path, monkeypatch):
+    """A copied or restored directory voids every snapshot (they name the log's inode): the
+    whole log is then read, and a bucket at 1,000,000 households decoded at once held 50 MB."""
+    claims, ids = _claims_with_lines(tmp_path, monkeypatch, 1500)
+    for snapshot in tmp_path.glob("*.owners"):
+        snapshot.unlink()
+    monkeypatch.setattr(claims_module, "PARSE_BYTES", 1000)  # about 20 lines
+    pieces: list[int] = []
+    real_loads = claims_module.orjson.loads
+    monkeypatch.setattr(claims_module.orjson, "loads", lambda raw: (pieces.append(raw.count(b"[") - 1),
+                                                                    real_loads(raw))[1])
+    fresh = IdClaims(tmp_path, lambda: iter(()))
+    assert all(fresh.owner(key) == 4789 + n % 5 for n, key in enumerate(ids))
+    assert sum(pieces) == len(ids) and max(pieces) * len('["' + ids[0] + '",4789]\n') <= 1000 and len(pieces) > claims_module.BUCKETS
+
+
+def test_a_line_longer_than_a_piece_is_read_whole(tmp_path, monkeypatch):
+    claims, ids = _claims_with_lines(tmp_path, monkeypatch, 40)
+    monkeypatch.setattr(claims_module, "PARSE_BYTES", 10)  # shorter than any line
+    fresh = IdClaims(tmp_path, lambda: iter(()))
+    assert all(fresh.owner(key) == 4789 + n % 5 for n, key in enumerate(ids))
+
+
 def test_a_worker_started_after_a_rebuild_parses_no_claim_line(tmp_path, monkeypatch):
     ids = [str(uuid.uuid4()) for _ in range(3000)]
     IdClaims(tmp_path, lambda: ((key, 4789 + n % 3) for n, key in enumerate(ids))).ensure_complete()
