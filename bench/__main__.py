@@ -14,6 +14,7 @@ from pathlib import Path
 
 from survey import create_app
 
+from .cpu import metered
 from .databases import BenchDatabases
 from .disk import busy_round
 from .generate import generate, post_bodies
@@ -134,19 +135,23 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
     """
     result.disk_p50_ms, result.disk_p99_ms = disk_latency(Path(env["SURVEY_DATA_DIR"]))
     bare_runs, our_runs, phone_runs = [], [], []
+    database_url = env.get("SURVEY_DATABASE_URL")
     with Server("bench.bare:app", root / "bare.log", env) as bare, \
             Server(OURS, root / "service.log", env) as ours:
         phone = signed_in(ours)  # once the server is up, through its login page
         seconds = args.seconds / args.rounds
         for _ in range(args.rounds):
-            bare_runs.append(post_load(bare.url, bodies_file, "", seconds, args.connections))
-            our_runs.append(post_load(ours.url, bodies_file, token, seconds, args.connections))
+            with metered(result.bare_cpu, bare.workers, None):
+                bare_runs.append(post_load(bare.url, bodies_file, "", seconds, args.connections))
+            with metered(result.submit_cpu, ours.workers, database_url):
+                our_runs.append(post_load(ours.url, bodies_file, token, seconds, args.connections))
             phone_runs.append(phone_load(ours.url, bodies_file, phone, seconds, args.connections))
         if args.disk_writer_mbps:
             result.busy = busy_round(ours.url, bodies_file, token, seconds, args.connections,
                                      Path(env["SURVEY_DATA_DIR"]), args.disk_writer_mbps)
         peak = ours.sample_memory()
     ceiling, load, phoned = combine(bare_runs), combine(our_runs), combine(phone_runs)
+    result.bare_cpu.requests, result.submit_cpu.requests = ceiling.requests, load.requests
     result.ceiling_rps, result.ceiling_p50_ms, result.ceiling_p99_ms = (
         ceiling.requests / ceiling.seconds, ceiling.p50_ms, ceiling.p99_ms)
     result.submit_rps, result.submit_p50_ms, result.submit_p99_ms = (

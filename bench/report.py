@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cpu import CpuSplit
 from .disk import BusyDisk
 
 __all__ = ["NAMES", "SizeResult", "column", "render"]
@@ -53,6 +54,8 @@ class SizeResult:
     totals_ok: str = ""
     reads: Any = None  # bench.reads.ReadResult
     busy: BusyDisk | None = None
+    bare_cpu: CpuSplit = field(default_factory=CpuSplit)  # the bare ceiling's rounds
+    submit_cpu: CpuSplit = field(default_factory=CpuSplit)  # the service's rounds by token
 
     @property
     def share_of_ceiling(self) -> float:
@@ -90,6 +93,10 @@ ROWS: list[tuple[str, str, Callable[[SizeResult], str]]] = [
     ("submission p50 / p99 (ms)", "p99 ≤ 50 at 230k",
      lambda r: f"{r.submit_p50_ms:.1f} / {r.submit_p99_ms:.1f}"),
     ("submissions not answered 201", "0", lambda r: _n(r.submit_failed)),
+    ("CPU per request (ms): server workers / database / whole machine; bare Flask", "",
+     lambda r: r.bare_cpu.render()),
+    ("CPU per request (ms): server workers / database / whole machine; submissions", "",
+     lambda r: r.submit_cpu.render()),
     (f"{PHONE}: created/s (201)", "", lambda r: _n(r.phone_rps)),
     (f"{PHONE}: share of the ceiling", "", lambda r: f"{r.phone_share_of_ceiling:.0f}%"),
     (f"{PHONE}: p50 / p99 (ms)", "", lambda r: f"{r.phone_p50_ms:.1f} / {r.phone_p99_ms:.1f}"),

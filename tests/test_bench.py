@@ -6,11 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bench.cpu import CpuSplit, database_pids, metered
 from bench.generate import generate, post_bodies
 from bench.phone import phone_load, signed_in
 from bench.server import Server
@@ -51,8 +53,10 @@ def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
     rows = _columns(table)
     names = {"tinydb": ["2,000"], "postgresql": ["2,000"], "both": ["TinyDB 2,000", "PostgreSQL 2,000"]}[backend]
     assert rows["measure"] == ["target", *names] and rows["aggregates, 16 connections"] == names
-    for n in range(len(names)):
-        _sane(rows, n)
+    url = request.getfixturevalue("database_url") if backend != "tinydb" else None
+    for n, name in enumerate(names):
+        on_postgres = backend == "postgresql" or name.startswith("PostgreSQL")
+        _sane(rows, n, local_database=on_postgres and bool(database_pids(url)))
     if backend == "both":  # one baseline per size, whatever keeps the households
         assert len(set(rows["one-file TinyDB baseline: s per insert"][1:])) == 1
     assert "failed" not in table and "Measured" in table
@@ -61,14 +65,22 @@ def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
     assert not list((tmp_path / "work").glob("*/2000"))  # data removed unless --keep
 
 
-def _sane(rows: dict[str, list[str]], n: int) -> None:
-    """Column ``n`` of a run at 2,000 households: every round ran and answered as it should."""
+def _sane(rows: dict[str, list[str]], n: int, local_database: bool) -> None:
+    """Column ``n`` of a run at 2,000 households: every round ran and answered as it should;
+    with ``local_database``, the database server's CPU is counted (it runs on this machine)."""
     width = len(rows["aggregates, 16 connections"])  # the reads' rows have no target cell
     row = {label: cells[n + 1] if len(cells) == width + 1 else cells[n]
            for label, cells in rows.items() if label not in ("measure", "aggregates, 16 connections")}
     assert int(row["households stored (generated)"].replace(",", "")) in range(1900, 2100)
     assert float(row["durable submissions/s (201)"].replace(",", "")) > 0
     assert row["submissions not answered 201"] == "0"
+    cpu = "CPU per request (ms): server workers / database / whole machine; "
+    bare_workers, bare_db, bare_machine = row[cpu + "bare Flask"].split(" / ")
+    workers, database, machine = row[cpu + "submissions"].split(" / ")
+    assert 0 < float(bare_workers) <= float(bare_machine) and bare_db == "-"
+    assert 0 < float(workers) < float(machine)
+    assert (database != "-") == local_database
+    assert not local_database or 0 < float(database) < float(machine)
     assert float(row[f"{PHONE}: created/s (201)"].replace(",", "")) > 0  # signed in, cookie and CSRF accepted
     assert row[f"{PHONE}: not answered 201"] == "0"
     assert float(row[f"{PHONE}: share of the ceiling"].rstrip("%")) > 0
@@ -86,6 +98,22 @@ def _sane(rows: dict[str, list[str]], n: int) -> None:
 
 
 @pytest.mark.server
+def test_the_cpu_of_the_processes_named_and_of_the_machine_is_counted():
+    burn = "import time\ntime.sleep(0.3)\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\ntime.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", burn])
+    try:
+        time.sleep(0.2)  # started: its own start-up is not the block's
+        split = CpuSplit(requests=4)
+        with metered(split, lambda: [child.pid], None):
+            time.sleep(1.2)
+    finally:
+        child.kill()
+        child.wait()
+    assert 0.35 <= split.workers_s <= 0.6 and split.database_s == 0 and split.machine_s >= split.workers_s - 0.05
+    workers, database, machine = split.render().split(" / ")
+    assert 87 <= float(workers) <= 150 and database == "-" and float(machine) >= float(workers) - 13
+
+
 def test_the_phone_round_signs_in_and_counts_every_answer_but_201_as_a_failure(tmp_path):
     """The phone's round is measured only if its requests are accepted as the phone's are: a
     stale CSRF token or a cookie from nowhere must show up as failures, not as throughput; and
