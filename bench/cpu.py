@@ -9,7 +9,9 @@ each process's user + system time, and the machine's busy time from ``/proc/stat
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-__all__ = ["CpuSplit", "metered", "database_pids"]
+__all__ = ["CpuSplit", "metered", "database_pids", "server_pids", "is_local_address"]
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -66,18 +68,51 @@ def _seconds(pids: list[int]) -> dict[int, float]:
     return out
 
 
-def database_pids(url: str | None) -> list[int]:
-    """The processes of the PostgreSQL server at ``url`` when it runs on this machine: its
-    postmaster (the parent of a backend) and every child; none for TinyDB or a remote server."""
-    if not url:
+def is_local_address(address: str | None) -> bool:
+    """Whether a server seen at ``address`` runs on this machine: a Unix socket (no address),
+    or an address one of this machine's interfaces holds (the kernel lets us bind to it)."""
+    if address is None:
+        return True
+    ip = ipaddress.ip_address(address.split("/", 1)[0])
+    if ip.is_loopback:
+        return True
+    try:
+        with socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind((str(ip), 0))
+    except OSError:  # not ours (or no IPv6 here at all)
+        return False
+    return True
+
+
+def server_pids(backend_pid: int, address: str | None) -> list[int]:
+    """The processes of a PostgreSQL server whose backend ``backend_pid`` answered on
+    ``address``: its postmaster (the backend's parent) and every child of it; none when the
+    server is elsewhere, even if a process here happens to have that pid."""
+    if not is_local_address(address):
         return []
-    with psycopg.connect(url, autocommit=True) as conn:  # the backend read while it lives
-        fields = _stat(conn.execute("SELECT pg_backend_pid()").fetchone()[0])
-    if fields is None:
-        return []  # a server elsewhere: its CPU is not this machine's
+    fields = _stat(backend_pid)
+    if fields is None or not _is_postgres(backend_pid):
+        return []
     postmaster = int(fields[1])
     children = [int(p) for p in os.listdir("/proc") if p.isdigit() and (_stat(int(p)) or [0, 0])[1] == str(postmaster)]
     return [postmaster, *children]
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().startswith(("postgres", "postmaster"))
+    except OSError:
+        return False
+
+
+def database_pids(url: str | None) -> list[int]:
+    """The processes of the PostgreSQL server at ``url`` when it runs on this machine; none
+    for TinyDB or a server elsewhere (its CPU is not this machine's)."""
+    if not url:
+        return []
+    with psycopg.connect(url, autocommit=True) as conn:  # the backend read while it lives
+        pid, address = conn.execute("SELECT pg_backend_pid(), host(inet_server_addr())").fetchone()
+        return server_pids(pid, address)
 
 
 @contextmanager

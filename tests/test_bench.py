@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cpu import CpuSplit, database_pids, metered
+from bench.cpu import CpuSplit, database_pids, is_local_address, metered, server_pids
 from bench.generate import generate, post_bodies
 from bench.phone import phone_load, signed_in
 from bench.server import Server
@@ -112,6 +112,48 @@ def test_the_cpu_of_the_processes_named_and_of_the_machine_is_counted():
     assert 0.35 <= split.workers_s <= 0.6 and split.database_s == 0 and split.machine_s >= split.workers_s - 0.05
     workers, database, machine = split.render().split(" / ")
     assert 87 <= float(workers) <= 150 and database == "-" and float(machine) >= float(workers) - 13
+
+
+def _addresses_held_here() -> set[str]:
+    """The IPv4 addresses this machine's interfaces hold, as the kernel lists them."""
+    held, last = set(), None
+    for line in Path("/proc/net/fib_trie").read_text().splitlines():
+        if "|--" in line:
+            last = line.split()[-1]
+        elif "host LOCAL" in line and last:
+            held.add(last)
+    return held
+
+
+def test_a_database_server_is_counted_only_where_it_runs_here():
+    """A remote server's backend pid may well be a process here: counting that process's CPU
+    as the database's would make a remote database look cheap. Only a Unix socket, loopback
+    or an address of this machine makes a server local, and only PostgreSQL's processes count."""
+    held = _addresses_held_here()
+    assert "127.0.0.1" in held
+    for address in held:
+        assert is_local_address(address), address
+    assert is_local_address(None) and is_local_address("::1")
+    elsewhere = "203.0.113.7"  # TEST-NET-3: documentation only, never an interface's
+    assert elsewhere not in held and not is_local_address(elsewhere) and not is_local_address("2001:db8::7")
+    assert server_pids(os.getpid(), elsewhere) == []  # a live process here, but the server is not
+    assert server_pids(os.getpid(), None) == []  # a local process that is no PostgreSQL server
+
+
+@pytest.mark.server
+def test_the_processes_of_the_database_server_here_are_found(database_url):
+    pids = database_pids(database_url)
+    postmaster, children = pids[0], pids[1:]
+    assert Path(f"/proc/{postmaster}/comm").read_text().startswith("postgres")
+    alive = 0
+    for pid in children:  # a backend whose client just left may be gone already
+        try:
+            comm, stat = Path(f"/proc/{pid}/comm").read_text(), Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        assert comm.startswith("postgres") and stat.rsplit(")", 1)[1].split()[1] == str(postmaster), pid
+        alive += 1
+    assert alive, "a running server has its background processes (checkpointer, writer, ...)"
 
 
 def test_the_phone_round_signs_in_and_counts_every_answer_but_201_as_a_failure(tmp_path):
