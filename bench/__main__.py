@@ -151,6 +151,8 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
                                      Path(env["SURVEY_DATA_DIR"]), args.disk_writer_mbps)
         peak = ours.sample_memory()
     ceiling, load, phoned = combine(bare_runs), combine(our_runs), combine(phone_runs)
+    result.submit_round_shares = round_shares(our_runs, bare_runs)
+    result.phone_round_shares = round_shares(phone_runs, bare_runs)
     result.bare_cpu.requests, result.submit_cpu.requests = ceiling.requests, load.requests
     result.ceiling_rps, result.ceiling_p50_ms, result.ceiling_p99_ms = (
         ceiling.requests / ceiling.seconds, ceiling.p50_ms, ceiling.p99_ms)
@@ -164,6 +166,12 @@ def measure_submissions(result: SizeResult, args, root: Path, env: dict, token: 
         f"created/s, p99 {load.p99_ms:.1f} ms; as the phone sends them {result.phone_rps:,.0f} created/s, "
         f"p99 {phoned.p99_ms:.1f} ms, {result.phone_failed:,} not 201")
     return peak
+
+
+def round_shares(runs: list[LoadResult], ceilings: list[LoadResult]) -> list[float]:
+    """Each round's created/s as a percentage of the bare round just before it."""
+    return [100 * run.created / run.seconds / (bare.requests / bare.seconds) if bare.requests else 0.0
+            for run, bare in zip(runs, ceilings)]
 
 
 def combine(runs: list[LoadResult]) -> LoadResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.__main__ import round_shares
 from bench.cpu import CpuSplit, database_pids, is_local_address, metered, server_pids
 from bench.generate import generate, post_bodies
+from bench.load import LoadResult
 from bench.phone import phone_load, signed_in
+from bench.report import ROWS, SizeResult
 from bench.server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +45,7 @@ def _columns(table: str) -> dict[str, list[str]]:
 def test_a_small_benchmark_run_writes_a_sane_table(tmp_path, backend, request):
     _need_wrk()
     out = tmp_path / "table.md"
-    cmd = [sys.executable, "-m", "bench", "--sizes", "2000", "--seconds", "2", "--rounds", "1",
+    cmd = [sys.executable, "-m", "bench", "--sizes", "2000", "--seconds", "2", "--rounds", "2",
            "--baseline-inserts", "1", "--repeats", "3", "--disk-writer-mbps", "4", "--workdir", str(tmp_path / "work"),
            "--out", str(out), "--backend", backend]
     if backend != "tinydb":
@@ -83,7 +87,9 @@ def _sane(rows: dict[str, list[str]], n: int, local_database: bool) -> None:
     assert not local_database or 0 < float(database) < float(machine)
     assert float(row[f"{PHONE}: created/s (201)"].replace(",", "")) > 0  # signed in, cookie and CSRF accepted
     assert row[f"{PHONE}: not answered 201"] == "0"
-    assert float(row[f"{PHONE}: share of the ceiling"].rstrip("%")) > 0
+    for label in ("share of the ceiling", f"{PHONE}: share of the ceiling"):
+        share, low, high = map(float, re.fullmatch(r"(\d+)% \(rounds (\d+)–(\d+)%\)", row[label]).groups())
+        assert 0 < low <= high and low - 1 <= share <= high + 1, row[label]  # two rounds, each its own share
     assert float(row["busy disk: durable submissions/s (201)"].replace(",", "")) > 0  # the writer's round ran
     assert row["busy disk: another process writing (MB/s, fdatasync per 256 KB)"] == "4"
     assert row["totals right after a write (correct/checked)"] == "20/20"
@@ -112,6 +118,16 @@ def test_the_cpu_of_the_processes_named_and_of_the_machine_is_counted():
     assert 0.35 <= split.workers_s <= 0.6 and split.database_s == 0 and split.machine_s >= split.workers_s - 0.05
     workers, database, machine = split.render().split(" / ")
     assert 87 <= float(workers) <= 150 and database == "-" and float(machine) >= float(workers) - 13
+
+
+def test_each_round_is_a_share_of_the_bare_round_beside_it_and_the_row_shows_their_spread():
+    bare = [LoadResult(4000, 8.0, 0, 0, 0, 1, 2), LoadResult(3000, 8.0, 0, 0, 0, 1, 2)]
+    ours = [LoadResult(1000, 8.0, 980, 20, 0, 1, 2), LoadResult(1000, 8.0, 1000, 0, 0, 1, 2)]
+    assert round_shares(ours, bare) == [24.5, 100 * 1000 / 3000]  # created, not answered, count
+    result = SizeResult(230_000, ceiling_rps=7000 / 16, submit_rps=1980 / 16, submit_round_shares=round_shares(ours, bare))
+    share = next(cell for label, _, cell in ROWS if label == "share of the ceiling")
+    assert share(result) == "28% (rounds 24–33%)"
+    assert share(replace(result, submit_round_shares=[28.3])) == "28%"  # one round: no spread
 
 
 def _addresses_held_here() -> set[str]:
