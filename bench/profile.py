@@ -11,14 +11,19 @@ what gunicorn adds.
 ``--paths`` first times the two ways a submission arrives (a bearer token; the session
 cookie with its CSRF token and ``?lang=``, as the phone's outbox sends it) through the app
 with and without its lean submission path (``survey/api/lean_submit.py``), best of seven
-rounds each, alternating, on the same campaign.
+rounds each, alternating, on the same campaign. Then it calls the app's WSGI callable
+directly with requests made beforehand, beside bare Flask's endpoint (``bench/bare.py``)
+called the same way: what the app's own code costs above any Flask endpoint, without the
+test client's cost, which both pay.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import shutil
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,6 +32,7 @@ from pyinstrument import Profiler
 
 from survey import create_app
 
+from .bare import app as bare_app
 from .generate import PASSWORD, TOKEN_USER, generate, post_bodies
 
 __all__ = ["main"]
@@ -68,6 +74,46 @@ def _paths(data_dir: str, bodies: list[str], token: str, count: int) -> None:
               f"lean path ({100 * (1 - on / off):.0f}% less), best of 7 rounds of {count}")
 
 
+def _direct(data_dir: str, bodies: list[str], token: str, count: int) -> None:
+    """CPU per request of the WSGI callables alone: the app's by token, and bare Flask's."""
+    apps = {"app": create_app({"SURVEY_DATA_DIR": data_dir, "SECRET_KEY": "bench"}).wsgi_app,
+            "bare": bare_app.wsgi_app}
+    best: dict[str, float] = {}
+    for _ in range(7):
+        for name, call in apps.items():
+            environs = [_environ(bodies[i % len(bodies)], token if name == "app" else "") for i in range(count)]
+            statuses: list[str] = []
+            answer = _answered(statuses)
+            cpu = time.process_time()
+            for environ in environs:
+                b"".join(call(environ, answer))
+            best[name] = min(best.get(name, float("inf")), (time.process_time() - cpu) / count)
+            if any(not status.startswith("201") for status in statuses):
+                raise RuntimeError(f"a direct call ({name}) answered {statuses[:3]}")
+    print(f"WSGI callable alone: {1000 * best['app']:.3f} ms CPU per submission by token, bare Flask's endpoint "
+          f"{1000 * best['bare']:.3f} ms, best of 7 rounds of {count}")
+
+
+def _answered(statuses: list[str]):
+    """A WSGI ``start_response`` that keeps each status in ``statuses``."""
+    def start_response(status: str, headers: list, exc_info=None):
+        statuses.append(status)
+    return start_response
+
+
+def _environ(body: str, token: str) -> dict:
+    """A POST of ``body`` (a fresh id) as gunicorn would hand it to the app."""
+    raw = body.replace("@ID@", str(uuid.uuid4()), 1).encode()
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/households", "QUERY_STRING": "",
+               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "127.0.0.1", "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
+               "wsgi.input": io.BytesIO(raw), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
+               "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False}
+    if token:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return environ
+
+
 def _post(client, url: str, headers: dict, bodies: list[str], count: int) -> None:
     for i in range(count):
         body = bodies[i % len(bodies)].replace("@ID@", str(uuid.uuid4()), 1)
@@ -92,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     bodies = post_bodies(args.workdir / "bodies.txt")
     if args.paths:
         _paths(str(camp.data_dir), bodies, camp.token, args.paths)
+        _direct(str(camp.data_dir), bodies, camp.token, args.paths)
     client = create_app({"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}).test_client()
     _submit(client, bodies, camp.token, 200)
     wall, cpu = time.perf_counter(), time.process_time()

@@ -195,11 +195,15 @@ def test_the_phone_round_signs_in_and_counts_every_answer_but_201_as_a_failure(t
 
 def test_the_profile_times_both_paths_for_both_shapes(tmp_path, capsys):
     """``python -m bench.profile --paths``: every submission of every round answered 201 (it
-    raises otherwise), and a line per shape comparing Flask with the lean path."""
+    raises otherwise), a line per shape comparing Flask with the lean path, and one for the
+    WSGI callables called alone, the app's and bare Flask's."""
     from bench.profile import main
     assert main(["--size", "300", "--submissions", "20", "--paths", "5", "--workdir", str(tmp_path / "p")]) == 0
     out = capsys.readouterr().out
     for shape in ("token", "phone"):
         line = next(text for text in out.splitlines() if text.startswith(f"{shape}: "))
         assert "through Flask" in line and "with the lean path" in line
+    direct = re.search(r"WSGI callable alone: ([0-9.]+) ms CPU per submission by token, bare Flask's endpoint "
+                       r"([0-9.]+) ms", out)
+    assert direct and float(direct[1]) > float(direct[2]) > 0  # validating and storing costs more than echoing
     assert "Recorded:" in out  # pyinstrument's tree follows
