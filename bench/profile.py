@@ -88,8 +88,9 @@ def _direct(data_dir: str, bodies: list[str], token: str, count: int) -> None:
             for environ in environs:
                 b"".join(call(environ, answer))
             best[name] = min(best.get(name, float("inf")), (time.process_time() - cpu) / count)
-            if any(not status.startswith("201") for status in statuses):
-                raise RuntimeError(f"a direct call ({name}) answered {statuses[:3]}")
+            if len(statuses) != count or any(not status.startswith("201") for status in statuses):
+                raise RuntimeError(f"{len(statuses)} of {count} direct calls ({name}) answered, "
+                                   f"the first {statuses[:3]}")
     print(f"WSGI callable alone: {1000 * best['app']:.3f} ms CPU per submission by token, bare Flask's endpoint "
           f"{1000 * best['bare']:.3f} ms, best of 7 rounds of {count}")
 
