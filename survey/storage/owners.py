@@ -99,9 +99,16 @@ class Owners:
 
     @classmethod
     def from_arrays(cls, hashes: np.ndarray, communes: np.ndarray) -> Owners:
-        """Owners from sorted, unique hashes and their communes (a snapshot)."""
+        """Owners from sorted, unique hashes and their communes (a snapshot).
+
+        Copied when not aligned in memory, as a snapshot's arrays are (they follow a 28-byte
+        head): numpy's ``searchsorted`` copies an unaligned array whole before each search,
+        about 14 us per lookup in a bucket of 60,000 ids against 0.6 us aligned, and every
+        submission looks up its id twice.
+        """
         owners = cls()
-        owners.hashes, owners.communes = hashes, communes
+        owners.hashes = np.require(hashes, np.int64, "A")
+        owners.communes = np.require(communes, np.int32, "A")
         return owners
 
 
