@@ -18,11 +18,12 @@ from .cpu import metered
 from .databases import BenchDatabases
 from .disk import busy_round
 from .generate import generate, post_bodies
+from .growth import GrowthResult, Kept, measure_growth, render_growth
 from .load import LoadResult, ensure_wrk, post_load
 from .phone import phone_load, signed_in
 from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
 from .reads import measure_reads, render_reads
-from .report import SizeResult, column, render
+from .report import NAMES, SizeResult, column, render
 from .server import Server
 
 LEVELS = ("province", "district", "commune")
@@ -90,10 +91,19 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def growth_pairs(plan: list[tuple[int, str]]) -> dict[str, tuple[int, int]]:
+    """Each backend run at two sizes or more: (its smallest size, its largest)."""
+    sizes: dict[str, list[int]] = {}
+    for size, backend in plan:
+        sizes.setdefault(backend, []).append(size)
+    return {b: (min(s), max(s)) for b, s in sizes.items() if len(set(s)) > 1}
+
+
 def run_size(size: int, backend: str, args: argparse.Namespace, databases: BenchDatabases | None,
-             baseline: SizeResult | None = None) -> SizeResult:
+             baseline: SizeResult | None = None, keep: list[Kept] | None = None) -> SizeResult:
     """Every measurement at one size on one backend, on a freshly generated campaign; the
-    one-file baseline (the same whatever the backend) is taken from ``baseline`` if given."""
+    one-file baseline (the same whatever the backend) is taken from ``baseline`` if given.
+    With ``keep``, the campaign stays (for the growth phase) and is appended to it."""
     root = args.workdir / backend / str(size)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
@@ -118,10 +128,43 @@ def run_size(size: int, backend: str, args: argparse.Namespace, databases: Bench
         measure_baseline(result, args, root, camp.baseline_file, bodies)
     elif baseline is not None:
         result.baseline_insert_s, result.baseline_inserts = baseline.baseline_insert_s, baseline.baseline_inserts
-    if not args.keep:
-        shutil.rmtree(root, ignore_errors=True)
-        if url:
-            databases.drop(size)
+    if keep is not None:
+        keep.append(Kept(root, env, camp.token))
+    elif not args.keep:
+        discard(root, size, databases if url else None)
+    return result
+
+
+def discard(root: Path, size: int, databases: BenchDatabases | None) -> None:
+    """Remove a campaign's files, and its database if it has one."""
+    shutil.rmtree(root, ignore_errors=True)
+    if databases:
+        databases.drop(size)
+
+
+def run_growth(backend: str, sizes: tuple[int, int], large: Kept, args: argparse.Namespace,
+               databases: BenchDatabases | None) -> GrowthResult:
+    """The growth phase of one backend: a fresh campaign of its smallest size beside the kept
+    largest one (see ``bench/growth.py``); both removed afterwards unless ``--keep``."""
+    small_size, large_size = sizes
+    root = args.workdir / backend / f"growth-{small_size}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    url = databases.fresh(small_size) if backend == "postgresql" and databases else None
+    camp = generate(root, small_size, database_url=url, baseline=False)
+    os.sync()
+    env = {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
+    if url:
+        env["SURVEY_DATABASE_URL"] = url
+    log(f"growth {backend}: {small_size:,} generated again; both sizes loaded in alternating rounds")
+    try:
+        result = measure_growth(args, backend, Kept(root, env, camp.token), large, small_size, large_size)
+    finally:
+        if not args.keep:
+            discard(root, small_size, databases if url else None)
+            discard(large.root, large_size, databases if url else None)
+    sub = result.loads[0]
+    log(f"growth {backend}: submissions p50 ×{sub.growth()[0]:.2f}, p99 ×{sub.growth()[1]:.2f}")
     return result
 
 
@@ -266,12 +309,19 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results: list[SizeResult] = []
+    growths = []
+    pairs = growth_pairs(args.plan)
     with BenchDatabases.for_backend(args.backends, args.database_url) as databases:
         for size, backend in args.plan:
             earlier = next((r for r in results if r.size == size and r.baseline_inserts), None)
-            results.append(run_size(size, backend, args, databases, baseline=earlier))
+            last = pairs.get(backend, (0, 0))[1] == size
+            kept: list[Kept] = []
+            results.append(run_size(size, backend, args, databases, baseline=earlier, keep=kept if last else None))
+            if last:
+                growths.append(run_growth(backend, pairs[backend], kept[0], args, databases))
             table = render(results, conditions(args, started)) + render_reads(
-                [column(r, args.backends) for r in results], [r.reads for r in results])
+                [column(r, args.backends) for r in results], [r.reads for r in results]) + render_growth(
+                growths, NAMES, args)
             args.out.write_text(table, encoding="utf-8")  # kept size by size, should a later one fail
     print(table)
     return 0

@@ -8,14 +8,16 @@ import shutil
 import subprocess
 import sys
 import time
+from argparse import Namespace
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bench.__main__ import round_shares
+from bench.__main__ import growth_pairs, round_shares, run_growth
 from bench.cpu import CpuSplit, database_pids, is_local_address, metered, server_pids
 from bench.generate import generate, post_bodies
+from bench.growth import GrowthLoad, Kept, render_growth
 from bench.load import LoadResult
 from bench.phone import phone_load, signed_in
 from bench.report import ROWS, SizeResult
@@ -207,3 +209,53 @@ def test_the_profile_times_both_paths_for_both_shapes(tmp_path, capsys):
                        r"([0-9.]+) ms", out)
     assert direct and float(direct[1]) > float(direct[2]) > 0  # validating and storing costs more than echoing
     assert "Recorded:" in out  # pyinstrument's tree follows
+
+
+def test_growth_pairs_the_smallest_and_largest_size_of_each_backend_run_at_two_sizes():
+    plan = [(10_000, "tinydb"), (230_000, "tinydb"), (230_000, "postgresql"), (1_000_000, "tinydb"),
+            (5_000_000, "postgresql")]
+    assert growth_pairs(plan) == {"tinydb": (10_000, 1_000_000), "postgresql": (230_000, 5_000_000)}
+    assert growth_pairs([(2000, "tinydb"), (2000, "postgresql")]) == {}  # one size each: nothing to compare
+
+
+@pytest.mark.server
+def test_the_growth_phase_serves_a_fresh_small_campaign_beside_the_kept_large_one(tmp_path):
+    """Both campaigns loaded in the same rounds, every answer 201 or 200, both removed after,
+    and a table row per measure whose growth is the two campaigns' own figures divided."""
+    _need_wrk()
+    large_root = tmp_path / "tinydb" / "1500"
+    large_root.mkdir(parents=True)
+    camp = generate(large_root, 1500, baseline=False)
+    post_bodies(large_root / "bodies.txt", count=300)
+    large = Kept(large_root, {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}, camp.token)
+    args = Namespace(seconds=2, rounds=2, connections=4, workdir=tmp_path, keep=False)
+    result = run_growth("tinydb", (300, 1500), large, args, None)
+    assert (result.small_size, result.large_size) == (300, 1500)
+    assert result.small_households in range(250, 350) and result.large_households in range(1400, 1600)
+    assert [load.name for load in result.loads] == ["submissions", *(f"Department's aggregates, {level}"
+                                                                        for level in ("province", "district",
+                                                                                      "commune", "hamlet"))]
+    for load in result.loads:
+        assert len(load.small) == len(load.large) == 2 and load.not_ok() == 0, load.name
+        assert all(run.created > 0 for run in load.small + load.large), load.name
+    assert len(result.ceiling) == 2 and all(run.requests > 0 for run in result.ceiling)
+    assert not large_root.exists() and not (tmp_path / "tinydb" / "growth-300").exists()
+    table = render_growth([result], {"tinydb": "TinyDB"}, args)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "measure" not in line]
+    assert len(rows) == 5
+    sub = result.loads[0]
+    cells = rows[0].strip("|").split(" | ")
+    assert cells[0].strip() == "submissions" and cells[4].strip() == "0"
+    assert cells[3].startswith(f"×{sub.p50('large') / sub.p50('small'):.2f} (")
+    assert cells[1] == f"{sub.rate('small'):,.0f}, {sub.p50('small'):.1f} / {sub.p99('small'):.1f}"
+
+
+def test_growth_is_the_large_campaigns_median_latency_over_the_small_ones():
+    def run(p50: float, p99: float, created: int = 100) -> LoadResult:
+        return LoadResult(100, 1.0, created, 100 - created, 0, p50, p99)
+    load = GrowthLoad("submissions", [run(4, 10), run(5, 12), run(6, 30)], [run(6, 20), run(5, 15), run(8, 24)],
+                      created=True)
+    assert load.growth() == (6 / 5, 20 / 12)
+    assert load.round_growth() == [1.5, 1.0, 8 / 6]
+    assert load.not_ok() == 0 and load.rate("small") == 100
+    assert GrowthLoad("x", [run(1, 1, created=97)], [run(1, 1)]).not_ok() == 3
