@@ -1,13 +1,14 @@
 """Latency growth with the province's size, both sizes served at once in alternating rounds.
 
 The sizes of a run are measured one after another over most of an hour, and this machine's
-speed drifts over that time: in one run the bare ceiling fell from 4,205/s at the first size
-to 3,415/s at the last, so a ratio of latencies taken from two columns carries the drift as
-well as the size. Here the smallest and the largest campaign of a backend are served side by
-side, beside bare Flask, and loaded in alternating rounds (bare, small, large; then each of
-the Department's aggregate levels, small and large), so both see the same machine. Growth is
-the large campaign's latency over the small one's, each the median of its rounds; each round's
-own ratio is shown as well, so a reader sees how far noise moves it.
+speed drifts over that time (the bare ceiling has moved by a fifth between the first size
+and the last of one run; BENCHMARKS.md), so a ratio of latencies taken from two columns
+carries the drift as well as the size. Here the smallest and the largest campaign of a
+backend are served side by side, beside bare Flask, and loaded in alternating rounds (bare,
+small, large; then each of the Department's aggregate levels, small and large), so both see
+the same machine. Growth is the large campaign's latency over the small one's, each the
+median of its rounds; each round's own ratio is shown as well, so a reader sees how far
+noise moves it.
 
 The small campaign is generated afresh for this phase; the large one is the campaign its
 size was measured on, kept for this, so it holds that size's households and everything its
