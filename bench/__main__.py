@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results: list[SizeResult] = []
-    growths = []
+    growths: list[GrowthResult] = []
     pairs = growth_pairs(args.plan)
     with BenchDatabases.for_backend(args.backends, args.database_url) as databases:
         for size, backend in args.plan:
