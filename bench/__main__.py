@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from survey import create_app
-
 from .cpu import metered
 from .databases import BenchDatabases
 from .disk import busy_round
@@ -21,7 +19,7 @@ from .generate import generate, post_bodies
 from .growth import GrowthResult, Kept, measure_growth, render_growth
 from .load import LoadResult, ensure_wrk, post_load
 from .phone import phone_load, signed_in
-from .probes import Client, after_write, aggregate_path, disk_latency, list_p50, warm_p50
+from .probes import Client, after_write, aggregate_path, count_stored, disk_latency, list_p50, warm_p50
 from .reads import measure_reads, render_reads
 from .report import NAMES, SizeResult, column, render
 from .server import Server
@@ -262,13 +260,6 @@ def timed_export(client: Client, path: str) -> tuple[float, float]:
         log(f"{path} failed: {exc}")
         return -1.0, 0.0
     return seconds, size / 1e6
-
-
-def count_stored(env: dict[str, str]) -> int:
-    """Households stored, counted by the store itself in this process (not by the server)."""
-    app = create_app(dict(env))
-    camp = app.extensions["survey"]
-    return camp.households.count(camp.gazetteer.communes)
 
 
 def measure_baseline(result: SizeResult, args, root: Path, baseline_file: Path, bodies: list[str]) -> None:

@@ -22,10 +22,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from survey import create_app
-
 from .load import LoadResult, post_load
-from .probes import Client, aggregate_path
+from .probes import Client, aggregate_path, count_stored
 from .reads import get_load
 from .server import Server
 
@@ -94,15 +92,9 @@ class GrowthResult:
     loads: list[GrowthLoad] = field(default_factory=list)
 
 
-def stored(env: dict[str, str]) -> int:
-    """Households stored, counted by the store itself in this process."""
-    camp = create_app(dict(env)).extensions["survey"]
-    return camp.households.count(camp.gazetteer.communes)
-
-
 def measure_growth(args, backend: str, small: Kept, large: Kept, small_size: int, large_size: int) -> GrowthResult:
     """Submissions and the Department's aggregates at every level, on both campaigns at once."""
-    result = GrowthResult(backend, small_size, large_size, stored(small.env), stored(large.env))
+    result = GrowthResult(backend, small_size, large_size, count_stored(small.env), count_stored(large.env))
     seconds = args.seconds / args.rounds
     bodies = large.root / "bodies.txt"
     with Server("bench.bare:app", large.root / "growth-bare.log", large.env) as bare, \

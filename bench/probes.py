@@ -1,4 +1,4 @@
-"""Single-client probes: aggregate queries, freshness after a write, exports, baseline inserts."""
+"""Single-client probes: aggregate queries, freshness after a write, exports, baseline inserts, households stored."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Client", "Freshness", "disk_latency"]
+from survey import create_app
+
+__all__ = ["Client", "Freshness", "count_stored", "disk_latency"]
 
 
 class Client:
@@ -135,3 +137,9 @@ def disk_latency(directory: Path, seconds: float = 2.0) -> tuple[float, float]:
         path.unlink()
     times.sort()
     return 1000 * times[len(times) // 2], 1000 * times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def count_stored(env: dict[str, str]) -> int:
+    """Households stored, counted by the store itself in this process (not by the server)."""
+    camp = create_app(dict(env)).extensions["survey"]
+    return camp.households.count(camp.gazetteer.communes)
