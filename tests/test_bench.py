@@ -253,8 +253,7 @@ def test_the_growth_phase_serves_a_fresh_small_campaign_beside_the_kept_large_on
 def test_growth_is_the_large_campaigns_median_latency_over_the_small_ones():
     def run(p50: float, p99: float, created: int = 100) -> LoadResult:
         return LoadResult(100, 1.0, created, 100 - created, 0, p50, p99)
-    load = GrowthLoad("submissions", [run(4, 10), run(5, 12), run(6, 30)], [run(6, 20), run(5, 15), run(8, 24)],
-                      created=True)
+    load = GrowthLoad("submissions", [run(4, 10), run(5, 12), run(6, 30)], [run(6, 20), run(5, 15), run(8, 24)])
     assert load.growth() == (6 / 5, 20 / 12)
     assert load.round_growth() == [1.5, 1.0, 8 / 6]
     assert load.not_ok() == 0 and load.rate("small") == 100
