@@ -258,3 +258,47 @@ def test_growth_is_the_large_campaigns_median_latency_over_the_small_ones():
     assert load.round_growth() == [1.5, 1.0, 8 / 6]
     assert load.not_ok() == 0 and load.rate("small") == 100
     assert GrowthLoad("x", [run(1, 1, created=97)], [run(1, 1)]).not_ok() == 3
+
+
+@pytest.mark.server
+def test_the_durability_run_serves_the_ceiling_the_service_and_both_flush_variants(tmp_path, capsys):
+    """``python -m bench.durability``: four servers loaded in turn, a row each, every service
+    row with acknowledged submissions and its CPU counted, and the disk's flush floor."""
+    _need_wrk()
+    from bench.durability import main
+    assert main(["--size", "300", "--rounds", "1", "--seconds", "1", "--connections", "4",
+                 "--workdir", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"fdatasync on this disk, alone: p50 [0-9.]+ ms, p99 [0-9.]+ ms", out)
+    rows = _columns(out)
+    names = ["bare Flask endpoint (ceiling)", "the service", "the service, fdatasync a no-op",
+             "the service, fdatasync a 100 µs sleep"]
+    assert [name for name in rows if name in names] == names
+    assert rows[names[0]][1].startswith("100.0%")
+    for name in names:
+        per_s, share, latency, cpu = rows[name]
+        assert float(per_s.replace(",", "")) > 0 and float(share.split("%")[0]) > 0
+        assert all(float(ms) > 0 for ms in latency.split(" / ") + cpu.split(" / "))
+
+
+@pytest.mark.parametrize("variant, slept", [("none", False), ("wait", True)])
+def test_a_flush_variant_replaces_fdatasync_in_the_served_app(tmp_path, variant, slept):
+    """The variant app's workers flush nothing, or only sleep: a no-op returns at once and
+    the sleep takes at least the microseconds asked for; the file is not flushed either way
+    (the call returns without touching it, so even a closed descriptor is accepted)."""
+    code = ("import os, time; import bench.flush_variants as v; t = time.perf_counter(); os.fdatasync(999); "
+            "print(time.perf_counter() - t, os.fdatasync.__name__)")
+    env = {**os.environ, "SURVEY_DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "t",
+           "SURVEY_BENCH_FLUSH": variant, "SURVEY_BENCH_WAIT_US": "20000"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    took, name = out.stdout.split()
+    assert name == ("wait" if slept else "_no_flush")
+    assert (float(took) >= 0.02) is slept
+
+
+def test_a_flush_variant_not_named_stops_the_app_with_the_choices(tmp_path):
+    env = {**os.environ, "SURVEY_DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "t", "SURVEY_BENCH_FLUSH": "fast"}
+    out = subprocess.run([sys.executable, "-c", "import bench.flush_variants"], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "SURVEY_BENCH_FLUSH must be one of none, wait, not 'fast'" in out.stderr
