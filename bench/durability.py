@@ -8,8 +8,11 @@ whose ``fdatasync`` does nothing, and the service whose ``fdatasync`` only sleep
 ``--wait-us`` microseconds (``bench/flush_variants.py``). ``wrk`` posts fresh households to
 each in turn, ``--rounds`` times, 16 connections, so the four share whatever else the machine
 does. Per server: submissions acknowledged per second, the share of the bare round beside it
-(median and range over rounds), the median p50 and p99, and CPU per answered request, the
-workers' and the whole machine's (``bench/cpu.py``).
+(median and range over rounds), the median p50 and p99, CPU per answered request, the
+workers' and the whole machine's (``bench/cpu.py``), and how often a worker waited per
+request: its voluntary context switches (every block on I/O, a lock or a sleep), from
+``/proc``. On a virtual machine a wait is not free: the worker is put to sleep and woken
+through the hypervisor, and its caches are cold when it runs again.
 
 It answers one question the share of the ceiling raises: how much of the gap is the flush,
 and how much of the flush's cost is the wait itself. No flush is the ceiling of every
@@ -44,10 +47,29 @@ class Served:
     env: dict[str, str] = field(default_factory=dict)
     runs: list[LoadResult] = field(default_factory=list)
     cpu: CpuSplit = field(default_factory=CpuSplit)
+    waits: int = 0  # the workers' voluntary context switches over the rounds
+
+    @property
+    def waits_per_request(self) -> float:
+        """How often a worker blocked per answered request (I/O, a lock, a sleep, accept)."""
+        return self.waits / (self.cpu.requests or 1)
 
     def answered_per_s(self, run: LoadResult, bare: bool) -> float:
         """The bare endpoint's answers, or the service's acknowledged (201) submissions, per second."""
         return (run.requests if bare else run.created) / run.seconds if run.seconds else 0.0
+
+
+def voluntary_switches(pids: list[int]) -> int:
+    """The processes' voluntary context switches so far: each is a wait (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in status.splitlines()
+                     if line.startswith("voluntary_ctxt_switches"))
+    return total
 
 
 def render(servers: list[Served], disk: tuple[float, float], wait_us: int) -> str:
@@ -55,7 +77,7 @@ def render(servers: list[Served], disk: tuple[float, float], wait_us: int) -> st
     bare = servers[0]
     lines = [f"fdatasync on this disk, alone: p50 {disk[0]:.2f} ms, p99 {disk[1]:.2f} ms",
              "| server | per second | share of the ceiling: median (rounds) | p50 / p99 ms | CPU ms per request: "
-             "workers / machine |", "|---|---|---|---|---|"]
+             "workers / machine | waits per request |", "|---|---|---|---|---|---|"]
     for served in servers:
         is_bare = served is bare
         shares = [100 * served.answered_per_s(run, is_bare) / bare.answered_per_s(ceiling, True)
@@ -67,7 +89,8 @@ def render(servers: list[Served], disk: tuple[float, float], wait_us: int) -> st
         spread = f"{statistics.median(shares):.1f}% ({min(shares):.0f}-{max(shares):.0f}%)"
         lines.append(f"| {name} | {per_s:,.0f} | {spread} | "
                      f"{statistics.median(r.p50_ms for r in served.runs):.1f} / "
-                     f"{statistics.median(r.p99_ms for r in served.runs):.1f} | {workers:.2f} / {machine:.2f} |")
+                     f"{statistics.median(r.p99_ms for r in served.runs):.1f} | {workers:.2f} / {machine:.2f} | "
+                     f"{served.waits_per_request:.2f} |")
     return "\n".join(lines)
 
 
@@ -101,8 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.rounds):
             for served, server in zip(servers, running):
                 token = "" if served is servers[0] else camp.token
+                before = voluntary_switches(server.workers())
                 with metered(served.cpu, server.workers, None):
                     run = post_load(server.url, bodies, token, args.seconds, args.connections)
+                served.waits += voluntary_switches(server.workers()) - before
                 served.cpu.requests += run.requests
                 served.runs.append(run)
     finally:

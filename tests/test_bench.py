@@ -276,9 +276,13 @@ def test_the_durability_run_serves_the_ceiling_the_service_and_both_flush_varian
     assert [name for name in rows if name in names] == names
     assert rows[names[0]][1].startswith("100.0%")
     for name in names:
-        per_s, share, latency, cpu = rows[name]
+        per_s, share, latency, cpu, waits = rows[name]
         assert float(per_s.replace(",", "")) > 0 and float(share.split("%")[0]) > 0
         assert all(float(ms) > 0 for ms in latency.split(" / ") + cpu.split(" / "))
+        assert float(waits) > 0  # a sync worker waits for every connection it accepts
+    # a flush made a no-op never blocks; the real one, or its bare sleep, blocks at least once
+    no_flush = float(rows[names[2]][4])
+    assert float(rows[names[1]][4]) > no_flush + 0.5 and float(rows[names[3]][4]) > no_flush + 0.5
 
 
 @pytest.mark.parametrize("variant, slept", [("none", False), ("wait", True)])
