@@ -35,7 +35,7 @@ from .load import LoadResult, post_load
 from .probes import disk_latency
 from .server import Server
 
-__all__ = ["main", "Served", "render"]
+__all__ = ["main", "Served", "render", "voluntary_switches"]
 
 
 @dataclass
@@ -60,15 +60,21 @@ class Served:
 
 
 def voluntary_switches(pids: list[int]) -> int:
-    """The processes' voluntary context switches so far: each is a wait (Linux ``/proc``)."""
+    """The processes' voluntary context switches so far, every thread's: each is a wait
+    (Linux ``/proc``; a process's own ``status`` counts its first thread alone)."""
     total = 0
     for pid in pids:
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
         except OSError:
             continue
-        total += sum(int(line.split()[1]) for line in status.splitlines()
-                     if line.startswith("voluntary_ctxt_switches"))
+        for task in tasks:
+            try:
+                status = (task / "status").read_text()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in status.splitlines()
+                         if line.startswith("voluntary_ctxt_switches"))
     return total
 
 

@@ -306,3 +306,46 @@ def test_a_flush_variant_not_named_stops_the_app_with_the_choices(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode != 0
     assert "SURVEY_BENCH_FLUSH must be one of none, wait, not 'fast'" in out.stderr
+
+
+@pytest.mark.server
+def test_the_event_loop_run_serves_both_servers_both_ways_without_a_failure(tmp_path, capsys):
+    """``python -m bench.event_loop``: gunicorn and the prototype loop, bare and the service,
+    a row each with answers, no answer but 201, and each row's shares of both ceilings."""
+    _need_wrk()
+    from bench.event_loop import main
+    assert main(["--size", "300", "--rounds", "1", "--seconds", "1", "--connections", "4",
+                 "--workdir", str(tmp_path / "e")]) == 0
+    rows = _columns(capsys.readouterr().out)
+    names = ["bare Flask, gunicorn (the ceiling)", "the service, gunicorn", "bare Flask, event loop",
+             "the service, event loop, one journal flush per process every 1 ms at most"]
+    assert [name for name in rows if name in names] == names
+    for name in names:
+        per_s, of_gunicorn, of_own, latency, cpu, waits, failed = rows[name]
+        assert float(per_s.replace(",", "")) > 0 and failed == "0"
+        assert float(of_gunicorn.split("%")[0]) > 0 and float(of_own.split("%")[0]) > 0
+    assert rows[names[0]][1].startswith("100.0%") and rows[names[2]][2].startswith("100.0%")
+
+
+@pytest.mark.server
+def test_the_loop_prototype_answers_each_submission_after_its_journal_line(tmp_path):
+    """Each 201 of the prototype's service wrote one line to its process's journal (the
+    flushing thread's ``fdatasync`` covers it before the answer goes out); the requests
+    still open when wrk stopped (one per connection at most) wrote theirs unanswered."""
+    _need_wrk()
+    from bench.event_loop import LoopServer
+    from bench.load import post_load
+    from bench.loop_server import LINE
+    camp = generate(tmp_path, 300, baseline=False)
+    bodies = tmp_path / "bodies.txt"
+    post_bodies(bodies)
+    env = {**os.environ, "SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
+    journal = tmp_path / "journal"
+    server = LoopServer("wsgi:app", tmp_path / "loop.log", env, 2, journal=journal, delay_ms=1).start()
+    try:
+        run = post_load(server.url, bodies, camp.token, 1, 4)
+    finally:
+        server.stop()
+    assert run.created > 0 and run.other == run.socket_errors == 0
+    lines, rest = divmod(sum(path.stat().st_size for path in tmp_path.glob("journal.*")), len(LINE))
+    assert rest == 0 and run.created <= lines <= run.created + 4
