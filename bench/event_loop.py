@@ -20,18 +20,14 @@ import contextlib
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from .cpu import metered
-from .durability import Served, voluntary_switches
-from .generate import generate, post_bodies
-from .load import post_load
-from .server import ROOT, Server, free_port
+from .rounds import Served, add_load_arguments, all_started, alternate, prepare
+from .server import ROOT, Server, children, free_port
 
 __all__ = ["main", "LoopServer", "render"]
 
@@ -51,7 +47,7 @@ class LoopServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> LoopServer:
-        """Start the processes and wait until each answers (they share the port)."""
+        """Start the processes and wait until they answer (they share the port)."""
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -68,13 +64,8 @@ class LoopServer:
         raise RuntimeError(f"bench.loop_server did not start; see {self.log_path}")
 
     def workers(self) -> list[int]:
-        if not self.proc:
-            return []
-        try:
-            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(pid) for pid in text.split()]
+        """The processes serving, each with its loop and flushing thread."""
+        return children(self.proc.pid) if self.proc else []
 
     def stop(self) -> None:
         for pid in self.workers():
@@ -85,27 +76,15 @@ class LoopServer:
         self.log.close()
 
 
-def render(servers: list[Served], delay_ms: float) -> str:
+def render(servers: list[Served]) -> str:
     """Rows in order: gunicorn bare, gunicorn service, loop bare, loop service."""
     lines = ["| server | per second | share of gunicorn's ceiling | share of its own server's ceiling | "
              "p50 / p99 ms | CPU ms per request: workers / machine | waits per request | failed |",
              "|---|---|---|---|---|---|---|---|"]
-    gunicorn_bare = servers[0]
     for n, served in enumerate(servers):
-        own_bare = servers[0] if n < 2 else servers[2]
-        is_bare = n % 2 == 0
-        cells = []
-        for bare in (gunicorn_bare, own_bare):
-            shares = [100 * served.answered_per_s(run, is_bare) / bare.answered_per_s(ceiling, True)
-                      for run, ceiling in zip(served.runs, bare.runs)]
-            cells.append(f"{statistics.median(shares):.1f}% ({min(shares):.0f}-{max(shares):.0f}%)")
-        total = sum(run.requests if is_bare else run.created for run in served.runs)
-        per_s = total / sum(run.seconds for run in served.runs)
-        workers, _, machine = served.cpu.per_request_ms()
-        lines.append(f"| {served.name.replace('{delay}', f'{delay_ms:g}')} | {per_s:,.0f} | {cells[0]} | {cells[1]} | "
-                     f"{statistics.median(r.p50_ms for r in served.runs):.1f} / "
-                     f"{statistics.median(r.p99_ms for r in served.runs):.1f} | {workers:.2f} / {machine:.2f} | "
-                     f"{served.waits_per_request:.2f} | {sum(r.other + r.socket_errors for r in served.runs)} |")
+        own = servers[0] if n < 2 else servers[2]
+        lines.append(f"| {served.name} | {served.rate()} | {served.share(servers[0])} | {served.share(own)} | "
+                     f"{served.costs()} | {served.failed()} |")
     return "\n".join(lines)
 
 
@@ -113,46 +92,25 @@ def main(argv: list[str] | None = None) -> int:
     """Generate, serve four ways, load in alternating rounds; print the table."""
     p = argparse.ArgumentParser(prog="python -m bench.event_loop", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--size", type=int, default=230000)
-    p.add_argument("--rounds", type=int, default=6)
-    p.add_argument("--seconds", type=float, default=8, help="per server per round")
-    p.add_argument("--connections", type=int, default=16)
+    add_load_arguments(p, "bench/results/event-loop")
     p.add_argument("--processes", type=int, default=2, help="the prototype's processes (one loop each)")
     p.add_argument("--delay-ms", type=float, default=1.0, help="the prototype's commit delay")
-    p.add_argument("--workdir", type=Path, default=Path("bench/results/event-loop"))
     args = p.parse_args(argv)
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    args.workdir.mkdir(parents=True)
-    camp = generate(args.workdir, args.size, baseline=False)
-    bodies = args.workdir / "bodies.txt"
-    post_bodies(bodies)
+    camp, bodies = prepare(args)
     env = {**os.environ, "SURVEY_DATA_DIR": str(camp.data_dir.resolve()), "SECRET_KEY": "bench"}
-    servers = [Served("bare Flask, gunicorn (the ceiling)", "bench.bare:app"),
+    servers = [Served("bare Flask, gunicorn (the ceiling)", "bench.bare:app", bare=True),
                Served("the service, gunicorn", "wsgi:app"),
-               Served("bare Flask, event loop", "bench.bare:app"),
-               Served("the service, event loop, one journal flush per process every {delay} ms at most", "wsgi:app")]
+               Served("bare Flask, event loop", "bench.bare:app", bare=True),
+               Served(f"the service, event loop, one journal flush per process every {args.delay_ms:g} ms at most",
+                      "wsgi:app")]
     running = [Server("bench.bare:app", args.workdir / "gunicorn-bare.log", env),
                Server("wsgi:app", args.workdir / "gunicorn-service.log", env),
                LoopServer("bench.bare:app", args.workdir / "loop-bare.log", env, args.processes),
                LoopServer("wsgi:app", args.workdir / "loop-service.log", env, args.processes,
                           journal=(args.workdir / "journal").resolve(), delay_ms=args.delay_ms)]
-    started = []
-    try:
-        for server in running:
-            started.append(server.start())
-        for _ in range(args.rounds):
-            for n, (served, server) in enumerate(zip(servers, running)):
-                before = voluntary_switches(server.workers())
-                with metered(served.cpu, server.workers, None):
-                    run = post_load(server.url, bodies, "" if n % 2 == 0 else camp.token, args.seconds,
-                                    args.connections)
-                served.waits += voluntary_switches(server.workers()) - before
-                served.cpu.requests += run.requests
-                served.runs.append(run)
-    finally:
-        for server in started:
-            server.stop()
-    print(render(servers, args.delay_ms))
+    with all_started(running):
+        alternate(servers, running, args, bodies, camp.token)
+    print(render(servers))
     shutil.rmtree(args.workdir, ignore_errors=True)
     return 0
 

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["Server", "free_port"]
+__all__ = ["Server", "free_port", "children"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +20,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    """The ids of the processes ``pid`` started (Linux ``/proc``); none once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
 
 
 class Server:
@@ -72,13 +81,7 @@ class Server:
 
     def workers(self) -> list[int]:
         """The worker processes' ids."""
-        if not self.proc:
-            return []
-        try:
-            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(pid) for pid in text.split()]
+        return children(self.proc.pid) if self.proc else []
 
     def sample_memory(self) -> float:
         """The highest peak RSS (VmHWM) of any worker so far, in MB; kept across samples."""
