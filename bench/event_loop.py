@@ -33,7 +33,8 @@ __all__ = ["main", "LoopServer", "render"]
 
 
 class LoopServer:
-    """``bench.loop_server`` serving ``app`` on a free port, as ``bench.server.Server`` serves gunicorn."""
+    """``bench.loop_server`` serving ``app`` on a free port, as ``bench.server.Server`` serves gunicorn;
+    ``env`` is added to this process's environment."""
 
     def __init__(self, app: str, log: Path, env: dict[str, str], processes: int,
                  journal: Path | None = None, delay_ms: float = 1.0):
@@ -43,13 +44,14 @@ class LoopServer:
                "--delay-ms", str(delay_ms)]
         if journal is not None:
             cmd += ["--journal", str(journal)]
-        self.cmd, self.env, self.log_path, self.processes = cmd, env, log, processes
+        self.cmd, self.extra_env, self.log_path, self.processes = cmd, env, log, processes
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> LoopServer:
         """Start the processes and wait until they answer (they share the port)."""
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        env = {**os.environ, **self.extra_env}
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(self.workers()) < self.processes:
             time.sleep(0.1)
@@ -97,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--delay-ms", type=float, default=1.0, help="the prototype's commit delay")
     args = p.parse_args(argv)
     camp, bodies = prepare(args)
-    env = {**os.environ, "SURVEY_DATA_DIR": str(camp.data_dir.resolve()), "SECRET_KEY": "bench"}
+    # what the servers add to this process's environment (gunicorn's address is its own)
+    env = {"SURVEY_DATA_DIR": str(camp.data_dir.resolve()), "SECRET_KEY": "bench"}
     servers = [Served("bare Flask, gunicorn (the ceiling)", "bench.bare:app", bare=True),
                Served("the service, gunicorn", "wsgi:app"),
                Served("bare Flask, event loop", "bench.bare:app", bare=True),

@@ -339,7 +339,7 @@ def test_the_loop_prototype_answers_each_submission_after_its_journal_line(tmp_p
     camp = generate(tmp_path, 300, baseline=False)
     bodies = tmp_path / "bodies.txt"
     post_bodies(bodies)
-    env = {**os.environ, "SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
+    env = {"SURVEY_DATA_DIR": str(camp.data_dir), "SECRET_KEY": "bench"}
     journal = tmp_path / "journal"
     server = LoopServer("wsgi:app", tmp_path / "loop.log", env, 2, journal=journal, delay_ms=1).start()
     try:
